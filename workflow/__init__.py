@@ -1,0 +1,101 @@
+"""The contributor desk: pitches, the editorial workflow, and the notifications around them."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the web app (and its Celery instance). ``config`` overrides what the environment says."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"),
+                static_folder="static")
+    load_config(app, config)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def load_config(app: Flask, overrides: dict | None) -> None:
+    from workflow.config import check_production_safety, engine_options, from_environment
+
+    app.config.from_mapping(from_environment(app.instance_path))
+    if overrides:
+        for key, value in overrides.items():
+            if key == "CELERY":
+                app.config["CELERY"] = {**app.config["CELERY"], **value}
+            else:
+                app.config[key] = value
+        if "SQLALCHEMY_DATABASE_URI" in overrides and "SQLALCHEMY_ENGINE_OPTIONS" not in overrides:
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(overrides["SQLALCHEMY_DATABASE_URI"])
+    check_production_safety(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+
+def configure_logging(app: Flask) -> None:
+    level = app.config["LOG_LEVEL"]
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
+    logging.getLogger("workflow").setLevel(level)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    from workflow.core import celery, database, transaction  # noqa: F401 (database registers engine hooks)
+    from workflow.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    transaction.init_app(app)
+    celery.init_app(app)
+
+    from workflow.auth.services import load_user_by_session_token
+
+    login_manager.user_loader(load_user_by_session_token)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+
+def register_blueprints(app: Flask) -> None:
+    from workflow.admin.views import bp as admin_bp
+    from workflow.auth.views import bp as auth_bp
+    from workflow.submissions.views import bp as submissions_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(submissions_bp)
+    app.register_blueprint(admin_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from workflow.core.errorpages import init_app
+
+    init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from workflow.core.templating import init_app
+
+    init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from workflow.auth.cli import users
+    from workflow.demo.cli import demo
+    from workflow.notifications.cli import notifications
+
+    app.cli.add_command(users)
+    app.cli.add_command(demo)
+    app.cli.add_command(notifications)

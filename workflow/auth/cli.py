@@ -1,0 +1,80 @@
+"""``flask --app workflow users ...``: manage accounts from the shell."""
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from workflow.auth import services
+from workflow.auth.models import Role, User, new_session_token
+from workflow.core.errors import DomainError
+from workflow.core.models import utcnow
+from workflow.extensions import db
+
+users = AppGroup("users", help="Create and manage accounts.")
+
+ROLE_CHOICE = click.Choice([r.value for r in Role])
+
+
+def _get(email: str) -> User:
+    user = services.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account with the address {email}.")
+    return user
+
+
+@users.command("create")
+@click.option("--email", prompt=True)
+@click.option("--name", "display_name", prompt="Name")
+@click.option("--byline", default=None, help="Byline name (defaults to the name).")
+@click.option("--role", type=ROLE_CHOICE, default="contributor", show_default=True)
+@click.password_option(help="At least 12 characters.")
+def create(email, display_name, byline, role, password):
+    """Create a confirmed account."""
+    if len(password) < services.MIN_PASSWORD_LENGTH:
+        raise click.ClickException(f"The password needs at least {services.MIN_PASSWORD_LENGTH} characters.")
+    try:
+        user = services.create_user(email, password, display_name, byline, role=Role(role), confirmed=True)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@users.command("list")
+def list_users():
+    """List every account."""
+    for user in db.session.scalars(sa.select(User).order_by(User.id)):
+        state = "disabled" if user.disabled_at else ("confirmed" if user.is_confirmed else "unconfirmed")
+        click.echo(f"{user.id:>5}  {user.role.value:<12} {state:<12} {user.email}  ({user.display_name})")
+
+
+@users.command("set-role")
+@click.argument("email")
+@click.argument("role", type=ROLE_CHOICE)
+def set_role(email, role):
+    """Change someone's role."""
+    user = _get(email)
+    user.role = Role(role)
+    db.session.commit()
+    click.echo(f"{user.email} is now {role}.")
+
+
+@users.command("disable")
+@click.argument("email")
+def disable(email):
+    """Disable an account and end its sessions."""
+    user = _get(email)
+    user.disabled_at = user.disabled_at or utcnow()
+    user.session_token = new_session_token()
+    db.session.commit()
+    click.echo(f"{email} is disabled.")
+
+
+@users.command("enable")
+@click.argument("email")
+def enable(email):
+    """Enable a disabled account."""
+    user = _get(email)
+    user.disabled_at = None
+    db.session.commit()
+    click.echo(f"{email} is enabled.")

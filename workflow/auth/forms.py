@@ -1,0 +1,95 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from workflow.auth.models import Role
+from workflow.auth.services import MIN_PASSWORD_LENGTH
+
+NAME_HELP = "Shown to the desk."
+BYLINE_HELP = "The name printed on your published stories. It may be a pen name."
+
+
+def _email_field(label="Email address"):
+    return EmailField(label, validators=[
+        DataRequired("Enter your email address."),
+        Email("Enter an email address like name@example.org.", check_deliverability=False),
+        Length(max=254, message="An email address has at most 254 characters."),
+    ], render_kw={"autocomplete": "email"})
+
+
+def _new_password_fields(label="Password"):
+    password = PasswordField(label, validators=[
+        DataRequired("Choose a password."),
+        Length(min=MIN_PASSWORD_LENGTH, max=200,
+               message=f"Use at least {MIN_PASSWORD_LENGTH} characters (at most 200)."),
+    ], render_kw={"autocomplete": "new-password"},
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong one.")
+    confirm = PasswordField("Repeat the password", validators=[
+        DataRequired("Repeat the password."), EqualTo("password", "The two passwords are not the same."),
+    ], render_kw={"autocomplete": "new-password"})
+    return password, confirm
+
+
+def _name_fields():
+    display = StringField("Your name", validators=[
+        DataRequired("Enter your name."), Length(max=120, message="At most 120 characters.")],
+        description=NAME_HELP, render_kw={"autocomplete": "name"})
+    byline = StringField("Byline name", validators=[
+        DataRequired("Enter the name for your byline."), Length(max=120, message="At most 120 characters.")],
+        description=BYLINE_HELP)
+    return display, byline
+
+
+class RegisterForm(FlaskForm):
+    email = _email_field()
+    display_name, byline_name = _name_fields()
+    password, confirm = _new_password_fields()
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField("Keep me signed in on this device")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = _new_password_fields("New password")
+
+
+class AcceptInvitationForm(FlaskForm):
+    display_name, byline_name = _name_fields()
+    password, confirm = _new_password_fields()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password.")],
+                                     render_kw={"autocomplete": "current-password"})
+    password, confirm = _new_password_fields("New password")
+
+
+class ChangeEmailForm(FlaskForm):
+    email = _email_field("New email address")
+    password = PasswordField("Current password", validators=[DataRequired("Enter your current password.")],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class ProfileForm(FlaskForm):
+    display_name, byline_name = _name_fields()
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: CSRF and nothing else."""
+
+
+class InviteForm(FlaskForm):
+    email = _email_field("Their email address")
+    role = SelectField("Role", choices=[(r.value, r.title) for r in Role], default=Role.EDITOR.value)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[(r.value, r.title) for r in Role])

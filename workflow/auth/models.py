@@ -1,0 +1,105 @@
+"""People: contributors, editors and admins, and the invitations that bring editors in."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflow.core.models import utcnow
+from workflow.extensions import db
+
+
+class Role(enum.Enum):
+    CONTRIBUTOR = "contributor"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+    @property
+    def title(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def is_staff(self) -> bool:
+        """Editors and admins work the desk; admins can do everything an editor can."""
+        return self in (Role.EDITOR, Role.ADMIN)
+
+
+def role_column_type() -> sa.Enum:
+    return sa.Enum(
+        Role,
+        name="role",
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda roles: [r.value for r in roles],
+        validate_strings=True,
+    )
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    byline_name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[Role] = mapped_column(role_column_type(), default=Role.CONTRIBUTOR)
+    email_confirmed_at: Mapped[datetime | None]
+    pending_email: Mapped[str | None] = mapped_column(sa.String(254))
+    disabled_at: Mapped[datetime | None]
+    # Flask-Login remembers this token, not the id: changing it ends every session of the user at once.
+    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role.is_staff
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class Invitation(db.Model):
+    """An admin's invitation for someone to join the desk with a role (usually editor)."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    role: Mapped[Role] = mapped_column(role_column_type())
+    invited_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    invited_by: Mapped[User] = db.relationship(foreign_keys=[invited_by_id], lazy="joined")
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

@@ -1,0 +1,282 @@
+"""Accounts: registration, confirmation, sign-in, passwords, email changes, roles, invitations."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+
+from workflow.auth import tokens
+from workflow.auth.models import Invitation, Role, User, new_session_token
+from workflow.auth.passwords import burn_time_like_a_verification, hash_password, needs_rehash, verify_password
+from workflow.core.errors import DomainError, PermissionDenied
+from workflow.core.models import utcnow
+from workflow.extensions import db
+from workflow.notifications.services import notify
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def load_user_by_session_token(token: str) -> User | None:
+    """Flask-Login's loader: a disabled account or a rotated token ends the session at once."""
+    return db.session.scalar(
+        sa.select(User).where(User.session_token == token, User.disabled_at.is_(None))
+    )
+
+
+def create_user(email: str, password: str, display_name: str, byline_name: str | None = None,
+                role: Role = Role.CONTRIBUTOR, confirmed: bool = False) -> User:
+    """Create an account directly (CLI, demo data, accepted invitations). No email is sent."""
+    email = normalize_email(email)
+    if find_user_by_email(email) is not None:
+        raise DomainError("An account with this email address already exists.", field="email")
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        display_name=display_name.strip(),
+        byline_name=(byline_name or display_name).strip(),
+        role=role,
+        email_confirmed_at=utcnow() if confirmed else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def register(email: str, password: str, display_name: str, byline_name: str) -> User | None:
+    """Register a contributor and send the confirmation link.
+
+    If the address is taken, the owner is told by email instead, and the caller shows the same page as for a
+    new account, so that registration does not reveal who has an account.
+    """
+    existing = find_user_by_email(email)
+    if existing is not None:
+        notify("account.already_registered", existing)
+        log.info("registration attempted for existing user %s", existing.id)
+        return None
+    user = create_user(email, password, display_name, byline_name)
+    send_confirmation(user)
+    log.info("user %s registered", user.id)
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    notify("account.confirm_email", user, user_id=user.id, email_to_confirm=user.email)
+
+
+def resend_confirmation(user: User) -> None:
+    if user.is_confirmed:
+        raise DomainError("Your email address is already confirmed.")
+    send_confirmation(user)
+
+
+def confirmation_token(user_id: int, email: str) -> str:
+    return tokens.make_token(tokens.CONFIRM, {"u": user_id, "e": email})
+
+
+def confirm_email(token: str) -> User:
+    """Confirm a new account's address, or a changed address; the token names both user and address."""
+    payload = tokens.read_token(tokens.CONFIRM, token, current_app.config["CONFIRM_MAX_AGE"])
+    user = db.session.get(User, payload.get("u"))
+    if user is None:
+        raise tokens.TokenError("This link is not valid any more.")
+    address = payload.get("e")
+    if user.pending_email and user.pending_email == address:
+        if find_user_by_email(address) is not None:
+            raise tokens.TokenError("Another account uses this address now, so it cannot be confirmed.")
+        old = user.email
+        user.email = address
+        user.pending_email = None
+        user.email_confirmed_at = utcnow()
+        notify("account.email_changed", user, email=old, new_email=address)
+        log.info("user %s changed their email address", user.id)
+    elif user.email == address:
+        if user.email_confirmed_at is None:
+            user.email_confirmed_at = utcnow()
+            log.info("user %s confirmed their email address", user.id)
+    else:
+        raise tokens.TokenError("This link is for an address that is no longer on your account.")
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user if the email and password match an active account, else None (never says which part failed)."""
+    user = find_user_by_email(email)
+    if user is None:
+        burn_time_like_a_verification(password)
+        return None
+    if not verify_password(user.password_hash, password):
+        log.info("failed sign-in for user %s", user.id)
+        return None
+    if not user.is_active:
+        log.info("sign-in refused for disabled user %s", user.id)
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    return user
+
+
+def _password_fingerprint(user: User) -> str:
+    return user.password_hash[-16:]
+
+
+def reset_token(user: User) -> str:
+    """A reset link that stops working once the password has changed."""
+    return tokens.make_token(tokens.RESET, {"u": user.id, "p": _password_fingerprint(user)})
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the address has an account; say nothing either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        log.info("password reset asked for an unknown or disabled address")
+        return
+    notify("account.reset_password", user, user_id=user.id)
+
+
+def user_for_reset_token(token: str) -> User:
+    payload = tokens.read_token(tokens.RESET, token, current_app.config["RESET_MAX_AGE"])
+    user = db.session.get(User, payload.get("u"))
+    if user is None or not user.is_active or payload.get("p") != _password_fingerprint(user):
+        raise tokens.TokenError("This link has already been used or is no longer valid. Ask for a new one.")
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    user = user_for_reset_token(token)
+    _set_password(user, new_password)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()  # the link proved the address
+    log.info("user %s reset their password", user.id)
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password):
+        raise DomainError("That is not your current password.", field="current_password")
+    _set_password(user, new_password)
+    log.info("user %s changed their password", user.id)
+
+
+def _set_password(user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    user.session_token = new_session_token()  # every other session ends
+    notify("account.password_changed", user)
+    db.session.flush()
+
+
+def request_email_change(user: User, new_email: str, password: str) -> None:
+    if not verify_password(user.password_hash, password):
+        raise DomainError("That is not your current password.", field="password")
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        raise DomainError("This is already your email address.", field="email")
+    user.pending_email = new_email
+    db.session.flush()
+    if find_user_by_email(new_email) is None:
+        notify("account.confirm_new_email", user, email=new_email, user_id=user.id, email_to_confirm=new_email)
+    log.info("user %s asked to change their email address", user.id)
+
+
+def update_profile(user: User, display_name: str, byline_name: str) -> None:
+    user.display_name = display_name.strip()
+    user.byline_name = byline_name.strip()
+    db.session.flush()
+
+
+# Administration -----------------------------------------------------------------------------------------
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only an admin can manage people.")
+
+
+def invite(actor: User, email: str, role: Role) -> Invitation:
+    """Invite someone to join with a role; the link lets them choose a password."""
+    _require_admin(actor)
+    email = normalize_email(email)
+    if find_user_by_email(email) is not None:
+        raise DomainError("Someone already has an account with this address; change their role instead.",
+                          field="email")
+    invitation = Invitation(email=email, role=role, invited_by=actor)
+    db.session.add(invitation)
+    db.session.flush()
+    notify("account.invitation", email=email, invitation_id=invitation.id, role=role.value,
+           inviter=actor.display_name)
+    log.info("admin %s invited a new %s (invitation %s)", actor.id, role.value, invitation.id)
+    return invitation
+
+
+def invitation_token(invitation_id: int) -> str:
+    return tokens.make_token(tokens.INVITE, {"i": invitation_id})
+
+
+def invitation_for_token(token: str) -> Invitation:
+    payload = tokens.read_token(tokens.INVITE, token, current_app.config["INVITE_MAX_AGE"])
+    invitation = db.session.get(Invitation, payload.get("i"))
+    if invitation is None or not invitation.is_open:
+        raise tokens.TokenError("This invitation has already been used or was withdrawn.")
+    return invitation
+
+
+def accept_invitation(token: str, password: str, display_name: str, byline_name: str) -> User:
+    invitation = invitation_for_token(token)
+    user = create_user(invitation.email, password, display_name, byline_name, role=invitation.role,
+                       confirmed=True)
+    invitation.accepted_at = utcnow()
+    db.session.flush()
+    log.info("invitation %s accepted by user %s", invitation.id, user.id)
+    return user
+
+
+def revoke_invitation(actor: User, invitation: Invitation) -> None:
+    _require_admin(actor)
+    if not invitation.is_open:
+        raise DomainError("This invitation is no longer open.")
+    invitation.revoked_at = utcnow()
+    db.session.flush()
+
+
+def change_role(actor: User, user: User, role: Role) -> None:
+    _require_admin(actor)
+    if user.id == actor.id and role is not Role.ADMIN:
+        raise DomainError("You cannot remove your own admin role; ask another admin.", field="role")
+    if user.role is role:
+        return
+    user.role = role
+    notify("account.role_changed", user, role=role.value)
+    db.session.flush()
+    log.info("admin %s changed user %s to %s", actor.id, user.id, role.value)
+
+
+def disable(actor: User, user: User) -> None:
+    """Disable an account; its sessions stop working on their next request."""
+    _require_admin(actor)
+    if user.id == actor.id:
+        raise DomainError("You cannot disable your own account.")
+    if user.disabled_at is None:
+        user.disabled_at = utcnow()
+        user.session_token = new_session_token()
+        db.session.flush()
+        log.info("admin %s disabled user %s", actor.id, user.id)
+
+
+def enable(actor: User, user: User) -> None:
+    _require_admin(actor)
+    user.disabled_at = None
+    db.session.flush()
+    log.info("admin %s enabled user %s", actor.id, user.id)

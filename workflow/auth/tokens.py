@@ -1,0 +1,34 @@
+"""Signed, expiring links for email confirmation, password resets and invitations."""
+
+from __future__ import annotations
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+CONFIRM = "confirm-email"
+RESET = "reset-password"
+INVITE = "invitation"
+
+
+class TokenError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"workflow.{purpose}")
+
+
+def make_token(purpose: str, payload) -> str:
+    return _serializer(purpose).dumps(payload)
+
+
+def read_token(purpose: str, token: str, max_age: int):
+    """Return the payload, or raise TokenError with a message a person can act on."""
+    try:
+        return _serializer(purpose).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise TokenError("This link has expired. Ask for a new one below.") from exc
+    except BadSignature as exc:
+        raise TokenError("This link is not valid. Check that you copied all of it, or ask for a new one.") from exc

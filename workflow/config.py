@@ -1,0 +1,142 @@
+"""Configuration read from the environment.
+
+Every setting has the prefix ``WORKFLOW_``. Defaults give the embedded quick start: SQLite for data, a
+filesystem broker for Celery, mail to a local catcher. Production (``WORKFLOW_ENV=production``) refuses to
+start with the default secret key or a SQLite database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PREFIX = "WORKFLOW_"
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting makes the service unsafe or unable to run; the message says which and how to fix it."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(PREFIX + name, default)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{PREFIX}{name} must be a whole number, not {value!r}") from exc
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the Flask config mapping from ``WORKFLOW_*`` variables, with quick-start defaults."""
+    instance = Path(instance_path)
+    env = _env("ENV", "development")
+    database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'workflow.sqlite'}"
+    broker_url = _env("BROKER_URL") or "filesystem://"
+    broker_folder = instance / "broker"
+    upload_dir = _env("UPLOAD_DIR") or str(instance / "uploads")
+
+    celery: dict = {
+        "broker_url": broker_url,
+        "task_ignore_result": True,
+        "task_default_queue": "workflow",
+        # A request must never hang on a dead broker: one quick try, then the outbox keeps the row.
+        "broker_connection_timeout": 2,
+        "broker_connection_retry_on_startup": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_hijack_root_logger": False,
+    }
+    if broker_url.startswith("filesystem://"):
+        celery["broker_transport_options"] = {
+            "data_folder_in": str(broker_folder / "queue"),
+            "data_folder_out": str(broker_folder / "queue"),
+            "control_folder": str(broker_folder / "control"),
+            "processed_folder": str(broker_folder / "processed"),
+            "store_processed": False,
+            "polling_interval": 0.2,
+        }
+    elif broker_url.startswith(("redis://", "rediss://")):
+        celery["broker_transport_options"] = {
+            # Above the longest retry countdown, so an unacknowledged task is not redelivered while it waits.
+            "visibility_timeout": 3 * 3600,
+            "max_retries": 1,
+            "socket_connect_timeout": 1,
+            "socket_timeout": 5,
+        }
+    else:
+        celery["broker_transport_options"] = {"max_retries": 1}
+
+    return {
+        "WORKFLOW_ENV": env,
+        "SECRET_KEY": _env("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
+        "CELERY": celery,
+        "BROKER_FOLDER": str(broker_folder),
+        "UPLOAD_DIR": upload_dir,
+        "MAX_UPLOAD_BYTES": _env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024,
+        # The whole request body: a few attachments at the per-file cap, plus the form.
+        "MAX_CONTENT_LENGTH": (_env_int("MAX_UPLOAD_MB", 10) * 3 + 1) * 1024 * 1024,
+        "BASE_URL": (_env("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "OUTLET_NAME": _env("OUTLET_NAME", "Frontline Deeply"),
+        "MAIL_FROM": _env("MAIL_FROM", "Frontline Deeply desk <desk@localhost>"),
+        "SMTP_HOST": _env("SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": _env_int("SMTP_PORT", 8025),
+        "SMTP_USERNAME": _env("SMTP_USERNAME"),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
+        "SMTP_SSL": _env_bool("SMTP_SSL", False),
+        "SMTP_TIMEOUT": _env_int("SMTP_TIMEOUT", 10),
+        "MAIL_MAX_RETRIES": _env_int("MAIL_MAX_RETRIES", 8),
+        "CONFIRM_MAX_AGE": _env_int("CONFIRM_MAX_AGE_HOURS", 72) * 3600,
+        "RESET_MAX_AGE": _env_int("RESET_MAX_AGE_HOURS", 2) * 3600,
+        "INVITE_MAX_AGE": _env_int("INVITE_MAX_AGE_HOURS", 7 * 24) * 3600,
+        "QUEUE_PAGE_SIZE": _env_int("QUEUE_PAGE_SIZE", 50),
+        "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 3),
+        "ARGON2_MEMORY_COST": _env_int("ARGON2_MEMORY_COST", 65536),
+        "REMEMBER_COOKIE_DURATION": _env_int("REMEMBER_DAYS", 30) * 86400,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+    }
+
+
+def engine_options(database_url: str) -> dict:
+    if database_url.startswith("sqlite"):
+        # Several processes (web, worker) share one file: wait for a lock instead of failing at once.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True}
+
+
+def check_production_safety(config: dict) -> None:
+    """Refuse to run in production with settings that are only safe for the quick start."""
+    if config.get("WORKFLOW_ENV") != "production":
+        return
+    problems = []
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(config["SECRET_KEY"]) < 32:
+        problems.append(f"set {PREFIX}SECRET_KEY to a random value of at least 32 characters")
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        problems.append(f"set {PREFIX}DATABASE_URL to a PostgreSQL database (SQLite is for the quick start only)")
+    if str(config.get("CELERY", {}).get("broker_url", "")).startswith(("filesystem://", "memory://")):
+        problems.append(f"set {PREFIX}BROKER_URL to Redis or RabbitMQ (the filesystem broker is for one machine)")
+    if problems:
+        raise ConfigurationError("Refusing to start in production: " + "; ".join(problems) + ".")

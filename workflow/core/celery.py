@@ -1,0 +1,25 @@
+"""Celery bound to the Flask app: each task runs inside an application context."""
+
+from celery import Celery, Task
+from flask import Flask
+
+
+class FlaskTask(Task):
+    """Runs the task body inside the Flask app's context; the session is removed afterwards."""
+
+    def __call__(self, *args, **kwargs):
+        with self.app.flask_app.app_context():
+            return self.run(*args, **kwargs)
+
+
+def init_app(app: Flask) -> Celery:
+    from workflow.extensions import celery as celery_app
+
+    celery_app.conf.update(app.config["CELERY"])
+    celery_app.flask_app = app
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    # Import the task modules so that the worker registers them.
+    import workflow.notifications.tasks  # noqa: F401
+
+    return celery_app

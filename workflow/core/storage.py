@@ -1,0 +1,77 @@
+"""Uploaded files, stored outside the web root under random keys; the type is read from the content."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+from flask import current_app
+
+from workflow.core.errors import DomainError
+
+ALLOWED_TYPES = {
+    "application/pdf": "PDF",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document (DOCX)",
+    "image/jpeg": "JPEG image",
+    "image/png": "PNG image",
+    "image/gif": "GIF image",
+    "image/webp": "WebP image",
+}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _root() -> Path:
+    root = Path(current_app.config["UPLOAD_DIR"])
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def path_for(key: str) -> Path:
+    if not key.isalnum():  # keys are ours, never a path a user chose
+        raise ValueError("bad storage key")
+    return _root() / key[:2] / key
+
+
+def check_upload(filename: str, data: bytes) -> str:
+    """Return the real content type, or raise DomainError saying what is wrong with the file."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if not data:
+        raise DomainError(f"“{filename}” is empty.")
+    if len(data) > limit:
+        raise DomainError(f"“{filename}” is {len(data) / 1048576:.1f} MB; files may be at most "
+                          f"{limit // 1048576} MB.")
+    kind = filetype.guess(data)
+    if kind is None or kind.mime not in ALLOWED_TYPES:
+        raise DomainError(f"“{filename}” is not a PDF, a Word document (DOCX) or an image (JPEG, PNG, GIF, WebP).")
+    return kind.mime
+
+
+def store(data: bytes, content_type: str) -> StoredFile:
+    key = secrets.token_hex(16)
+    path = path_for(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return StoredFile(key=key, content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+def remove(key: str) -> None:
+    try:
+        path_for(key).unlink()
+    except FileNotFoundError:
+        pass

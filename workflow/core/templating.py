@@ -1,0 +1,47 @@
+"""Filters and globals for the templates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import Flask, current_app, has_request_context
+from flask_login import current_user
+
+
+def format_datetime(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime(fmt) + " UTC"
+
+
+def format_date(value: date | None) -> str:
+    return value.strftime("%d %b %Y") if value else ""
+
+
+def ago(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    seconds = (datetime.now(UTC) - value).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return ""
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(ago, "ago")
+
+    @app.context_processor
+    def globals_for_templates():
+        from workflow.auth.forms import ActionForm
+
+        return {
+            "outlet": current_app.config["OUTLET_NAME"],
+            "logout_form": ActionForm() if has_request_context() and current_user.is_authenticated else None,
+        }

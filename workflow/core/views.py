@@ -1,0 +1,59 @@
+"""Small helpers shared by the views of every feature."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, render_template, request
+from flask_login import current_user, login_required
+
+from workflow.core.errors import DomainError
+
+FORM_ERROR_STATUS = 422
+
+
+def attach_error(form, error: DomainError) -> None:
+    """Put a service's refusal next to the field it concerns, or at the top of the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def render_form(template: str, form, **context):
+    """Render a form page: 200 when fresh, 422 when it carries errors (nothing is committed then)."""
+    has_errors = bool(form.errors) or bool(getattr(form, "form_errors", None))
+    return render_template(template, form=form, **context), FORM_ERROR_STATUS if has_errors else 200
+
+
+def safe_next(default: str) -> str:
+    """Follow ``next`` only to a path on this site."""
+    target = request.values.get("next", "")
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc \
+            and "\\" not in target:
+        return target
+    return default
+
+
+def staff_required(view):
+    """Editors and admins only; others get 403, anonymous visitors go to sign in."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_staff:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped

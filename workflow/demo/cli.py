@@ -1,0 +1,24 @@
+"""``flask --app workflow demo load``: the quick start's people and stories."""
+
+import logging
+
+import click
+from flask.cli import AppGroup
+
+from workflow.demo.seed import demo_already_loaded, load_demo
+from workflow.extensions import db
+
+demo = AppGroup("demo", help="Demo data for trying the desk.")
+
+
+@demo.command("load")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def load(quiet):
+    """Load demo people and submissions (once; does nothing if they are there)."""
+    logging.getLogger("workflow").setLevel(logging.WARNING)  # the progress bar says enough
+    if demo_already_loaded():
+        click.echo("Demo data is already loaded.")
+        return
+    summary = load_demo(progress=not quiet)
+    db.session.commit()
+    click.echo(f"Loaded {summary['submissions']} demo submissions.")

@@ -1,0 +1,185 @@
+"""Demo data for the quick start: people and about thirty submissions spread over every state.
+
+Everything goes through the real services, so the audit trail, revisions and messages are what the desk
+would have written. The notifications those past events created are dropped: nobody should be emailed
+about history.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from tqdm import tqdm
+
+from workflow.auth import services as accounts
+from workflow.auth.models import Role, User
+from workflow.core.models import clock_set_to
+from workflow.core.transaction import discard_after_commit
+from workflow.extensions import db
+from workflow.notifications.models import Notification
+from workflow.submissions import services
+from workflow.submissions.models import Submission
+from workflow.submissions.workflow import State
+
+DEMO_PASSWORD = "demo-password-2026"
+
+PEOPLE = [
+    ("admin@example.org", "Amira Haddad", "Amira Haddad", Role.ADMIN),
+    ("editor@example.org", "Jonas Weber", "Jonas Weber", Role.EDITOR),
+    ("editor2@example.org", "Lina Sørensen", "Lina Sørensen", Role.EDITOR),
+    ("reporter@example.org", "Samir Khoury", "Samir Khoury", Role.CONTRIBUTOR),
+    ("reporter2@example.org", "Nour Aziz", "A. Correspondent", Role.CONTRIBUTOR),
+    ("reporter3@example.org", "Daniel Osei", "Daniel Osei", Role.CONTRIBUTOR),
+]
+
+SUBJECTS = [
+    ("Bakeries in the north run on one generator", "How neighbourhood ovens keep bread coming through the blackouts."),
+    ("The teachers who kept a school open under shelling", "Six teachers, 200 pupils, and a basement timetable."),
+    ("Inside the clinic that treats both sides", "A field hospital that asks no questions and turns no one away."),
+    ("Farmers return to fields sown with mines", "Clearance teams cannot keep pace with the planting season."),
+    ("The border crossing that opens two hours a day", "Aid trucks, students and the sick share one narrow window."),
+    ("Radio stations that broadcast from car boots", "Local journalists move every night to stay on air."),
+    ("Water engineers mend pipes between ceasefires", "A utility crew works in the gaps of a fragile truce."),
+    ("Wedding season returns to a battered town", "Musicians and tailors count the first good month in years."),
+    ("How families trace the missing through messaging apps", "Volunteer networks keep lists the authorities do not."),
+    ("Students sit exams in a city without electricity", "Candles, generators and a ministry that keeps moving dates."),
+    ("The last pharmacy on the front line", "A pharmacist rations insulin and advice."),
+    ("A football league for displaced teenagers", "Matches on a dusty pitch give a camp its weekly rhythm."),
+    ("Night shifts at the bread queue", "Women take turns holding places in lines that start at 3 a.m."),
+    ("Satellite images reveal a vanished village", "Researchers match pictures with survivors' accounts."),
+    ("Cash shortages push traders to barter", "Fuel for flour, phone credit for medicine."),
+    ("The interpreters nobody thanks", "Local fixers weigh danger against a living."),
+    ("Librarians hide manuscripts from looters", "A private archive moves house three times in a year."),
+    ("Beekeepers count losses after the fires", "Hives burned, honey prices soar, and a craft is at risk."),
+    ("Why aid convoys stop at the river", "Permits, checkpoints and a bridge that is half repaired."),
+    ("Tailors turn uniforms into school clothes", "A workshop that once sewed for soldiers now sews for children."),
+    ("The ambulance drivers of the ring road", "Twelve drivers, four vehicles, and a map of safe routes."),
+    ("A town votes while the front moves closer", "Local elections go ahead with ballot boxes in basements."),
+    ("Chess in the shelter", "A tournament brings neighbours together underground."),
+    ("Journalists learn first aid before reporting", "Training courses fill up as risks grow."),
+    ("The bus line that never stopped", "Drivers who kept a route running through three sieges."),
+    ("Refugees rebuild a market across the border", "Traders recreate the stalls they left behind."),
+    ("Doctors use drones to deliver blood", "A pilot project cuts delivery times to remote clinics."),
+    ("The orphanage that became a shelter", "Carers take in whole families when the shelling starts."),
+    ("Winter fuel prices split a neighbourhood", "Who can afford heat, and who burns furniture."),
+    ("A museum catalogues war damage", "Curators photograph every cracked column."),
+]
+
+BODY_PARAGRAPHS = [
+    "The morning starts before dawn, when the first people arrive with plastic bags and thermos flasks.",
+    "Nobody here calls it resilience. They call it the only thing left to do.",
+    "Local officials say supplies should improve next month, but few people believe the promise.",
+    "“We count the days by what we can still do,” one resident said, asking that her name be withheld.",
+    "Aid groups estimate that tens of thousands of people depend on the service each week.",
+    "By evening the street is quiet again, and the generator hums until the fuel runs out.",
+]
+
+# How far along the workflow each demo submission goes, in order: the target state of each.
+PLAN = (
+    [State.PITCHED] * 8 + [State.ASSIGNED] * 7 + [State.EDITED] * 4 + [State.PUBLISHED] * 5
+    + [State.DECLINED] * 4 + [State.WITHDRAWN] * 2
+)
+
+
+def _body(rng: random.Random, paragraphs: int) -> str:
+    return "\n\n".join(rng.choice(BODY_PARAGRAPHS) for _ in range(paragraphs))
+
+
+def demo_already_loaded() -> bool:
+    return db.session.scalar(sa.select(User.id).where(User.email == PEOPLE[0][0])) is not None
+
+
+def load_demo(progress: bool = True, seed: int = 7) -> dict:
+    """Create the demo people and submissions in the current transaction; the caller commits."""
+    rng = random.Random(seed)
+    people: dict[str, User] = {}
+    steps = len(PEOPLE) + len(PLAN)
+    bar = tqdm(total=steps, desc="Loading demo data", unit="item", disable=not progress)
+    start = datetime.now(UTC) - timedelta(days=60)
+    with clock_set_to(start):
+        for email, name, byline, role in PEOPLE:
+            people[email] = accounts.create_user(email, DEMO_PASSWORD, name, byline, role=role, confirmed=True)
+            bar.update()
+    editors = [people["editor@example.org"], people["editor2@example.org"]]
+    admin = people["admin@example.org"]
+    contributors = [people["reporter@example.org"], people["reporter2@example.org"],
+                    people["reporter3@example.org"]]
+
+    for index, (target, (headline, dek)) in enumerate(zip(PLAN, SUBJECTS)):
+        contributor = contributors[index % len(contributors)]
+        editor = editors[index % len(editors)]
+        moment = start + timedelta(days=rng.uniform(0, 50), hours=rng.uniform(0, 12))
+        with clock_set_to(moment):
+            submission = services.submit_pitch(contributor, services.PitchInput(
+                headline=headline, summary=dek,
+                angle="Nobody has reported this from the ground; the situation changed this month.",
+                sources="Residents I have known for years, the local council, two aid workers.",
+                proposed_words=rng.choice([800, 1200, 1500]),
+                proposed_deadline=(moment + timedelta(days=21)).date(),
+                experience="Five years reporting from the region; I speak the local dialect.",
+            ))
+        moment = _walk(rng, submission, target, contributor, editor, admin, moment)
+        bar.update()
+    bar.close()
+
+    # The demo describes the past: drop the notifications it wrote instead of emailing them now.
+    db.session.execute(sa.delete(Notification))
+    discard_after_commit(db.session())
+    db.session.flush()
+    return {"people": [(email, role.value) for email, _, _, role in PEOPLE], "password": DEMO_PASSWORD,
+            "submissions": len(PLAN)}
+
+
+def _act(moment, rng, actor, submission, action, **kwargs):
+    moment = moment + timedelta(hours=rng.uniform(3, 60))
+    with clock_set_to(moment):
+        services.transition(actor, submission, services.TransitionInput(
+            action=action, seen_version=submission.version, **kwargs))
+    return moment
+
+
+def _walk(rng, submission: Submission, target: State, contributor, editor, admin, moment):
+    def later(hours=24):
+        return moment + timedelta(hours=rng.uniform(1, hours))
+
+    if target is State.PITCHED:
+        if rng.random() < 0.5:
+            with clock_set_to(later()):
+                services.post_message(editor, submission, "Interesting. Who else has covered this?", internal=True)
+        return moment
+    if target is State.WITHDRAWN:
+        return _act(moment, rng, contributor, submission, "withdraw", comment="I have to leave the area.")
+    if target is State.DECLINED:
+        return _act(moment, rng, editor, submission, "decline",
+                    comment="We covered a similar story last month; try us again with a new angle.")
+    deadline = (datetime.now(UTC) + timedelta(days=rng.randint(-5, 20))).date()
+    with clock_set_to(later()):
+        services.post_message(contributor, submission, "I can start this week if you are interested.")
+    with clock_set_to(later(2)):
+        # Assign as if the deadline were set then; demo deadlines may already have passed.
+        services.transition(editor, submission, services.TransitionInput(
+            action="assign", seen_version=submission.version, editor_id=editor.id,
+            deadline=max(deadline, (moment + timedelta(days=2)).date()), assigned_words=1200))
+        if deadline < (moment + timedelta(days=2)).date():
+            submission.deadline = deadline
+    moment = later(48)
+    with clock_set_to(moment):
+        services.post_message(editor, submission, "Great. Send me a first draft when you can; keep it tight.")
+    if target is State.ASSIGNED and rng.random() < 0.4:
+        return moment
+    moment = later(72)
+    with clock_set_to(moment):
+        services.save_draft(contributor, submission, submission.headline, submission.summary,
+                            _body(rng, 6), note="First draft")
+    if target is State.ASSIGNED:
+        return moment
+    moment = later(24)
+    with clock_set_to(moment):
+        services.save_draft(editor, submission, submission.headline, submission.summary + " An edited dek.",
+                            _body(rng, 5), note="Tightened the top")
+    moment = _act(moment, rng, editor, submission, "mark_edited")
+    if target is State.EDITED:
+        return moment
+    return _act(moment, rng, editor, submission, "publish")

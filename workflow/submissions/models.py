@@ -1,0 +1,203 @@
+"""Submissions: a pitch and everything that grows from it (drafts, conversation, audit trail, files)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workflow.auth.models import User
+from workflow.core.models import utcnow
+from workflow.extensions import db
+from workflow.submissions.workflow import State
+
+
+def state_column_type(name: str = "state") -> sa.Enum:
+    return sa.Enum(
+        State,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda states: [s.value for s in states],
+        validate_strings=True,
+    )
+
+
+class RevisionKind(enum.Enum):
+    CONTRIBUTOR = "contributor"
+    EDITOR = "editor"
+
+    @property
+    def title(self) -> str:
+        return "Contributor's draft" if self is RevisionKind.CONTRIBUTOR else "Editor's edit"
+
+
+class Submission(db.Model):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "state NOT IN ('assigned', 'edited', 'published') OR editor_id IS NOT NULL",
+            name="commissioned_has_editor",
+        ),
+        sa.CheckConstraint(
+            "state NOT IN ('assigned', 'edited', 'published') OR deadline IS NOT NULL",
+            name="commissioned_has_deadline",
+        ),
+        sa.CheckConstraint(
+            "state <> 'published' OR (published_at IS NOT NULL AND slug IS NOT NULL)",
+            name="published_has_time_and_slug",
+        ),
+        sa.CheckConstraint("proposed_words IS NULL OR proposed_words > 0", name="proposed_words_positive"),
+        sa.CheckConstraint("assigned_words IS NULL OR assigned_words > 0", name="assigned_words_positive"),
+        sa.CheckConstraint("fee IS NULL OR fee >= 0", name="fee_not_negative"),
+        sa.Index("ix_submissions_state_created", "state", "created_at", "id"),
+        sa.Index("ix_submissions_created", "created_at", "id"),
+        sa.Index("ix_submissions_activity", "last_activity_at", "id"),
+        sa.Index("ix_submissions_editor_state", "editor_id", "state"),
+        sa.Index("ix_submissions_contributor_activity", "contributor_id", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contributor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    editor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    state: Mapped[State] = mapped_column(state_column_type(), default=State.PITCHED)
+
+    headline: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    angle: Mapped[str] = mapped_column(sa.Text)
+    sources: Mapped[str] = mapped_column(sa.Text)
+    proposed_words: Mapped[int | None]
+    proposed_deadline: Mapped[date | None]
+    experience: Mapped[str] = mapped_column(sa.Text, default="")
+
+    deadline: Mapped[date | None] = mapped_column(index=True)
+    assigned_words: Mapped[int | None]
+    fee: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+
+    published_at: Mapped[datetime | None]
+    slug: Mapped[str | None] = mapped_column(sa.String(220), unique=True)
+    published_headline: Mapped[str | None] = mapped_column(sa.String(200))
+    published_dek: Mapped[str | None] = mapped_column(sa.Text)
+    published_body: Mapped[str | None] = mapped_column(sa.Text)
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_activity_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    last_activity: Mapped[str] = mapped_column(sa.String(200), default="pitched")
+
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    contributor: Mapped[User] = relationship(foreign_keys=[contributor_id])
+    editor: Mapped[User | None] = relationship(foreign_keys=[editor_id])
+    last_activity_by: Mapped[User | None] = relationship(foreign_keys=[last_activity_by_id])
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state is State.ASSIGNED and self.deadline is not None and self.deadline < utcnow().date()
+
+    def __repr__(self) -> str:
+        return f"<Submission {self.id} {self.state.value}>"
+
+
+class Revision(db.Model):
+    """One saved version of the draft: every save by the contributor or the editor is kept."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (sa.UniqueConstraint("submission_id", "number", name="uq_revisions_submission_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    kind: Mapped[RevisionKind] = mapped_column(
+        sa.Enum(RevisionKind, name="revision_kind", native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda kinds: [k.value for k in kinds], validate_strings=True)
+    )
+    headline: Mapped[str] = mapped_column(sa.String(200))
+    dek: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(sa.Text)
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    version: Mapped[int]  # the submission's version once this revision was saved
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+    @property
+    def word_count(self) -> int:
+        return len(self.body.split())
+
+
+class Message(db.Model):
+    """The conversation on a submission. Internal notes are for the desk only."""
+
+    __tablename__ = "messages"
+    __table_args__ = (sa.Index("ix_messages_submission_created", "submission_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    internal: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+
+class AuditEntry(db.Model):
+    """Who moved a submission from which state to which, when, and why."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (sa.Index("ix_audit_entries_submission_created", "submission_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    from_state: Mapped[State | None] = mapped_column(state_column_type("from_state"))
+    to_state: Mapped[State] = mapped_column(state_column_type("to_state"))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    # The submission's version after this change, so a stale page can be shown what happened since.
+    version: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User] = relationship()
+
+
+class Attachment(db.Model):
+    """A file sent with a pitch, stored outside the web root under a random key."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    storage_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SavedView(db.Model):
+    """An editor's named set of queue filters, listed in the queue's sidebar."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name", name="uq_saved_views_user_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(80))
+    query: Mapped[str] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Full-text search over headline and summary on PostgreSQL; SQLite searches with LIKE instead.
+SEARCH_DOCUMENT_SQL = "to_tsvector('english', headline || ' ' || summary)"
+sa.Index("ix_submissions_search", sa.text(SEARCH_DOCUMENT_SQL), postgresql_using="gin",
+         _table=Submission.__table__).ddl_if(dialect="postgresql")

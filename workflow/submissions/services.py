@@ -1,0 +1,312 @@
+"""The verbs of the desk: pitch, transition, draft, message. Each checks, changes, logs and notifies."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from slugify import slugify
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflow.auth.models import Role, User
+from workflow.core import storage
+from workflow.core.errors import Conflict, DomainError, PermissionDenied
+from workflow.core.models import utcnow
+from workflow.extensions import db
+from workflow.notifications.services import notify
+from workflow.submissions import permissions
+from workflow.submissions.models import (
+    Attachment,
+    AuditEntry,
+    Message,
+    Revision,
+    RevisionKind,
+    SavedView,
+    Submission,
+)
+from workflow.submissions.workflow import Requirement, State, Transition, find_transition
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PitchInput:
+    headline: str
+    summary: str
+    angle: str
+    sources: str
+    proposed_words: int | None
+    proposed_deadline: date | None
+    experience: str
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+@dataclass
+class TransitionInput:
+    action: str
+    seen_version: int
+    comment: str = ""
+    editor_id: int | None = None
+    deadline: date | None = None
+    assigned_words: int | None = None
+    fee: Decimal | None = None
+
+
+def _touch(submission: Submission, actor: User, what: str) -> None:
+    submission.last_activity_at = utcnow()
+    submission.last_activity_by_id = actor.id
+    submission.last_activity = what[:200]
+
+
+def _headline_params(submission: Submission) -> dict:
+    return {"submission_id": submission.id, "headline": submission.headline}
+
+
+def active_editors() -> list[User]:
+    return list(db.session.scalars(
+        sa.select(User).where(User.role.in_([Role.EDITOR, Role.ADMIN]), User.disabled_at.is_(None))
+        .order_by(User.display_name)
+    ))
+
+
+def submit_pitch(contributor: User, pitch: PitchInput) -> Submission:
+    """A contributor pitches a story; the desk and the contributor are told."""
+    if not contributor.is_confirmed:
+        raise PermissionDenied("Please confirm your email address before you pitch a story.")
+    checked = [(name, data, storage.check_upload(name, data)) for name, data in pitch.files]
+    submission = Submission(
+        contributor=contributor,
+        state=State.PITCHED,
+        headline=pitch.headline.strip(),
+        summary=pitch.summary.strip(),
+        angle=pitch.angle.strip(),
+        sources=pitch.sources.strip(),
+        proposed_words=pitch.proposed_words,
+        proposed_deadline=pitch.proposed_deadline,
+        experience=pitch.experience.strip(),
+        last_activity_by=contributor,
+        last_activity=f"{contributor.display_name} pitched the story",
+    )
+    db.session.add(submission)
+    db.session.flush()
+    for name, data, content_type in checked:
+        stored = storage.store(data, content_type)
+        db.session.add(Attachment(
+            submission_id=submission.id, uploaded_by_id=contributor.id, filename=name[:255],
+            content_type=stored.content_type, size=stored.size, sha256=stored.sha256, storage_key=stored.key,
+        ))
+    db.session.add(AuditEntry(submission_id=submission.id, actor_id=contributor.id, action="pitch",
+                              from_state=None, to_state=State.PITCHED, version=submission.version))
+    notify("submission.received", contributor, submission=submission, **_headline_params(submission))
+    for editor in active_editors():
+        if editor.role is Role.EDITOR:
+            notify("submission.new_pitch", editor, submission=submission, author=contributor.byline_name,
+                   **_headline_params(submission))
+    db.session.flush()
+    log.info("user %s pitched submission %s", contributor.id, submission.id)
+    return submission
+
+
+def transition(actor: User, submission: Submission, data: TransitionInput) -> AuditEntry:
+    """Move a submission along the workflow table, or refuse with a reason.
+
+    Raises Conflict if the submission changed since the actor's page was rendered (``seen_version``) or
+    while this request ran; PermissionDenied or DomainError if the table or its requirements refuse.
+    """
+    if not permissions.can_view(actor, submission):
+        raise PermissionDenied("You cannot act on this submission.")
+    if data.seen_version != submission.version:
+        raise Conflict("This submission changed since you opened it.", current=submission,
+                       seen_version=data.seen_version)
+    rule = find_transition(submission.state, data.action)
+    if rule is None:
+        raise DomainError(f"A {submission.state.value} submission cannot be sent through “{data.action}”.")
+    if not rule.allows_role(actor.role, permissions.is_owner(actor, submission)):
+        raise PermissionDenied(f"You may not {rule.label.lower()} this submission.")
+    _check_requirements(rule, submission, data)
+
+    source = submission.state
+    _apply_effects(rule, actor, submission, data)  # before the state changes: its queries autoflush
+    submission.state = rule.target
+    _touch(submission, actor, f"{actor.display_name}: {rule.label.lower()}")
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        db.session.rollback()
+        fresh = db.session.get(Submission, submission.id)
+        raise Conflict("This submission changed while you were acting on it.", current=fresh,
+                       seen_version=data.seen_version) from exc
+    entry = AuditEntry(submission_id=submission.id, actor_id=actor.id, action=rule.action, from_state=source,
+                       to_state=rule.target, comment=data.comment.strip(), version=submission.version)
+    db.session.add(entry)
+    _notify_transition(rule, actor, submission, data)
+    db.session.flush()
+    log.info("user %s: submission %s %s -> %s (%s)", actor.id, submission.id, source.value, rule.target.value,
+             rule.action)
+    return entry
+
+
+def _check_requirements(rule: Transition, submission: Submission, data: TransitionInput) -> None:
+    if Requirement.COMMENT in rule.requires and not data.comment.strip():
+        raise DomainError("Please write the reason; the contributor will read it.", field="comment")
+    if Requirement.DRAFT in rule.requires and latest_revision(submission) is None:
+        raise DomainError("There is no draft yet.")
+    if Requirement.ASSIGNMENT in rule.requires:
+        editor = db.session.get(User, data.editor_id) if data.editor_id else None
+        if editor is None or not editor.is_staff or not editor.is_active:
+            raise DomainError("Choose the editor who will handle this story.", field="editor_id")
+        if data.deadline is None:
+            raise DomainError("Set a deadline for the draft.", field="deadline")
+        if data.deadline < utcnow().date():
+            raise DomainError("The deadline cannot be in the past.", field="deadline")
+
+
+def _apply_effects(rule: Transition, actor: User, submission: Submission, data: TransitionInput) -> None:
+    if rule.action == "assign":
+        submission.editor_id = data.editor_id
+        submission.deadline = data.deadline
+        submission.assigned_words = data.assigned_words
+        submission.fee = data.fee
+    elif rule.action == "publish":
+        revision = latest_revision(submission)
+        submission.published_headline = revision.headline
+        submission.published_dek = revision.dek
+        submission.published_body = revision.body
+        submission.published_at = utcnow()
+        if submission.slug is None:
+            submission.slug = _unique_slug(revision.headline, submission.id)
+
+
+def _unique_slug(headline: str, submission_id: int) -> str:
+    base = slugify(headline, max_length=200, word_boundary=True) or f"story-{submission_id}"
+    slug, n = base, 1
+    while db.session.scalar(sa.select(Submission.id).where(Submission.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _notify_transition(rule: Transition, actor: User, submission: Submission, data: TransitionInput) -> None:
+    params = {**_headline_params(submission), "actor": actor.display_name, "comment": data.comment.strip()}
+    contributor_event = {
+        "assign": "submission.assigned",
+        "decline": "submission.declined",
+        "mark_edited": "submission.edited",
+        "request_revision": "submission.revision_requested",
+        "publish": "submission.published",
+        "unpublish": "submission.unpublished",
+        "reopen": "submission.reopened",
+    }.get(rule.action)
+    if contributor_event:
+        extra = {}
+        if rule.action == "assign":
+            extra = {"deadline": submission.deadline.isoformat(),
+                     "editor": submission.editor.display_name if submission.editor else "",
+                     "assigned_words": submission.assigned_words,
+                     "fee": str(submission.fee) if submission.fee is not None else None}
+        notify(contributor_event, submission.contributor, submission=submission, **params, **extra)
+    if rule.action == "assign" and submission.editor_id != actor.id:
+        notify("submission.assigned_to_you", submission.editor, submission=submission, **params,
+               deadline=submission.deadline.isoformat())
+    if rule.action in ("withdraw", "unpublish") and submission.editor is not None \
+            and submission.editor_id != actor.id:
+        event = "submission.withdrawn" if rule.action == "withdraw" else "submission.unpublished"
+        notify(event, submission.editor, submission=submission, **params)
+
+
+def latest_revision(submission: Submission, kind: RevisionKind | None = None) -> Revision | None:
+    query = sa.select(Revision).where(Revision.submission_id == submission.id)
+    if kind is not None:
+        query = query.where(Revision.kind == kind)
+    return db.session.scalar(query.order_by(Revision.number.desc()).limit(1))
+
+
+def save_draft(actor: User, submission: Submission, headline: str, dek: str, body: str, note: str = "",
+               seen_version: int | None = None) -> Revision:
+    """Save a new revision of the draft (contributor's draft or editor's edit)."""
+    if not permissions.can_write_draft(actor, submission):
+        raise PermissionDenied("You cannot change the draft of this submission now.")
+    if seen_version is not None and seen_version != submission.version:
+        raise Conflict("This submission changed since you opened the draft.", current=submission,
+                       seen_version=seen_version)
+    if not body.strip():
+        raise DomainError("The draft is empty.", field="body")
+    number = (db.session.scalar(
+        sa.select(sa.func.max(Revision.number)).where(Revision.submission_id == submission.id)) or 0) + 1
+    kind = RevisionKind.EDITOR if actor.is_staff else RevisionKind.CONTRIBUTOR
+    verb = "edited the draft" if kind is RevisionKind.EDITOR else "saved a draft"
+    _touch(submission, actor, f"{actor.display_name} {verb} (revision {number})")
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict("This submission changed while you were saving.",
+                       current=db.session.get(Submission, submission.id), seen_version=seen_version) from exc
+    revision = Revision(submission_id=submission.id, number=number, author_id=actor.id, kind=kind,
+                        headline=headline.strip(), dek=dek.strip(), body=body, note=note.strip()[:300],
+                        version=submission.version)
+    db.session.add(revision)
+    if kind is RevisionKind.CONTRIBUTOR and submission.editor is not None:
+        notify("submission.draft_saved", submission.editor, submission=submission,
+               author=actor.display_name, number=number, note=note.strip(), **_headline_params(submission))
+    db.session.flush()
+    log.info("user %s saved revision %s of submission %s", actor.id, number, submission.id)
+    return revision
+
+
+def post_message(actor: User, submission: Submission, body: str, internal: bool = False) -> Message:
+    """Write to the conversation; an internal note stays on the desk and tells nobody by email."""
+    if not permissions.can_post_message(actor, submission):
+        raise PermissionDenied("You cannot write on this submission.")
+    if internal and not permissions.can_see_internal_notes(actor):
+        raise PermissionDenied("Only editors can write internal notes.")
+    if not body.strip():
+        raise DomainError("Write a message first.", field="body")
+    message = Message(submission_id=submission.id, author_id=actor.id, body=body.strip(), internal=internal)
+    db.session.add(message)
+    what = "added an internal note" if internal else "sent a message"
+    # Last activity only: a message does not change the editorial version, so open pages stay valid.
+    db.session.execute(
+        sa.update(Submission).where(Submission.id == submission.id)
+        .values(last_activity_at=utcnow(), last_activity_by_id=actor.id,
+                last_activity=f"{actor.display_name} {what}"[:200])
+        .execution_options(synchronize_session=False)
+    )
+    if not internal:
+        params = {**_headline_params(submission), "author": actor.display_name, "body": message.body}
+        if actor.is_staff:
+            notify("submission.message", submission.contributor, submission=submission, **params)
+        elif submission.editor is not None:
+            notify("submission.message", submission.editor, submission=submission, **params)
+        else:
+            for editor in active_editors():
+                notify("submission.message", editor, submission=submission, **params)
+    db.session.flush()
+    log.info("user %s %s on submission %s", actor.id, what, submission.id)
+    return message
+
+
+def save_view(user: User, name: str, query: str) -> SavedView:
+    """An editor names the queue's current filters; saving a name again replaces its filters."""
+    name = name.strip()
+    if not name:
+        raise DomainError("Give the view a name.", field="name")
+    view = db.session.scalar(sa.select(SavedView).where(SavedView.user_id == user.id, SavedView.name == name))
+    if view is None:
+        view = SavedView(user_id=user.id, name=name[:80], query=query[:500])
+        db.session.add(view)
+    else:
+        view.query = query[:500]
+    db.session.flush()
+    return view
+
+
+def delete_view(user: User, view_id: int) -> None:
+    view = db.session.get(SavedView, view_id)
+    if view is None or view.user_id != user.id:
+        raise PermissionDenied("That view is not yours.")
+    db.session.delete(view)
+    db.session.flush()

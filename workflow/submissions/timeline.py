@@ -1,0 +1,43 @@
+"""The story of a submission as one list: transitions, messages, internal notes and revisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from workflow.auth.models import User
+from workflow.extensions import db
+from workflow.submissions import permissions
+from workflow.submissions.models import AuditEntry, Message, Revision, Submission
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    kind: str  # "transition", "message", "note", "revision"
+    at: datetime
+    actor: User
+    item: object
+
+
+def for_submission(submission: Submission, viewer: User) -> list[TimelineItem]:
+    """Everything that happened, oldest first, as ``viewer`` may see it (notes only for the desk)."""
+    items: list[TimelineItem] = []
+    for entry in db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.submission_id == submission.id).options(joinedload(AuditEntry.actor))
+    ):
+        items.append(TimelineItem("transition", entry.created_at, entry.actor, entry))
+    messages = sa.select(Message).where(Message.submission_id == submission.id).options(joinedload(Message.author))
+    if not permissions.can_see_internal_notes(viewer):
+        messages = messages.where(Message.internal.is_(False))
+    for message in db.session.scalars(messages):
+        items.append(TimelineItem("note" if message.internal else "message", message.created_at, message.author,
+                                  message))
+    for revision in db.session.scalars(
+        sa.select(Revision).where(Revision.submission_id == submission.id).options(joinedload(Revision.author))
+    ):
+        items.append(TimelineItem("revision", revision.created_at, revision.author, revision))
+    items.sort(key=lambda i: (i.at, i.kind))
+    return items

@@ -1,0 +1,300 @@
+"""Pitches, the contributor's dashboard, the submission page, drafts, messages and the editor queue."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from workflow.auth.forms import ActionForm
+from workflow.core import storage
+from workflow.core.errors import Conflict, DomainError
+from workflow.core.views import FORM_ERROR_STATUS, attach_error, render_form, staff_required
+from workflow.extensions import db
+from workflow.submissions import permissions, services, timeline
+from workflow.submissions.diff import diff_revisions
+from workflow.submissions.forms import DraftForm, MessageForm, PitchForm, SavedViewForm, TransitionForm
+from workflow.submissions.models import Attachment, AuditEntry, Revision, RevisionKind, SavedView, Submission
+from workflow.submissions.queue import ASSIGNEES, SORTS, QueueFilters, queue_page
+from workflow.submissions.workflow import Requirement, State, find_transition
+
+bp = Blueprint("submissions", __name__)
+
+
+def _load_visible(submission_id: int) -> Submission:
+    """The submission if this person may see it; 404 otherwise, so ids of others' work reveal nothing."""
+    submission = db.session.get(Submission, submission_id,
+                                options=[joinedload(Submission.contributor), joinedload(Submission.editor)])
+    if submission is None or not permissions.can_view(current_user, submission):
+        abort(404)
+    return submission
+
+
+@bp.route("/")
+def index():
+    if not current_user.is_authenticated:
+        return render_template("home.html")
+    return redirect(url_for("submissions.queue" if current_user.is_staff else "submissions.dashboard"))
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    submissions = db.session.scalars(
+        sa.select(Submission).where(Submission.contributor_id == current_user.id)
+        .options(joinedload(Submission.editor), joinedload(Submission.last_activity_by))
+        .order_by(Submission.last_activity_at.desc(), Submission.id.desc())
+    ).all()
+    return render_template("submissions/dashboard.html", submissions=submissions, resend_form=ActionForm())
+
+
+@bp.route("/pitch", methods=["GET", "POST"])
+@login_required
+def pitch():
+    form = PitchForm()
+    if form.validate_on_submit():
+        files = [(f.filename or "attachment", f.read()) for f in form.attachments.data or [] if f and f.filename]
+        try:
+            submission = services.submit_pitch(current_user, services.PitchInput(
+                headline=form.headline.data, summary=form.summary.data, angle=form.angle.data,
+                sources=form.sources.data, proposed_words=form.proposed_words.data,
+                proposed_deadline=form.proposed_deadline.data, experience=form.experience.data or "",
+                files=files,
+            ))
+        except DomainError as error:
+            if error.field is None and "“" in error.message:  # a refused file belongs next to the file field
+                error.field = "attachments"
+            attach_error(form, error)
+        else:
+            flash("Thank you. Your pitch is with the desk; we will write to you.", "success")
+            return redirect(url_for("submissions.detail", submission_id=submission.id), 303)
+    return render_form("submissions/pitch.html", form, needs_confirmation=not current_user.is_confirmed)
+
+
+def _detail_context(submission: Submission, transition_form: TransitionForm | None = None,
+                    message_form: MessageForm | None = None) -> dict:
+    editors = services.active_editors() if current_user.is_staff else []
+    actions = []
+    for rule in permissions.transitions_for(current_user, submission):
+        if transition_form is not None and transition_form.action.data == rule.action:
+            form = transition_form
+        else:
+            form = TransitionForm(formdata=None, action=rule.action, version=submission.version,
+                                  editor_id=submission.editor_id or current_user.id)
+        form.editor_id.choices = [(e.id, e.display_name) for e in editors]
+        form.comment.label.text = rule.comment_label
+        actions.append((rule, form))
+    return {
+        "submission": submission,
+        "actions": actions,
+        "timeline": timeline.for_submission(submission, current_user),
+        "attachments": db.session.scalars(
+            sa.select(Attachment).where(Attachment.submission_id == submission.id).order_by(Attachment.id)).all(),
+        "latest": services.latest_revision(submission),
+        "message_form": message_form or MessageForm(formdata=None),
+        "can_write_draft": permissions.can_write_draft(current_user, submission),
+        "can_post_message": permissions.can_post_message(current_user, submission),
+        "can_see_internal": permissions.can_see_internal_notes(current_user),
+        "Requirement": Requirement,
+    }
+
+
+@bp.route("/submissions/<int:submission_id>")
+@login_required
+def detail(submission_id):
+    submission = _load_visible(submission_id)
+    return render_template("submissions/detail.html", **_detail_context(submission))
+
+
+@bp.post("/submissions/<int:submission_id>/transition")
+@login_required
+def transition(submission_id):
+    submission = _load_visible(submission_id)
+    form = TransitionForm()
+    form.editor_id.choices = [(e.id, e.display_name) for e in services.active_editors()]
+    if form.validate_on_submit():
+        try:
+            seen = int(form.version.data)
+        except (TypeError, ValueError):
+            abort(400)
+        try:
+            rule = find_transition(submission.state, form.action.data)
+            services.transition(current_user, submission, services.TransitionInput(
+                action=form.action.data, seen_version=seen, comment=form.comment.data or "",
+                editor_id=form.editor_id.data, deadline=form.deadline.data,
+                assigned_words=form.assigned_words.data, fee=form.fee.data,
+            ))
+        except Conflict as conflict:
+            return _conflict_page(conflict)
+        except DomainError as error:
+            attach_error(form, error)
+            return render_template("submissions/detail.html",
+                                   **_detail_context(submission, transition_form=form)), error.status_code
+        flash(f"Done: {rule.label.lower()}. The submission is now {rule.target.title.lower()}.", "success")
+        return redirect(url_for("submissions.detail", submission_id=submission.id), 303)
+    return render_template("submissions/detail.html",
+                           **_detail_context(submission, transition_form=form)), FORM_ERROR_STATUS
+
+
+def _conflict_page(conflict: Conflict):
+    submission = conflict.current
+    changes = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.submission_id == submission.id,
+                                    AuditEntry.version > (conflict.seen_version or 0))
+        .options(joinedload(AuditEntry.actor)).order_by(AuditEntry.created_at)
+    ).all()
+    revisions = db.session.scalars(
+        sa.select(Revision)
+        .where(Revision.submission_id == submission.id, Revision.version > (conflict.seen_version or 0))
+        .options(joinedload(Revision.author)).order_by(Revision.number)
+    ).all()
+    return render_template("submissions/conflict.html", submission=submission, changes=changes,
+                           revisions=revisions, message=conflict.message), 409
+
+
+@bp.route("/submissions/<int:submission_id>/draft", methods=["GET", "POST"])
+@login_required
+def draft(submission_id):
+    submission = _load_visible(submission_id)
+    if not permissions.can_write_draft(current_user, submission):
+        abort(403)
+    latest = services.latest_revision(submission)
+    if request.method == "GET":
+        source = latest or submission
+        form = DraftForm(formdata=None, version=submission.version,
+                         headline=latest.headline if latest else submission.headline,
+                         dek=latest.dek if latest else submission.summary,
+                         body=source.body if latest else "")
+        return render_template("submissions/draft.html", form=form, submission=submission, latest=latest)
+    form = DraftForm()
+    if form.validate_on_submit():
+        try:
+            seen = int(form.version.data) if form.version.data else None
+            revision = services.save_draft(current_user, submission, form.headline.data, form.dek.data,
+                                           form.body.data, form.note.data or "", seen_version=seen)
+        except Conflict as conflict:
+            return _conflict_page(conflict)
+        except (DomainError, ValueError) as error:
+            attach_error(form, error if isinstance(error, DomainError) else DomainError("Reload the page."))
+        else:
+            flash(f"Saved as revision {revision.number}.", "success")
+            return redirect(url_for("submissions.detail", submission_id=submission.id) + "#draft", 303)
+    return render_form("submissions/draft.html", form, submission=submission, latest=latest)
+
+
+@bp.route("/submissions/<int:submission_id>/revisions/<int:number>")
+@login_required
+def revision(submission_id, number):
+    submission = _load_visible(submission_id)
+    rev = db.session.scalar(sa.select(Revision).where(Revision.submission_id == submission.id,
+                                                      Revision.number == number))
+    if rev is None:
+        abort(404)
+    return render_template("submissions/revision.html", submission=submission, revision=rev)
+
+
+@bp.route("/submissions/<int:submission_id>/diff")
+@login_required
+def diff(submission_id):
+    """Compare two revisions; by default the editor's latest edit against the contributor's last draft."""
+    submission = _load_visible(submission_id)
+    revisions = db.session.scalars(
+        sa.select(Revision).where(Revision.submission_id == submission.id)
+        .options(joinedload(Revision.author)).order_by(Revision.number)
+    ).all()
+    if len(revisions) < 2:
+        return render_template("submissions/diff.html", submission=submission, revisions=revisions,
+                               old=None, new=None, rows=[])
+    by_number = {r.number: r for r in revisions}
+    old_number = request.args.get("from", type=int)
+    new_number = request.args.get("to", type=int)
+    if old_number is None or new_number is None:
+        editors = [r for r in revisions if r.kind is RevisionKind.EDITOR]
+        contributors = [r for r in revisions if r.kind is RevisionKind.CONTRIBUTOR]
+        new = editors[-1] if editors else revisions[-1]
+        earlier_drafts = [r for r in contributors if r.number < new.number]
+        old = earlier_drafts[-1] if earlier_drafts else revisions[revisions.index(new) - 1]
+    else:
+        old, new = by_number.get(old_number), by_number.get(new_number)
+        if old is None or new is None:
+            abort(404)
+    return render_template("submissions/diff.html", submission=submission, revisions=revisions, old=old,
+                           new=new, rows=diff_revisions(old, new))
+
+
+@bp.post("/submissions/<int:submission_id>/messages")
+@login_required
+def post_message(submission_id):
+    submission = _load_visible(submission_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            services.post_message(current_user, submission, form.body.data,
+                                  internal=bool(form.internal.data) and current_user.is_staff)
+        except DomainError as error:
+            attach_error(form, error)
+            return render_template("submissions/detail.html",
+                                   **_detail_context(submission, message_form=form)), error.status_code
+        flash("Internal note added." if form.internal.data and current_user.is_staff else "Message sent.",
+              "success")
+        return redirect(url_for("submissions.detail", submission_id=submission.id) + "#conversation", 303)
+    return render_template("submissions/detail.html",
+                           **_detail_context(submission, message_form=form)), FORM_ERROR_STATUS
+
+
+@bp.route("/submissions/<int:submission_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(submission_id, attachment_id):
+    submission = _load_visible(submission_id)
+    item = db.session.get(Attachment, attachment_id)
+    if item is None or item.submission_id != submission.id:
+        abort(404)
+    response = send_file(storage.path_for(item.storage_key), mimetype=item.content_type, as_attachment=True,
+                         download_name=item.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/queue")
+@staff_required
+def queue():
+    filters = QueueFilters.from_args(request.args)
+    page = queue_page(filters, current_user, after=request.args.get("after"), before=request.args.get("before"),
+                      page_size=_page_size())
+    views = db.session.scalars(sa.select(SavedView).where(SavedView.user_id == current_user.id)
+                               .order_by(SavedView.name)).all()
+    return render_template("queue/queue.html", page=page, filters=filters, states=list(State), sorts=SORTS,
+                           assignees=ASSIGNEES, views=views,
+                           view_form=SavedViewForm(formdata=None, query=filters.query_string()),
+                           delete_form=ActionForm())
+
+
+def _page_size() -> int:
+    return current_app.config["QUEUE_PAGE_SIZE"]
+
+
+@bp.post("/queue/views")
+@staff_required
+def save_view():
+    form = SavedViewForm()
+    if form.validate_on_submit():
+        view = services.save_view(current_user, form.name.data, form.query.data or "")
+        flash(f"Saved the view “{view.name}”.", "success")
+        return redirect(url_for("submissions.queue") + ("?" + view.query if view.query else ""), 303)
+    flash(" ".join(form.name.errors) or "The view could not be saved.", "error")
+    return redirect(url_for("submissions.queue") + ("?" + form.query.data if form.query.data else ""), 303)
+
+
+@bp.post("/queue/views/<int:view_id>/delete")
+@staff_required
+def delete_view(view_id):
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            services.delete_view(current_user, view_id)
+        except DomainError:
+            abort(404)
+        flash("View deleted.", "info")
+    return redirect(url_for("submissions.queue"), 303)
