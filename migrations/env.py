@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from workflow.core.models import UTCDateTime
+from workflow.core.models import include_object, render_item
 
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
@@ -14,18 +14,6 @@ if config.config_file_name and not logging.getLogger().handlers:
 logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db
-# Indexes created by hand in migrations for one database only; autogenerate cannot compare them.
-HAND_MADE_INDEXES = {"ix_submissions_search"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "index" and name in HAND_MADE_INDEXES)
-
-
-def render_item(type_, obj, autogen_context):
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
-    return False
 
 
 def run_migrations_online():

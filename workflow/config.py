@@ -45,7 +45,7 @@ def from_environment(instance_path: str) -> dict:
     env = _env("ENV", "development")
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'workflow.sqlite'}"
     broker_url = _env("BROKER_URL") or "filesystem://"
-    broker_folder = instance / "broker"
+    broker_folder = Path(_env("BROKER_FOLDER") or instance / "broker")
     upload_dir = _env("UPLOAD_DIR") or str(instance / "uploads")
 
     celery: dict = {

@@ -97,5 +97,7 @@ def send(message: EmailMessage) -> str:
         code, reply = smtp.rcpt(recipient)
         if code not in (250, 251):
             raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
-        code, reply = smtp.data(message.as_bytes(policy=email.policy.SMTP))  # raises SMTPDataError unless 250
+        code, reply = smtp.data(message.as_bytes(policy=email.policy.SMTP))
+        if code != 250:  # smtplib raises only when DATA itself is refused, not the message after it
+            raise smtplib.SMTPDataError(code, reply)
         return f"{code} {reply.decode(errors='replace')}"

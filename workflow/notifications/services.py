@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,6 +22,9 @@ from workflow.notifications.events import EVENTS
 from workflow.notifications.models import DeliveryStatus, Notification
 
 log = logging.getLogger(__name__)
+
+# Longer than any SMTP conversation (connect, send, quit under SMTP_TIMEOUT each).
+LEASE = timedelta(minutes=5)
 
 
 class TransientDeliveryError(Exception):
@@ -64,15 +68,11 @@ def deliver(notification_id: int) -> None:
 
     Raises TransientDeliveryError when the server asks to try again later; the caller commits in both cases.
     """
+    if not _claim(notification_id):
+        log.info("notification %s is sent, failed, gone, or being sent by another worker", notification_id)
+        return
     notification = db.session.get(Notification, notification_id)
-    if notification is None:
-        log.warning("notification %s no longer exists; nothing to send", notification_id)
-        return
-    if notification.status is not DeliveryStatus.PENDING:
-        log.info("notification %s is already %s", notification_id, notification.status.value)
-        return
     message = mail.compose(notification)
-    notification.attempts += 1
     try:
         reply = mail.send(message)
     except smtplib.SMTPResponseException as exc:
@@ -97,13 +97,29 @@ def deliver(notification_id: int) -> None:
     notification.sent_at = utcnow()
     notification.server_reply = reply[:500]
     notification.last_error = None
+    notification.locked_until = None
     db.session.flush()
     log.info("notification %s (%s) sent to recipient %s", notification.id, notification.event,
              notification.recipient_id)
 
 
+def _claim(notification_id: int) -> bool:
+    """Take a lease on a pending notification and count the attempt; committed at once so others see it."""
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification_id, Notification.status == DeliveryStatus.PENDING,
+               sa.or_(Notification.locked_until.is_(None), Notification.locked_until < now))
+        .values(locked_until=now + LEASE, attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.commit()
+    return claimed
+
+
 def _record_error(notification: Notification, detail: str) -> None:
     notification.last_error = detail[:2000]
+    notification.locked_until = None
     db.session.flush()
     log.warning("notification %s (%s): temporary failure: %s", notification.id, notification.event, detail)
 
@@ -112,6 +128,7 @@ def mark_failed(notification: Notification, detail: str) -> None:
     """Keep a notification that cannot be delivered, with the reason, for the admins to see."""
     notification.status = DeliveryStatus.FAILED
     notification.last_error = detail[:2000]
+    notification.locked_until = None
     db.session.flush()
     log.error("notification %s (%s) failed for good: %s", notification.id, notification.event, detail)
 

@@ -1,0 +1,245 @@
+"""Test fixtures on real services.
+
+Every test that touches the database runs twice: on SQLite and on PostgreSQL (a fresh database per run).
+Mail goes to a real SMTP server on loopback (aiosmtpd). Tests marked ``worker`` talk to a real
+``celery worker`` process through a real broker (Redis, or the filesystem broker when Redis is missing
+outside CI). A missing PostgreSQL, Redis or Chromium skips its tests with the reason, except when
+``CI=true``: then it fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from tests.helpers import Client, MailCatcher
+from workflow import ROOT, create_app
+from workflow.extensions import db
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_ADMIN_URL = os.environ.get("WORKFLOW_TEST_POSTGRES_URL",
+                                    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("WORKFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def missing_service(reason: str):
+    """Skip outside CI; in CI a missing service is a failure, not a skip."""
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def postgres_available() -> bool:
+    url = sa.engine.make_url(POSTGRES_ADMIN_URL)
+    return _port_open(url.host or "127.0.0.1", url.port or 5432)
+
+
+def redis_available() -> bool:
+    url = sa.engine.make_url(REDIS_URL.replace("redis://", "redis+x://"))
+    return _port_open(url.host or "127.0.0.1", url.port or 6379)
+
+
+@contextmanager
+def fresh_postgres_database():
+    """Create a database of its own for this test run, and drop it afterwards."""
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"workflow_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": name})
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'workflow.sqlite'}"
+        return
+    if not postgres_available():
+        missing_service(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    catcher = MailCatcher()
+    catcher.start()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory):
+    """Redis when it is there (required in CI); otherwise the quick start's filesystem broker."""
+    if redis_available():
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        return {"url": REDIS_URL, "folder": None}
+    if IN_CI:
+        pytest.fail(f"CI=true and Redis is not reachable at {REDIS_URL}", pytrace=False)
+    folder = tmp_path_factory.mktemp("broker")
+    return {"url": "filesystem://", "folder": str(folder)}
+
+
+@pytest.fixture(scope="session")
+def service_env(database_url, smtp_server, broker, tmp_path_factory):
+    """The WORKFLOW_* environment shared by the test app and the worker process."""
+    uploads = tmp_path_factory.mktemp("uploads")
+    env = {
+        "WORKFLOW_DATABASE_URL": database_url,
+        "WORKFLOW_BROKER_URL": broker["url"],
+        "WORKFLOW_SMTP_HOST": smtp_server.host,
+        "WORKFLOW_SMTP_PORT": str(smtp_server.port),
+        "WORKFLOW_UPLOAD_DIR": str(uploads),
+        "WORKFLOW_BASE_URL": "http://desk.test",
+        "WORKFLOW_ARGON2_TIME_COST": "1",
+        "WORKFLOW_ARGON2_MEMORY_COST": "8192",
+        "WORKFLOW_MAIL_MAX_RETRIES": "3",
+        "WORKFLOW_LOG_LEVEL": "INFO",
+    }
+    if broker["folder"]:
+        env["WORKFLOW_BROKER_FOLDER"] = broker["folder"]
+    return env
+
+
+@pytest.fixture(scope="session")
+def app(service_env):
+    saved = {key: os.environ.get(key) for key in service_env}
+    os.environ.update(service_env)
+    try:
+        application = create_app({"TESTING": True})
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def clean_db(app):
+    """Each test starts from empty tables."""
+    yield
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    smtp_server.clear()
+    smtp_server.refuse_with = None
+    yield smtp_server
+    smtp_server.refuse_with = None
+
+
+@pytest.fixture
+def client(app, clean_db) -> Client:
+    return Client(app)
+
+
+@pytest.fixture
+def make_client(app, clean_db):
+    """More than one browser at once (two editors, a contributor and an editor)."""
+    return lambda: Client(app)
+
+
+@pytest.fixture
+def factory(app, clean_db):
+    from tests.helpers import Factory
+
+    return Factory(app)
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counter: ...``; then ``counter.count`` is the number of SQL statements."""
+    @contextmanager
+    def counting():
+        class Counter:
+            count = 0
+            statements: list[str] = []
+
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            counter.count += 1
+            counter.statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+@pytest.fixture(scope="session")
+def worker(service_env, app, tmp_path_factory):
+    """A real ``celery -A celery_worker worker`` process, sharing the database, broker and SMTP server."""
+    log_path = Path(tmp_path_factory.mktemp("worker")) / "worker.log"
+    env = {**os.environ, **service_env}
+    env.pop("CI", None)
+    command = [sys.executable, "-m", "celery", "-A", "celery_worker", "worker", "--loglevel", "INFO",
+               "--concurrency", "2", "--pool", "threads", "--without-gossip", "--without-mingle",
+               "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the worker exited at start:\n" + log_path.read_text())
+        if b"ready." in log_path.read_bytes():
+            break
+        time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError("the worker did not become ready in 30 s:\n" + log_path.read_text())
+    process.log_path = log_path
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()

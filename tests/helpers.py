@@ -1,0 +1,229 @@
+"""Test helpers: a browser-like client, a real SMTP catcher, and factories that use the real services."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+import threading
+import time
+from datetime import timedelta
+from email.message import EmailMessage
+from html import unescape
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
+
+from workflow.core.models import utcnow
+from workflow.extensions import db
+
+PASSWORD = "correct horse battery staple"
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+class Client:
+    """Flask's test client used like a browser: forms carry the CSRF token of the page they came from."""
+
+    def __init__(self, app):
+        self.app = app
+        self.http = app.test_client()
+        self.user_email: str | None = None
+
+    def get(self, path: str, **kwargs):
+        return self.http.get(path, **kwargs)
+
+    def csrf_token(self, page: str | None = None) -> str:
+        if page is None:
+            page = "/account" if self.user_email else "/login"
+        response = self.http.get(page)
+        match = CSRF_RE.search(response.get_data(as_text=True))
+        assert match, f"no form with a CSRF token on {page} ({response.status_code})"
+        return match.group(1)
+
+    def post(self, path: str, data: dict | None = None, *, page: str | None = None, csrf: bool = True, **kwargs):
+        data = dict(data or {})
+        if csrf and "csrf_token" not in data:
+            data["csrf_token"] = self.csrf_token(page)
+        return self.http.post(path, data=data, **kwargs)
+
+    def login(self, email: str, password: str = PASSWORD, remember: bool = False):
+        response = self.post("/login", {"email": email, "password": password, "remember": "y" if remember else ""})
+        if response.status_code == 303:
+            self.user_email = email
+        return response
+
+    def logout(self):
+        response = self.post("/logout")
+        self.user_email = None
+        return response
+
+
+def text_of(response) -> str:
+    """The visible text of an HTML response, whitespace folded (what a person reads)."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class MailCatcher:
+    """A real SMTP server on loopback; keeps what it receives. ``refuse_with`` makes it answer an error."""
+
+    def __init__(self, host: str = "127.0.0.1"):
+        self.host = host
+        self.port = 0
+        self.messages: list[EmailMessage] = []
+        self.refuse_with: str | None = None
+        self._lock = threading.Condition()
+        self._controller: Controller | None = None
+
+    async def handle_DATA(self, server, session, envelope: Envelope):
+        if self.refuse_with:
+            return self.refuse_with
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)
+            self._lock.notify_all()
+        return "250 OK queued as test"
+
+    def start(self) -> None:
+        self.port = free_port()
+        self._controller = Controller(self, hostname=self.host, port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller:
+            self._controller.stop()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    def wait_for(self, predicate, timeout: float = 20.0) -> list[EmailMessage]:
+        """Wait until some received messages satisfy ``predicate``; return those messages."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [m for m in self.messages if predicate(m)]
+                if found:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    subjects = [(m["To"], m["Subject"]) for m in self.messages]
+                    raise AssertionError(f"no matching email within {timeout}s; received: {subjects}")
+                self._lock.wait(remaining)
+
+    def wait_for_subject(self, to: str, fragment: str, timeout: float = 20.0) -> EmailMessage:
+        found = self.wait_for(lambda m: m["To"] == to and fragment in m["Subject"], timeout)
+        return found[0]
+
+
+def plain_body(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def html_body(message: EmailMessage) -> str:
+    return message.get_body(("html",)).get_content()
+
+
+def link_in(message: EmailMessage, pattern: str = r"http://desk\.test(/\S+)") -> str:
+    """The first desk link in the plain-text part, as a path for the test client."""
+    match = re.search(pattern, plain_body(message))
+    assert match, f"no link in: {plain_body(message)}"
+    return match.group(1)
+
+
+class Factory:
+    """Build people and submissions through the real services, committed like a request would."""
+
+    def __init__(self, app):
+        self.app = app
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def user(self, role: str = "contributor", email: str | None = None, confirmed: bool = True,
+             name: str | None = None, byline: str | None = None):
+        from workflow.auth import services
+        from workflow.auth.models import Role
+
+        n = self._next()
+        with self.app.app_context():
+            user = services.create_user(email or f"{role}{n}@example.org", PASSWORD, name or f"{role.title()} {n}",
+                                        byline, role=Role(role), confirmed=confirmed)
+            db.session.commit()
+            return _Ref(id=user.id, email=user.email, display_name=user.display_name, byline_name=user.byline_name)
+
+    def submission(self, contributor, state: str = "pitched", editor=None, headline: str | None = None,
+                   summary: str = "A story about bread queues at night.", with_draft: bool | None = None):
+        """A submission walked through the real workflow up to ``state``."""
+        from workflow.auth.models import User
+        from workflow.submissions import services
+        from workflow.submissions.models import Submission
+
+        n = self._next()
+        with self.app.app_context():
+            author = db.session.get(User, contributor.id)
+            submission = services.submit_pitch(author, services.PitchInput(
+                headline=headline or f"Story number {n}", summary=summary, angle="Why now.",
+                sources="Residents.", proposed_words=1000, proposed_deadline=None, experience=""))
+            desk = db.session.get(User, editor.id) if editor else None
+
+            def act(actor, action, **kwargs):
+                services.transition(actor, submission, services.TransitionInput(
+                    action=action, seen_version=submission.version, **kwargs))
+
+            if state in ("assigned", "edited", "published") or (state == "declined" and with_draft):
+                act(desk, "assign", editor_id=desk.id, deadline=utcnow().date() + timedelta(days=10))
+            if with_draft or (with_draft is None and state in ("edited", "published")):
+                services.save_draft(author, submission, submission.headline, "The dek.",
+                                    "First paragraph.\n\nSecond paragraph.")
+            if state in ("edited", "published"):
+                act(desk, "mark_edited")
+            if state == "published":
+                act(desk, "publish")
+            if state == "declined":
+                act(desk, "decline", comment="Not for us.")
+            if state == "withdrawn":
+                act(author, "withdraw")
+            db.session.commit()
+            stored = db.session.get(Submission, submission.id)
+            return _Ref(id=stored.id, version=stored.version, state=stored.state.value, headline=stored.headline)
+
+    def message(self, author, submission, body: str, internal: bool = False):
+        from workflow.auth.models import User
+        from workflow.submissions import services
+        from workflow.submissions.models import Submission
+
+        with self.app.app_context():
+            services.post_message(db.session.get(User, author.id), db.session.get(Submission, submission.id), body,
+                                  internal=internal)
+            db.session.commit()
+
+    def version_of(self, submission) -> int:
+        from workflow.submissions.models import Submission
+
+        with self.app.app_context():
+            return db.session.get(Submission, submission.id).version
+
+
+class _Ref:
+    """A plain record of what a factory made (no session attached)."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def __repr__(self) -> str:
+        return f"<{self.__dict__}>"
