@@ -26,6 +26,7 @@ run: demo
 
 ## Install and run the whole test suite (services that are missing are skipped, unless CI=true).
 test: install
+	$(BIN)/ruff check workflow tests migrations bench celery_worker.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 worker: install

@@ -97,9 +97,6 @@ def smtp_server():
 def broker(tmp_path_factory):
     """Redis when it is there (required in CI); otherwise the quick start's filesystem broker."""
     if redis_available():
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).flushdb()
         return {"url": REDIS_URL, "folder": None}
     if IN_CI:
         pytest.fail(f"CI=true and Redis is not reachable at {REDIS_URL}", pytrace=False)
@@ -122,10 +119,16 @@ def service_env(database_url, smtp_server, broker, tmp_path_factory):
         "WORKFLOW_ARGON2_MEMORY_COST": "8192",
         "WORKFLOW_MAIL_MAX_RETRIES": "3",
         "WORKFLOW_LOG_LEVEL": "INFO",
+        # A queue of this run's own, so that test runs side by side never take each other's tasks.
+        "WORKFLOW_QUEUE": f"workflow-test-{uuid.uuid4().hex[:8]}",
     }
     if broker["folder"]:
         env["WORKFLOW_BROKER_FOLDER"] = broker["folder"]
-    return env
+    yield env
+    if broker["url"].startswith("redis://"):
+        import redis
+
+        redis.Redis.from_url(broker["url"]).delete(env["WORKFLOW_QUEUE"])
 
 
 @pytest.fixture(scope="session")
@@ -221,9 +224,10 @@ def worker(service_env, app, tmp_path_factory):
     log_path = Path(tmp_path_factory.mktemp("worker")) / "worker.log"
     env = {**os.environ, **service_env}
     env.pop("CI", None)
+    hostname = f"test-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
     command = [sys.executable, "-m", "celery", "-A", "celery_worker", "worker", "--loglevel", "INFO",
                "--concurrency", "2", "--pool", "threads", "--without-gossip", "--without-mingle",
-               "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h"]
+               "--hostname", hostname]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
@@ -237,6 +241,7 @@ def worker(service_env, app, tmp_path_factory):
         process.kill()
         raise RuntimeError("the worker did not become ready in 30 s:\n" + log_path.read_text())
     process.log_path = log_path
+    process.hostname = hostname
     yield process
     process.terminate()
     try:

@@ -51,7 +51,7 @@ def from_environment(instance_path: str) -> dict:
     celery: dict = {
         "broker_url": broker_url,
         "task_ignore_result": True,
-        "task_default_queue": "workflow",
+        "task_default_queue": _env("QUEUE", "workflow"),
         # A request must never hang on a dead broker: one quick try, then the outbox keeps the row.
         "broker_connection_timeout": 2,
         "broker_connection_retry_on_startup": True,

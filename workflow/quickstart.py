@@ -23,7 +23,7 @@ PORT = int(os.environ.get("WORKFLOW_PORT", "5000"))
 def main() -> int:
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "WORKFLOW_BASE_URL": os.environ.get("WORKFLOW_BASE_URL", f"http://{HOST}:{PORT}")}
-    mail_dir = ROOT / "instance" / "mail"
+    mail_dir = Path(os.environ.get("WORKFLOW_MAIL_DIR") or ROOT / "instance" / "mail")
     commands = {
         "mail": [sys.executable, "-m", "workflow.notifications.devmail", "--port",
                  env.get("WORKFLOW_SMTP_PORT", "8025"), "--dir", str(mail_dir)],

@@ -1,5 +1,7 @@
 """Celery bound to the Flask app: each task runs inside an application context."""
 
+import os
+
 from celery import Celery, Task
 from flask import Flask
 
@@ -16,6 +18,10 @@ def init_app(app: Flask) -> Celery:
     from workflow.extensions import celery as celery_app
 
     celery_app.conf.update(app.config["CELERY"])
+    if app.config["CELERY"]["broker_url"].startswith("filesystem://"):
+        options = app.config["CELERY"]["broker_transport_options"]
+        for key in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
+            os.makedirs(options[key], exist_ok=True)
     celery_app.flask_app = app
     celery_app.set_default()
     app.extensions["celery"] = celery_app
