@@ -12,6 +12,8 @@ import filetype
 from flask import current_app
 
 from workflow.core.errors import DomainError
+from workflow.core.transaction import after_rollback
+from workflow.extensions import db
 
 ALLOWED_TYPES = {
     "application/pdf": "PDF",
@@ -67,6 +69,8 @@ def store(data: bytes, content_type: str) -> StoredFile:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+    # The row that points at this file may yet be rolled back; then the file goes too.
+    after_rollback(db.session(), lambda: remove(key))
     return StoredFile(key=key, content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
 

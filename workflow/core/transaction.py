@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CALLBACKS_KEY = "workflow.after_commit"
+_ROLLBACK_KEY = "workflow.after_rollback"
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
@@ -28,8 +29,14 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault(_CALLBACKS_KEY, []).append(callback)
 
 
+def after_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` if the session's current transaction rolls back (undo work outside the database)."""
+    session.info.setdefault(_ROLLBACK_KEY, []).append(callback)
+
+
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    session.info.pop(_ROLLBACK_KEY, None)
     callbacks = session.info.pop(_CALLBACKS_KEY, [])
     for callback in callbacks:
         try:
@@ -42,6 +49,11 @@ def _run_after_commit(session: Session) -> None:
 def _forget_after_rollback(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_CALLBACKS_KEY, None)
+        for callback in session.info.pop(_ROLLBACK_KEY, []):
+            try:
+                callback()
+            except Exception:
+                log.exception("after-rollback callback %r failed", callback)
 
 
 def init_app(app: Flask) -> None:
