@@ -12,8 +12,6 @@ import sys
 import time
 import uuid
 
-import pytest
-
 from tests.conftest import _port_open, missing_service
 from workflow import ROOT
 

@@ -2,6 +2,7 @@
 
 import click
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask.cli import AppGroup
 
 from workflow.auth import services
@@ -32,6 +33,12 @@ def create(email, display_name, byline, role, password):
     """Create a confirmed account."""
     if len(password) < services.MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"The password needs at least {services.MIN_PASSWORD_LENGTH} characters.")
+    try:
+        validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.ClickException(f"{email!r} is not an email address: {error}") from error
+    if not display_name.strip():
+        raise click.ClickException("The name cannot be empty.")
     try:
         user = services.create_user(email, password, display_name, byline, role=Role(role), confirmed=True)
     except DomainError as error:

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from workflow.auth.models import Role
@@ -9,8 +9,13 @@ NAME_HELP = "Shown to the desk."
 BYLINE_HELP = "The name printed on your published stories. It may be a pen name."
 
 
+def _strip(value):
+    """Addresses are often pasted or autofilled with a space around them."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def _email_field(label="Email address"):
-    return EmailField(label, validators=[
+    return EmailField(label, filters=[_strip], validators=[
         DataRequired("Enter your email address."),
         Email("Enter an email address like name@example.org.", check_deliverability=False),
         Length(max=254, message="An email address has at most 254 characters."),
@@ -88,8 +93,8 @@ class ActionForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = _email_field("Their email address")
-    role = SelectField("Role", choices=[(r.value, r.title) for r in Role], default=Role.EDITOR.value)
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.title) for r in Role], default=Role.EDITOR.value)
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[(r.value, r.title) for r in Role])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.title) for r in Role])

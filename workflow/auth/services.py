@@ -62,6 +62,7 @@ def register(email: str, password: str, display_name: str, byline_name: str) -> 
     """
     existing = find_user_by_email(email)
     if existing is not None:
+        hash_password(password)  # the time a new account takes, so that response times reveal nothing either
         notify("account.already_registered", existing)
         log.info("registration attempted for existing user %s", existing.id)
         return None
@@ -85,8 +86,8 @@ def confirmation_token(user_id: int, email: str) -> str:
     return tokens.make_token(tokens.CONFIRM, {"u": user_id, "e": email})
 
 
-def confirm_email(token: str) -> User:
-    """Confirm a new account's address, or a changed address; the token names both user and address."""
+def _confirmation_target(token: str) -> tuple[User, str]:
+    """The user and the address a confirmation link is for; TokenError when the link cannot be used."""
     payload = tokens.read_token(tokens.CONFIRM, token, current_app.config["CONFIRM_MAX_AGE"])
     user = db.session.get(User, payload.get("u"))
     if user is None:
@@ -95,18 +96,29 @@ def confirm_email(token: str) -> User:
     if user.pending_email and user.pending_email == address:
         if find_user_by_email(address) is not None:
             raise tokens.TokenError("Another account uses this address now, so it cannot be confirmed.")
+    elif user.email != address:
+        raise tokens.TokenError("This link is for an address that is no longer on your account.")
+    return user, address
+
+
+def check_confirmation_link(token: str) -> User:
+    """Raise TokenError exactly when :func:`confirm_email` would, but change nothing (for the page a GET shows)."""
+    return _confirmation_target(token)[0]
+
+
+def confirm_email(token: str) -> User:
+    """Confirm a new account's address, or a changed address; the token names both user and address."""
+    user, address = _confirmation_target(token)
+    if user.pending_email and user.pending_email == address:
         old = user.email
         user.email = address
         user.pending_email = None
         user.email_confirmed_at = utcnow()
         notify("account.email_changed", user, email=old, new_email=address)
         log.info("user %s changed their email address", user.id)
-    elif user.email == address:
-        if user.email_confirmed_at is None:
-            user.email_confirmed_at = utcnow()
-            log.info("user %s confirmed their email address", user.id)
-    else:
-        raise tokens.TokenError("This link is for an address that is no longer on your account.")
+    elif user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        log.info("user %s confirmed their email address", user.id)
     db.session.flush()
     return user
 
@@ -238,6 +250,11 @@ def accept_invitation(token: str, password: str, display_name: str, byline_name:
     user = create_user(invitation.email, password, display_name, byline_name, role=invitation.role,
                        confirmed=True)
     invitation.accepted_at = utcnow()
+    # Earlier invitations to the same address (sent again when the first got lost) are done with too.
+    for other in db.session.scalars(sa.select(Invitation).where(
+            Invitation.email == invitation.email, Invitation.id != invitation.id,
+            Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))):
+        other.revoked_at = invitation.accepted_at
     db.session.flush()
     log.info("invitation %s accepted by user %s", invitation.id, user.id)
     return user

@@ -1,7 +1,8 @@
 """Sign up, sign in, confirm, reset, and the account page."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE_NAME
 
 from workflow.auth import services
 from workflow.auth.forms import (
@@ -44,7 +45,14 @@ def check_inbox():
 
 @bp.route("/confirm/<token>")
 def confirm(token):
-    """Shows a button: a GET never changes anything (mail scanners follow links)."""
+    """Shows a button: a GET never changes anything (mail scanners follow links).
+
+    A link that cannot work says so at once, rather than after the click.
+    """
+    try:
+        services.check_confirmation_link(token)
+    except TokenError as error:
+        return render_template("auth/token_error.html", message=error.message), 400
     return render_template("auth/confirm.html", form=ActionForm(), token=token)
 
 
@@ -128,7 +136,7 @@ def accept_invitation(token):
     try:
         invitation = services.invitation_for_token(token)
     except TokenError as error:
-        return render_template("auth/token_error.html", message=error.message), 400
+        return render_template("auth/token_error.html", message=error.message, ask_inviter=True), 400
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:
@@ -173,10 +181,15 @@ def change_password():
         except DomainError as error:
             attach_error(form, error)
         else:
-            login_user(current_user._get_current_object())  # this session goes on with the new token
+            # This session goes on with the new token; a remembered device stays remembered.
+            login_user(current_user._get_current_object(), remember=_remembered_device())
             flash("Your password is changed. Other devices are signed out.", "success")
             return redirect(url_for("auth.account"), 303)
     return _account_with_errors(password_form=form)
+
+
+def _remembered_device() -> bool:
+    return current_app.config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE_NAME) in request.cookies
 
 
 @bp.post("/account/email")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -45,14 +46,28 @@ def path_for(key: str) -> Path:
     return _root() / key[:2] / key
 
 
+def human_size(size: int) -> str:
+    """A size as a person reads it, rounded up so that a file over the limit never looks equal to it."""
+    if size < 1024:
+        return f"{size} bytes"
+    for unit, factor in (("KB", 1024), ("MB", 1024 * 1024)):
+        if size < factor * 1024 or unit == "MB":
+            tenths = math.ceil(size * 10 / factor)
+            return f"{tenths // 10} {unit}" if tenths % 10 == 0 else f"{tenths / 10:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def upload_limit() -> str:
+    return human_size(current_app.config["MAX_UPLOAD_BYTES"])
+
+
 def check_upload(filename: str, data: bytes) -> str:
     """Return the real content type, or raise DomainError saying what is wrong with the file."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not data:
         raise DomainError(f"“{filename}” is empty.")
     if len(data) > limit:
-        raise DomainError(f"“{filename}” is {len(data) / 1048576:.1f} MB; files may be at most "
-                          f"{limit // 1048576} MB.")
+        raise DomainError(f"“{filename}” is {human_size(len(data))}; files may be at most {human_size(limit)}.")
     kind = filetype.guess(data)
     if kind is None or kind.mime not in ALLOWED_TYPES:
         raise DomainError(f"“{filename}” is not a PDF, a Word document (DOCX) or an image (JPEG, PNG, GIF, WebP).")

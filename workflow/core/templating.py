@@ -43,5 +43,7 @@ def init_app(app: Flask) -> None:
 
         return {
             "outlet": current_app.config["OUTLET_NAME"],
-            "logout_form": ActionForm() if has_request_context() and current_user.is_authenticated else None,
+            # formdata=None: the form never reads the request body (it may be an oversized upload).
+            "logout_form": (ActionForm(formdata=None)
+                            if has_request_context() and current_user.is_authenticated else None),
         }

@@ -27,7 +27,14 @@ from workflow.submissions.models import (
     SavedView,
     Submission,
 )
-from workflow.submissions.workflow import Requirement, State, Transition, find_transition
+from workflow.submissions.workflow import (
+    TRANSITIONS,
+    Actor,
+    Requirement,
+    State,
+    Transition,
+    find_transition,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +79,27 @@ def active_editors() -> list[User]:
     ))
 
 
+def check_attachments(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes, str]]:
+    """Each file with its real content type; or a DomainError on the attachments field naming every refusal."""
+    checked, problems = [], []
+    for name, data in files:
+        try:
+            checked.append((name, data, storage.check_upload(name, data)))
+        except DomainError as error:
+            problems.append(error.message)
+    if problems:
+        raise DomainError(" ".join(problems), field="attachments")
+    return checked
+
+
 def submit_pitch(contributor: User, pitch: PitchInput) -> Submission:
     """A contributor pitches a story; the desk and the contributor are told."""
     if not contributor.is_confirmed:
         raise PermissionDenied("Please confirm your email address before you pitch a story.")
-    checked = [(name, data, storage.check_upload(name, data)) for name, data in pitch.files]
+    if pitch.proposed_deadline is not None and pitch.proposed_deadline < utcnow().date():
+        raise DomainError("This date has passed; choose a date from today on, or leave it empty.",
+                          field="proposed_deadline")
+    checked = check_attachments(pitch.files)
     submission = Submission(
         contributor=contributor,
         state=State.PITCHED,
@@ -123,15 +146,19 @@ def transition(actor: User, submission: Submission, data: TransitionInput) -> Au
                        seen_version=data.seen_version)
     rule = find_transition(submission.state, data.action)
     if rule is None:
-        raise DomainError(f"A {submission.state.value} submission cannot be sent through “{data.action}”.")
+        raise DomainError(f"This submission is {submission.state.value}: “{_action_label(data.action)}” is not "
+                          "possible now. Reload the page to see what you can do.")
     if not rule.allows_role(actor.role, permissions.is_owner(actor, submission)):
-        raise PermissionDenied(f"You may not {rule.label.lower()} this submission.")
+        raise PermissionDenied(f"“{rule.label}” {ACTOR_PHRASES[rule.actor]}.")
     _check_requirements(rule, submission, data)
 
     source = submission.state
-    _apply_effects(rule, actor, submission, data)  # before the state changes: its queries autoflush
-    submission.state = rule.target
-    _touch(submission, actor, f"{actor.display_name}: {rule.label.lower()}")
+    # One UPDATE, guarded by the version, inside the try below: an autoflush from the effects' queries would
+    # bump the version twice and let a concurrent change escape as a StaleDataError (a 500, not a 409).
+    with db.session.no_autoflush:
+        _apply_effects(rule, actor, submission, data)
+        submission.state = rule.target
+        _touch(submission, actor, f"{actor.display_name}: {rule.label.lower()}")
     try:
         db.session.flush()
     except StaleDataError as exc:
@@ -147,6 +174,17 @@ def transition(actor: User, submission: Submission, data: TransitionInput) -> Au
     log.info("user %s: submission %s %s -> %s (%s)", actor.id, submission.id, source.value, rule.target.value,
              rule.action)
     return entry
+
+
+ACTOR_PHRASES = {
+    Actor.OWNER: "is for the contributor who pitched the story",
+    Actor.EDITOR: "is for editors",
+    Actor.ADMIN: "is for admins only",
+}
+
+
+def _action_label(action: str) -> str:
+    return next((t.label for t in TRANSITIONS if t.action == action), action)
 
 
 def _check_requirements(rule: Transition, submission: Submission, data: TransitionInput) -> None:
@@ -166,7 +204,8 @@ def _check_requirements(rule: Transition, submission: Submission, data: Transiti
 
 def _apply_effects(rule: Transition, actor: User, submission: Submission, data: TransitionInput) -> None:
     if rule.action == "assign":
-        submission.editor_id = data.editor_id
+        # The relationship, not only the id: ``submission.editor`` is already loaded and read again below.
+        submission.editor = db.session.get(User, data.editor_id)
         submission.deadline = data.deadline
         submission.assigned_words = data.assigned_words
         submission.fee = data.fee
@@ -178,6 +217,8 @@ def _apply_effects(rule: Transition, actor: User, submission: Submission, data: 
         submission.published_at = utcnow()
         if submission.slug is None:
             submission.slug = _unique_slug(revision.headline, submission.id)
+    elif rule.action == "unpublish":
+        submission.published_at = None  # no longer published; the slug stays so a republish keeps its address
 
 
 def _unique_slug(headline: str, submission_id: int) -> str:
@@ -268,14 +309,15 @@ def post_message(actor: User, submission: Submission, body: str, internal: bool 
     message = Message(submission_id=submission.id, author_id=actor.id, body=body.strip(), internal=internal)
     db.session.add(message)
     what = "added an internal note" if internal else "sent a message"
-    # Last activity only: a message does not change the editorial version, so open pages stay valid.
-    db.session.execute(
-        sa.update(Submission).where(Submission.id == submission.id)
-        .values(last_activity_at=utcnow(), last_activity_by_id=actor.id,
-                last_activity=f"{actor.display_name} {what}"[:200])
-        .execution_options(synchronize_session=False)
-    )
     if not internal:
+        # The contributor's dashboard shows the last activity, so an internal note must not become it.
+        # Last activity only: a message does not change the editorial version, so open pages stay valid.
+        db.session.execute(
+            sa.update(Submission).where(Submission.id == submission.id)
+            .values(last_activity_at=utcnow(), last_activity_by_id=actor.id,
+                    last_activity=f"{actor.display_name} {what}"[:200])
+            .execution_options(synchronize_session=False)
+        )
         params = {**_headline_params(submission), "author": actor.display_name, "body": message.body}
         if actor.is_staff:
             notify("submission.message", submission.contributor, submission=submission, **params)

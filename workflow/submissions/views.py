@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
+from wtforms import SelectChoice
 
 from workflow.auth.forms import ActionForm
 from workflow.core import storage
@@ -53,38 +54,55 @@ def dashboard():
 @login_required
 def pitch():
     form = PitchForm()
-    if form.validate_on_submit():
+    form.attachments.description = f"PDF, Word (DOCX) or images, up to {storage.upload_limit()} each."
+    files_sent = False
+    if form.is_submitted():
+        valid = form.validate()
         files = [(f.filename or "attachment", f.read()) for f in form.attachments.data or [] if f and f.filename]
-        try:
-            submission = services.submit_pitch(current_user, services.PitchInput(
-                headline=form.headline.data, summary=form.summary.data, angle=form.angle.data,
-                sources=form.sources.data, proposed_words=form.proposed_words.data,
-                proposed_deadline=form.proposed_deadline.data, experience=form.experience.data or "",
-                files=files,
-            ))
-        except DomainError as error:
-            if error.field is None and "“" in error.message:  # a refused file belongs next to the file field
-                error.field = "attachments"
-            attach_error(form, error)
+        files_sent = bool(files)
+        if not valid:
+            try:  # say what is wrong with the files now, not after the other fields are fixed
+                services.check_attachments(files)
+            except DomainError as error:
+                attach_error(form, error)
         else:
-            flash("Thank you. Your pitch is with the desk; we will write to you.", "success")
-            return redirect(url_for("submissions.detail", submission_id=submission.id), 303)
-    return render_form("submissions/pitch.html", form, needs_confirmation=not current_user.is_confirmed)
+            try:
+                submission = services.submit_pitch(current_user, services.PitchInput(
+                    headline=form.headline.data, summary=form.summary.data, angle=form.angle.data,
+                    sources=form.sources.data, proposed_words=form.proposed_words.data,
+                    proposed_deadline=form.proposed_deadline.data, experience=form.experience.data or "",
+                    files=files,
+                ))
+            except DomainError as error:
+                attach_error(form, error)
+            else:
+                flash("Thank you. Your pitch is with the desk; we will write to you.", "success")
+                return redirect(url_for("submissions.detail", submission_id=submission.id), 303)
+    return render_form("submissions/pitch.html", form, needs_confirmation=not current_user.is_confirmed,
+                       files_sent=files_sent, resend_form=ActionForm(formdata=None))
 
 
 def _detail_context(submission: Submission, transition_form: TransitionForm | None = None,
                     message_form: MessageForm | None = None) -> dict:
     editors = services.active_editors() if current_user.is_staff else []
     actions = []
+    shown = []
     for rule in permissions.transitions_for(current_user, submission):
         if transition_form is not None and transition_form.action.data == rule.action:
             form = transition_form
         else:
             form = TransitionForm(formdata=None, action=rule.action, version=submission.version,
                                   editor_id=submission.editor_id or current_user.id)
-        form.editor_id.choices = [(e.id, e.display_name) for e in editors]
+        form.editor_id.choices = [SelectChoice(e.id, e.display_name) for e in editors]
         form.comment.label.text = rule.comment_label
         actions.append((rule, form))
+        shown.append(form)
+    can_post = permissions.can_post_message(current_user, submission)
+    if can_post:
+        shown.append(message_form)
+    # A refusal for a form the page does not show (no such button for this person) goes at the top.
+    refusals = [message for form in (transition_form, message_form) if form is not None and form not in shown
+                for message in _error_messages(form)]
     return {
         "submission": submission,
         "actions": actions,
@@ -94,10 +112,15 @@ def _detail_context(submission: Submission, transition_form: TransitionForm | No
         "latest": services.latest_revision(submission),
         "message_form": message_form or MessageForm(formdata=None),
         "can_write_draft": permissions.can_write_draft(current_user, submission),
-        "can_post_message": permissions.can_post_message(current_user, submission),
+        "can_post_message": can_post,
+        "refusals": refusals,
         "can_see_internal": permissions.can_see_internal_notes(current_user),
         "Requirement": Requirement,
     }
+
+
+def _error_messages(form) -> list[str]:
+    return [*form.form_errors, *(message for field in form for message in field.errors)]
 
 
 @bp.route("/submissions/<int:submission_id>")
@@ -112,7 +135,7 @@ def detail(submission_id):
 def transition(submission_id):
     submission = _load_visible(submission_id)
     form = TransitionForm()
-    form.editor_id.choices = [(e.id, e.display_name) for e in services.active_editors()]
+    form.editor_id.choices = [SelectChoice(e.id, e.display_name) for e in services.active_editors()]
     if form.validate_on_submit():
         try:
             seen = int(form.version.data)
@@ -137,7 +160,7 @@ def transition(submission_id):
                            **_detail_context(submission, transition_form=form)), FORM_ERROR_STATUS
 
 
-def _conflict_page(conflict: Conflict):
+def _conflict_page(conflict: Conflict, unsaved: DraftForm | None = None):
     submission = conflict.current
     changes = db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.submission_id == submission.id,
@@ -150,7 +173,8 @@ def _conflict_page(conflict: Conflict):
         .options(joinedload(Revision.author)).order_by(Revision.number)
     ).all()
     return render_template("submissions/conflict.html", submission=submission, changes=changes,
-                           revisions=revisions, message=conflict.message), 409
+                           revisions=revisions, message=conflict.message, unsaved=unsaved,
+                           can_write_draft=permissions.can_write_draft(current_user, submission)), 409
 
 
 @bp.route("/submissions/<int:submission_id>/draft", methods=["GET", "POST"])
@@ -174,7 +198,7 @@ def draft(submission_id):
             revision = services.save_draft(current_user, submission, form.headline.data, form.dek.data,
                                            form.body.data, form.note.data or "", seen_version=seen)
         except Conflict as conflict:
-            return _conflict_page(conflict)
+            return _conflict_page(conflict, unsaved=form)  # what they wrote, to copy into the current draft
         except (DomainError, ValueError) as error:
             attach_error(form, error if isinstance(error, DomainError) else DomainError("Reload the page."))
         else:
@@ -214,7 +238,10 @@ def diff(submission_id):
         contributors = [r for r in revisions if r.kind is RevisionKind.CONTRIBUTOR]
         new = editors[-1] if editors else revisions[-1]
         earlier_drafts = [r for r in contributors if r.number < new.number]
-        old = earlier_drafts[-1] if earlier_drafts else revisions[revisions.index(new) - 1]
+        if earlier_drafts:
+            old = earlier_drafts[-1]
+        else:  # no draft before the latest edit (the editor wrote first): the two latest revisions, in order
+            old, new = revisions[-2], revisions[-1]
     else:
         old, new = by_number.get(old_number), by_number.get(new_number)
         if old is None or new is None:

@@ -1,0 +1,163 @@
+"""``flask --app workflow users ...``: accounts managed from the shell, checked through the web app they affect."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import PASSWORD, Client
+from tests.test_accounts import can_sign_in, input_value, is_signed_in, signed_in_client
+
+
+@pytest.fixture
+def users(app, clean_db):
+    """Run ``flask users <args>`` as the shell would; ``input`` answers the prompts."""
+    runner = app.test_cli_runner()
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(args=["users", *args], input=input)
+
+    return run
+
+
+def listed(users) -> dict[str, list[str]]:
+    """``users list`` as email -> [id, role, state, name]."""
+    result = users("list")
+    assert result.exit_code == 0, result.output
+    rows = {}
+    for line in result.output.splitlines():
+        number, role, state, email, name = line.split(maxsplit=4)
+        rows[email] = [number, role, state, name]
+    return rows
+
+
+def test_create_an_admin_from_options(app, users):
+    result = users("create", "--email", "Chief@Example.org", "--name", "Chief Editor", "--role", "admin",
+                   "--password", PASSWORD)
+    assert result.exit_code == 0, result.output
+    assert "Created admin chief@example.org" in result.output
+
+    chief = signed_in_client(app, "chief@example.org")
+    assert chief.get("/admin/people").status_code == 200
+    assert input_value(chief.get("/account"), "display_name") == "Chief Editor"
+
+
+def test_create_asks_for_what_is_missing(app, users):
+    result = users("create", "--role", "editor", input=f"desk@example.org\nDesk Person\n{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "Created editor desk@example.org" in result.output
+    assert listed(users)["desk@example.org"][1:] == ["editor", "confirmed", "(Desk Person)"]
+    assert signed_in_client(app, "desk@example.org").get("/queue").status_code == 200
+
+
+def test_create_makes_a_contributor_by_default_with_the_name_as_byline(app, users):
+    result = users("create", "--email", "writer@example.org", "--name", "Wren Writer", "--password", PASSWORD)
+    assert result.exit_code == 0, result.output
+    writer = signed_in_client(app, "writer@example.org")
+    assert writer.get("/dashboard").status_code == 200
+    assert writer.get("/queue").status_code == 403
+    assert input_value(writer.get("/account"), "byline_name") == "Wren Writer"
+
+
+@pytest.mark.parametrize(("arguments", "prompts", "message"), [
+    pytest.param(["--password", "short"], None, "The password needs at least 12 characters.", id="short password"),
+    pytest.param(["--password", "x" * 11], None, "The password needs at least 12 characters.", id="11 characters"),
+    pytest.param([], "short\nshort\n", "The password needs at least 12 characters.", id="short password typed"),
+    pytest.param(["--password", PASSWORD, "--role", "owner"], None, "'owner' is not one of", id="unknown role"),
+    pytest.param(["--password", PASSWORD, "--email", "not an address"], None,
+                 "'not an address' is not an email address", id="not an address"),
+    pytest.param(["--password", PASSWORD, "--name", "  "], None, "The name cannot be empty.", id="blank name"),
+])
+def test_create_refuses_what_would_make_a_bad_account(app, users, arguments, prompts, message):
+    options = {"--email": "someone@example.org", "--name": "Some One"}
+    for flag, value in zip(arguments[::2], arguments[1::2], strict=True):
+        options[flag] = value
+    args = [part for pair in options.items() for part in pair]
+    result = users("create", *args, input=prompts)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Created" not in result.output
+    assert listed(users) == {}
+
+
+def test_create_refuses_an_address_that_has_an_account(app, users, factory):
+    factory.user("contributor", email="taken@example.org")
+    result = users("create", "--email", "Taken@example.org", "--name", "Twin", "--role", "admin",
+                   "--password", "another long passphrase")
+    assert result.exit_code == 1
+    assert "An account with this email address already exists." in result.output
+    assert listed(users)["taken@example.org"][1] == "contributor"
+    assert can_sign_in(app, "taken@example.org", PASSWORD)
+
+
+def test_list_shows_every_account_with_its_role_and_state(app, users, factory):
+    admin = factory.user("admin", email="admin@example.org", name="Ada Admin")
+    factory.user("editor", email="editor@example.org", name="Ed Itor")
+    factory.user("contributor", email="new@example.org", name="New Person", confirmed=False)
+    factory.user("contributor", email="gone@example.org", name="Gone Person")
+    users("disable", "gone@example.org")
+
+    assert listed(users) == {
+        "admin@example.org": [str(admin.id), "admin", "confirmed", "(Ada Admin)"],
+        "editor@example.org": [str(admin.id + 1), "editor", "confirmed", "(Ed Itor)"],
+        "new@example.org": [str(admin.id + 2), "contributor", "unconfirmed", "(New Person)"],
+        "gone@example.org": [str(admin.id + 3), "contributor", "disabled", "(Gone Person)"],
+    }
+
+
+def test_list_of_no_accounts_is_empty(users):
+    result = users("list")
+    assert result.exit_code == 0 and result.output == ""
+
+
+def test_set_role_takes_effect_in_the_running_session(app, users, factory):
+    person = factory.user("contributor")
+    browser = signed_in_client(app, person.email)
+    assert browser.get("/admin/people").status_code == 403
+
+    result = users("set-role", person.email.upper(), "admin")
+    assert result.exit_code == 0, result.output
+    assert f"{person.email} is now admin." in result.output
+    assert browser.get("/admin/people").status_code == 200
+    assert listed(users)[person.email][1] == "admin"
+
+
+def test_set_role_refuses_an_unknown_role(users, factory):
+    person = factory.user("contributor")
+    result = users("set-role", person.email, "owner")
+    assert result.exit_code == 2
+    assert "'owner' is not one of 'contributor', 'editor', 'admin'" in result.output
+    assert listed(users)[person.email][1] == "contributor"
+
+
+def test_disable_ends_sessions_and_enable_lets_the_person_back_in(app, users, factory):
+    person = factory.user("editor")
+    browser = signed_in_client(app, person.email)
+
+    result = users("disable", person.email)
+    assert result.exit_code == 0, result.output
+    assert f"{person.email} is disabled." in result.output
+    assert not is_signed_in(browser)
+    assert not can_sign_in(app, person.email)
+    assert users("disable", person.email).exit_code == 0  # twice is harmless
+
+    result = users("enable", person.email)
+    assert result.exit_code == 0, result.output
+    assert f"{person.email} is enabled." in result.output
+    assert not is_signed_in(browser)  # an ended session stays ended
+    assert can_sign_in(app, person.email)
+    assert listed(users)[person.email][2] == "confirmed"
+
+
+@pytest.mark.parametrize("command", ["set-role", "disable", "enable"])
+def test_an_unknown_address_is_a_clear_error(users, command):
+    args = ["nobody@example.org", "editor"] if command == "set-role" else ["nobody@example.org"]
+    result = users(command, *args)
+    assert result.exit_code == 1
+    assert "No account with the address nobody@example.org." in result.output
+
+
+def test_an_account_made_on_the_shell_signs_in_like_any_other(app, users):
+    users("create", "--email", "shell@example.org", "--name", "Shell Made", "--password", PASSWORD)
+    response = Client(app).login("shell@example.org", "wrong password, long enough")
+    assert response.status_code == 422
+    assert can_sign_in(app, "shell@example.org")
