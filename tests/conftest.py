@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from tests.helpers import Client, MailCatcher
+from tests.helpers import Client, MailCatcher, empty_tables
 from workflow import ROOT, create_app
 from workflow.extensions import db
 
@@ -154,15 +154,7 @@ def app(service_env):
 def clean_db(app):
     """Each test starts from empty tables."""
     yield
-    with app.app_context():
-        db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(sa.text(f"DELETE FROM {table}"))
+    empty_tables(app)
 
 
 @pytest.fixture

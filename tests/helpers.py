@@ -6,12 +6,15 @@ import email
 import email.policy
 import re
 import socket
+import struct
 import threading
 import time
+import zlib
 from datetime import timedelta
 from email.message import EmailMessage
 from html import unescape
 
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
@@ -20,6 +23,7 @@ from workflow.extensions import db
 
 PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+VERSION_RE = re.compile(r'name="version" type="hidden" value="(\d+)"')
 
 
 class Client:
@@ -57,6 +61,33 @@ class Client:
         response = self.post("/logout")
         self.user_email = None
         return response
+
+
+def page_version(client: Client, path: str) -> str:
+    """The submission version a page's workflow forms carry (what the person saw)."""
+    return VERSION_RE.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def png_bytes() -> bytes:
+    """A real 1x1 PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def empty_tables(app) -> None:
+    """Delete every row (what ``clean_db`` does after each test)."""
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(sa.text(f"DELETE FROM {table}"))
 
 
 def text_of(response) -> str:

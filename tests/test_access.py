@@ -10,32 +10,15 @@ from __future__ import annotations
 
 import io
 import re
-import struct
-import zlib
 from datetime import timedelta
 
 import pytest
 
-from tests.helpers import Client, text_of
+from tests.helpers import page_version, png_bytes, text_of
 from workflow.core.models import utcnow
 
 HEADLINE = "Smugglers of the northern pass"
 NOTE = "Check the smuggler's criminal record before we run this."
-VERSION_RE = re.compile(r'name="version" type="hidden" value="(\d+)"')
-
-
-def tiny_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
-
-
-def page_version(client: Client, path: str) -> str:
-    return VERSION_RE.search(client.get(path).get_data(as_text=True)).group(1)
-
-
 class Story:
     """A story with everything a story can have, and the people around it, each in a browser."""
 
@@ -55,7 +38,7 @@ class Story:
             "headline": HEADLINE, "summary": "Who moves people across the pass, and for how much.",
             "angle": "The pass reopened last week.", "sources": "Two smugglers, a border guard.",
             "proposed_words": "1500", "proposed_deadline": "", "experience": "",
-            "attachments": [(io.BytesIO(tiny_png()), "the-pass.png")],
+            "attachments": [(io.BytesIO(png_bytes()), "the-pass.png")],
         }, page="/pitch")
         assert response.status_code == 303, text_of(response)
         self.id = int(re.search(r"/submissions/(\d+)", response.location).group(1))
@@ -171,7 +154,7 @@ def test_the_desk_sees_everything(story, who):
     page = text_of(client.get(story.path))
     assert NOTE in page and "Photos attached." in page and "the-pass.png" in page
     download = client.get(f"{story.path}/attachments/{story.attachment_id}")
-    assert download.data == tiny_png()
+    assert download.data == png_bytes()
 
 
 def test_the_owner_reads_everything_of_their_own(story):

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import PASSWORD, Client, link_in, plain_body, text_of
+from tests.helpers import PASSWORD, Client, link_in, page_version, plain_body, text_of
 from workflow.core.models import utcnow
 
 pytestmark = pytest.mark.worker
@@ -18,13 +18,8 @@ def _submission_id(response) -> int:
     return int(re.search(r"/submissions/(\d+)", response.location).group(1))
 
 
-def _version(client: Client, submission_id: int) -> str:
-    page = client.get(f"/submissions/{submission_id}").get_data(as_text=True)
-    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
-
-
 def act(client: Client, submission_id: int, action: str, **fields):
-    data = {"action": action, "version": _version(client, submission_id), **fields}
+    data = {"action": action, "version": page_version(client, f"/submissions/{submission_id}"), **fields}
     return client.post(f"/submissions/{submission_id}/transition", data, page=f"/submissions/{submission_id}")
 
 

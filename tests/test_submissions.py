@@ -8,28 +8,16 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import zipfile
-import zlib
 from datetime import timedelta
 from html import unescape
 
 import pytest
 
-from tests.helpers import Client, text_of
+from tests.helpers import VERSION_RE, Client, png_bytes, text_of
 from workflow.core.models import utcnow
 
-VERSION_RE = re.compile(r'name="version" type="hidden" value="(\d+)"')
-
 # Real small files ------------------------------------------------------------------------------------------
-
-
-def png_bytes() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
 
 
 def pdf_bytes() -> bytes:

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from tests.helpers import Client, Factory, text_of
+from tests.helpers import Client, Factory, empty_tables, page_version, text_of
 from workflow.auth.models import Role
 from workflow.core.models import utcnow
 from workflow.extensions import db
@@ -69,15 +69,11 @@ def state_on_page(response) -> str:
     return match.group(1)
 
 
-def page_version(client: Client, submission_id: int) -> str:
-    page = client.get(f"/submissions/{submission_id}").get_data(as_text=True)
-    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
-
-
 def act(client: Client, submission_id: int, action: str, version: int | None = None, **fields):
     """Press a workflow button the way the page does: with the version the page was rendered with."""
-    data = {"action": action, "version": str(version or page_version(client, submission_id)), **fields}
-    return client.post(f"/submissions/{submission_id}/transition", data, page=f"/submissions/{submission_id}")
+    page = f"/submissions/{submission_id}"
+    data = {"action": action, "version": str(version or page_version(client, page)), **fields}
+    return client.post(f"{page}/transition", data, page=page)
 
 
 def buttons_on(response) -> list[tuple[str, str]]:
@@ -94,19 +90,6 @@ def buttons_on(response) -> list[tuple[str, str]]:
 
 def in_days(days: int) -> str:
     return (utcnow().date() + timedelta(days=days)).isoformat()
-
-
-def wipe_tables(app) -> None:
-    """The clean_db fixture's work, for the class-scoped desk below."""
-    with app.app_context():
-        db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(sa.text(f"DELETE FROM {table}"))
 
 
 class Desk:
@@ -140,7 +123,7 @@ class Desk:
 @pytest.fixture(scope="class")
 def desk(app):
     yield Desk(app)
-    wipe_tables(app)
+    empty_tables(app)
 
 
 CELLS = [(state, action, role) for state in State for action in ACTIONS for role in ROLES]
