@@ -301,7 +301,7 @@ def test_an_unconfirmed_contributor_cannot_pitch_and_is_offered_a_new_link(app, 
     client.login(REGISTRATION["email"])
 
     form = client.get("/pitch")
-    assert "Confirm your email address first" in text_of(form)
+    assert "Please confirm your email address" in text_of(form)
     response = client.post("/pitch", PITCH, page="/pitch")
     assert response.status_code == 422
     assert "Please confirm your email address before you pitch a story." in error_summary(response)
