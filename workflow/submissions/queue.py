@@ -2,15 +2,18 @@
 
 Paging is by keyset (``WHERE (sort_key, id) > (:last_key, :last_id)``), so page 2,000 costs what page 1
 does. A page costs a fixed number of queries whatever its size: the rows with their people joined in one
-query, and the counts per state in another.
+query, and the counts per state in another (plus, only when a cursor leads nowhere, the first page again).
+Cursors are opaque base64 JSON ``[sort kind, key, id]``; anything that does not decode to a sensible position
+for the current sort shows the first page. ``bench/queue_queries.py`` measures the query count at scale.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -19,10 +22,12 @@ from sqlalchemy.orm import joinedload, raiseload
 from workflow.auth.models import User
 from workflow.core.models import utcnow
 from workflow.extensions import db
-from workflow.submissions.models import SEARCH_DOCUMENT_SQL, Submission
+from workflow.submissions.models import Submission
 from workflow.submissions.workflow import State
 
 FAR_FUTURE = date(9999, 12, 31)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: what LIKE searches for on SQLite
 
 SORTS = {
     "newest": "Newest first",
@@ -54,7 +59,8 @@ class QueueFilters:
             state=state,
             assignee=assignee if assignee in ASSIGNEES else "anyone",
             overdue=args.get("overdue") in ("1", "on", "true"),
-            q=(args.get("q") or "").strip()[:200],
+            # NUL cannot go into a PostgreSQL text value; other control characters are no use in a search.
+            q=_CONTROL.sub(" ", args.get("q") or "").strip()[:200],
             sort=sort if sort in SORTS else "newest",
         )
 
@@ -109,30 +115,72 @@ def _key_value(submission: Submission, sort: str):
     return submission.last_activity_at
 
 
-def encode_cursor(value, row_id: int) -> str:
-    raw = json.dumps([value.isoformat(), row_id])
+# A cursor names its sort: a cursor carried over from another sort (or made up) shows the first page.
+_CURSOR_KIND = {"newest": "c", "oldest": "c", "deadline": "d", "activity": "a"}
+_MAX_ID = 2**63 - 1
+
+
+def encode_cursor(sort: str, value, row_id: int) -> str:
+    raw = json.dumps([_CURSOR_KIND[sort], value.isoformat(), row_id], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, sort: str):
-    """Return (key value, id), or None for a cursor that does not parse (then the first page is shown)."""
+    """Return (key value, id), or None for a cursor that does not parse (then the first page is shown).
+
+    Anything a person could paste is checked before it reaches the database: the shape, the sort it was
+    made for, a timezone-aware time (or a date for the deadline sort) and an id that fits a BIGINT.
+    """
     try:
+        if not cursor or len(cursor) > 200:
+            return None
         padded = cursor + "=" * (-len(cursor) % 4)
-        text, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        value = date.fromisoformat(text) if sort == "deadline" else datetime.fromisoformat(text)
-        return value, int(row_id)
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not isinstance(data, list) or len(data) != 3:
+            return None
+        kind, text, row_id = data
+        if kind != _CURSOR_KIND[sort] or not isinstance(text, str) or type(row_id) is not int:
+            return None
+        if not 0 < row_id <= _MAX_ID:
+            return None
+        if sort == "deadline":
+            return date.fromisoformat(text), row_id
+        value = datetime.fromisoformat(text)
+        if value.tzinfo is None:
+            return None
+        return value.astimezone(UTC), row_id
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):  # binascii.Error and JSON errors too
         return None
 
 
+def _search_words(q: str) -> list[str]:
+    """The words of a search, without punctuation (LIKE wildcards and quotes included)."""
+    return _WORD.findall(q)[:8]
+
+
+def search_document():
+    """The expression of the GIN index ``ix_submissions_search``; the planner uses the index only if it matches."""
+    space = sa.literal_column("' '")
+    return sa.func.to_tsvector(sa.literal_column("'english'"), Submission.headline + space + Submission.summary)
+
+
 def _search_condition(q: str):
+    """Every word in the headline or the summary.
+
+    PostgreSQL: full text (stemmed, stop words dropped) with ``websearch_to_tsquery``, which accepts any input
+    (quotes for phrases, ``-word`` to exclude, ``or``) and never raises a syntax error. SQLite: each word must
+    appear in either field (LIKE, case-insensitive); punctuation is not searched for, so ``%`` and ``_`` are
+    never wildcards, and a search with no words finds nothing, as on PostgreSQL.
+    """
     if db.engine.dialect.name == "postgresql":
-        return sa.text(SEARCH_DOCUMENT_SQL).op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), q))
+        return search_document().bool_op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), q))
+    words = _search_words(q)
+    if not words:
+        return sa.false()
     conditions = []
-    for word in q.split()[:8]:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(sa.or_(Submission.headline.ilike(pattern, escape="\\"),
-                                 Submission.summary.ilike(pattern, escape="\\")))
+    for word in words:
+        pattern = "%" + word + "%"
+        conditions.append(sa.or_(Submission.headline.ilike(pattern), Submission.summary.ilike(pattern)))
     return sa.and_(*conditions)
 
 
@@ -164,9 +212,11 @@ def counts_by_state(filters: QueueFilters, viewer: User) -> dict[State, int]:
 
 def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None, before: str | None = None,
                page_size: int = 50) -> QueuePage:
-    """One page of the queue, with cursors to the next and previous pages and the counts per state."""
-    key = _sort_key(filters.sort)
-    descending = _descending(filters.sort)
+    """One page of the queue, with cursors to the next and previous pages and the counts per state.
+
+    ``after`` pages forward from a row, ``before`` backward. A cursor that does not parse, or that leads to
+    an empty page (the rows it pointed at are gone), shows the first page instead of an error or a blank.
+    """
     query = (
         sa.select(Submission)
         .options(joinedload(Submission.contributor), joinedload(Submission.editor),
@@ -177,21 +227,11 @@ def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None,
 
     cursor = decode_cursor(before, filters.sort) if before else decode_cursor(after, filters.sort) if after else None
     backwards = bool(before) and cursor is not None
-    if cursor is not None:
-        row_key = sa.tuple_(key, Submission.id)
-        bound = sa.tuple_(sa.literal(cursor[0], type_=key.type), sa.literal(cursor[1]))
-        forward_is_less = descending
-        if backwards:
-            forward_is_less = not forward_is_less
-        query = query.where(row_key < bound if forward_is_less else row_key > bound)
-
-    reverse = descending != backwards
-    order = (key.desc(), Submission.id.desc()) if reverse else (key.asc(), Submission.id.asc())
-    rows = list(db.session.scalars(query.order_by(*order).limit(page_size + 1)).unique())
-    has_more = len(rows) > page_size
-    rows = rows[:page_size]
-    if backwards:
-        rows.reverse()
+    rows, has_more = _fetch(query, filters.sort, cursor, backwards, page_size)
+    if cursor is not None and (not rows or (backwards and not has_more and len(rows) < page_size)):
+        # Nothing there any more, or Previous ran into the start with a short page: show the real first page.
+        cursor, backwards = None, False
+        rows, has_more = _fetch(query, filters.sort, None, False, page_size)
 
     counts = counts_by_state(filters, viewer)
     total = counts[filters.state] if filters.state else sum(counts.values())
@@ -199,7 +239,27 @@ def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None,
     if rows:
         first, last = rows[0], rows[-1]
         if has_more or backwards:
-            page.next_cursor = encode_cursor(_key_value(last, filters.sort), last.id)
+            page.next_cursor = encode_cursor(filters.sort, _key_value(last, filters.sort), last.id)
         if cursor is not None and (has_more or not backwards):
-            page.prev_cursor = encode_cursor(_key_value(first, filters.sort), first.id)
+            page.prev_cursor = encode_cursor(filters.sort, _key_value(first, filters.sort), first.id)
     return page
+
+
+def _fetch(query, sort: str, cursor, backwards: bool, page_size: int) -> tuple[list[Submission], bool]:
+    """One page of rows in display order, and whether more rows lie beyond it in the direction of travel."""
+    key = _sort_key(sort)
+    descending = _descending(sort)
+    if cursor is not None:
+        row_key = sa.tuple_(key, Submission.id)
+        bound = sa.tuple_(sa.literal(cursor[0], type_=key.type), sa.literal(cursor[1], type_=sa.BigInteger()))
+        # Forward in a descending sort means smaller keys; backward flips the comparison and the order.
+        smaller = descending != backwards
+        query = query.where(row_key < bound if smaller else row_key > bound)
+    reverse = descending != backwards
+    order = (key.desc(), Submission.id.desc()) if reverse else (key.asc(), Submission.id.asc())
+    rows = list(db.session.scalars(query.order_by(*order).limit(page_size + 1)).unique())
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+    return rows, has_more
