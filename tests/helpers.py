@@ -210,6 +210,8 @@ class Factory:
             submission = services.submit_pitch(author, services.PitchInput(
                 headline=headline or f"Story number {n}", summary=summary, angle="Why now.",
                 sources="Residents.", proposed_words=1000, proposed_deadline=None, experience=""))
+            if editor is None and state != "pitched" and state != "withdrawn":
+                raise ValueError(f"a {state} submission needs an editor= to act on it")
             desk = db.session.get(User, editor.id) if editor else None
 
             def act(actor, action, **kwargs):

@@ -17,11 +17,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.helpers import VERSION_RE, Client, text_of
+from tests.helpers import CSRF_RE, VERSION_RE, Client, text_of
 from workflow.core.models import utcnow
 from workflow.extensions import db
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 STATE_BADGE_RE = re.compile(r'class="badge state-(\w+)"')
 CONFLICT_MESSAGES = ("This submission changed since you opened it.",
                      "This submission changed while you were acting on it.",

@@ -177,7 +177,7 @@ def test_a_pitch_lands_on_its_page_and_on_the_dashboard(people):
     assert "Assigned" in row
     assert f"Write and send your draft by {deadline.strftime('%d %b %Y')}." in row
     assert "You, with Edna Editor" in row
-    assert "Edna Editor: assign" in row
+    assert "Edna Editor assigned the story" in row
 
 
 def test_an_unconfirmed_contributor_is_told_to_confirm_and_keeps_the_pitch(factory, make_client):

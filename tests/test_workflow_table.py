@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from tests.helpers import Client, Factory, empty_tables, page_version, text_of
+from tests.helpers import CSRF_RE, Client, Factory, empty_tables, page_version, text_of
 from workflow.auth.models import Role
 from workflow.core.models import utcnow
 from workflow.extensions import db
@@ -33,7 +33,6 @@ from workflow.submissions.workflow import (
 ROLES = ("anonymous", "owner", "other_contributor", "editor", "admin")
 ROLE_OF = {"owner": Role.CONTRIBUTOR, "other_contributor": Role.CONTRIBUTOR, "editor": Role.EDITOR,
            "admin": Role.ADMIN}
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 STATE_BADGE_RE = re.compile(r'class="badge state-(\w+)"')
 
 
@@ -278,9 +277,10 @@ def test_assign_needs_an_editor_and_a_deadline_that_is_not_past(factory, people)
 def test_mark_edited_needs_a_draft(factory, people):
     submission = factory.submission(people["owner"], state="assigned", editor=people["editor"])
     desk = people["desk"]
-    page = text_of(desk.get(f"/submissions/{submission.id}"))
-    assert "Needs a draft first." in page
-    response = act(desk, submission.id, "mark_edited")
+    page = desk.get(f"/submissions/{submission.id}")
+    assert "“Mark edited” becomes possible once there is a draft." in text_of(page)
+    assert 'value="mark_edited"' not in page.get_data(as_text=True)  # no button to press yet
+    response = act(desk, submission.id, "mark_edited")  # a forged request is refused all the same
     assert response.status_code == 422
     assert "There is no draft yet." in text_of(response)
     assert state_on_page(response) == "assigned"

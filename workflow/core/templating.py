@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from flask import Flask, current_app, has_request_context
 from flask_login import current_user
+from markupsafe import Markup
 
 
 def format_datetime(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
@@ -31,11 +32,18 @@ def ago(value: datetime | None) -> str:
     return ""
 
 
+def hidden_fields(form) -> Markup:
+    """A form's hidden inputs (the CSRF token among them) without ids, which would repeat when a page has
+    several forms."""
+    return Markup("".join(str(f(id=False)) for f in form if f.type in ("HiddenField", "CSRFTokenField")))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(ago, "ago")
+    app.add_template_global(hidden_fields, "hidden_fields")
 
     @app.context_processor
     def globals_for_templates():

@@ -158,7 +158,7 @@ def transition(actor: User, submission: Submission, data: TransitionInput) -> Au
     with db.session.no_autoflush:
         _apply_effects(rule, actor, submission, data)
         submission.state = rule.target
-        _touch(submission, actor, f"{actor.display_name}: {rule.label.lower()}")
+        _touch(submission, actor, f"{actor.display_name} {rule.done}")
     try:
         db.session.flush()
     except StaleDataError as exc:

@@ -154,7 +154,7 @@ def transition(submission_id):
             attach_error(form, error)
             return render_template("submissions/detail.html",
                                    **_detail_context(submission, transition_form=form)), error.status_code
-        flash(f"Done: {rule.label.lower()}. The submission is now {rule.target.title.lower()}.", "success")
+        flash(f"You {rule.done}. It is now {rule.target.title.lower()}.", "success")
         return redirect(url_for("submissions.detail", submission_id=submission.id), 303)
     return render_template("submissions/detail.html",
                            **_detail_context(submission, transition_form=form)), FORM_ERROR_STATUS

@@ -60,6 +60,7 @@ class Transition:
     target: State
     actor: Actor
     label: str
+    done: str  # what the actor did, in the past tense: "assigned the story"
     requires: frozenset[Requirement] = frozenset()
     comment_label: str = "Comment"
     style: str = "primary"
@@ -74,30 +75,30 @@ class Transition:
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("assign", State.PITCHED, State.ASSIGNED, Actor.EDITOR, "Assign",
+    Transition("assign", State.PITCHED, State.ASSIGNED, Actor.EDITOR, "Assign", "assigned the story",
                requires=frozenset({Requirement.ASSIGNMENT})),
-    Transition("decline", State.PITCHED, State.DECLINED, Actor.EDITOR, "Decline",
+    Transition("decline", State.PITCHED, State.DECLINED, Actor.EDITOR, "Decline", "declined the pitch",
                requires=frozenset({Requirement.COMMENT}), comment_label="Reason, sent to the contributor",
                style="danger"),
-    Transition("decline", State.ASSIGNED, State.DECLINED, Actor.EDITOR, "Kill the story",
+    Transition("decline", State.ASSIGNED, State.DECLINED, Actor.EDITOR, "Kill the story", "killed the story",
                requires=frozenset({Requirement.COMMENT}), comment_label="Reason, sent to the contributor",
                style="danger"),
-    Transition("mark_edited", State.ASSIGNED, State.EDITED, Actor.EDITOR, "Mark edited",
+    Transition("mark_edited", State.ASSIGNED, State.EDITED, Actor.EDITOR, "Mark edited", "marked the story edited",
                requires=frozenset({Requirement.DRAFT})),
-    Transition("request_revision", State.EDITED, State.ASSIGNED, Actor.EDITOR, "Needs revision",
+    Transition("request_revision", State.EDITED, State.ASSIGNED, Actor.EDITOR, "Needs revision", "asked for a revision",
                requires=frozenset({Requirement.COMMENT}), comment_label="What to revise, sent to the contributor",
                style="secondary"),
-    Transition("publish", State.EDITED, State.PUBLISHED, Actor.EDITOR, "Publish",
+    Transition("publish", State.EDITED, State.PUBLISHED, Actor.EDITOR, "Publish", "published the story",
                requires=frozenset({Requirement.DRAFT})),
-    Transition("unpublish", State.PUBLISHED, State.EDITED, Actor.ADMIN, "Unpublish",
+    Transition("unpublish", State.PUBLISHED, State.EDITED, Actor.ADMIN, "Unpublish", "unpublished the story",
                requires=frozenset({Requirement.COMMENT}), comment_label="Reason for unpublishing",
                style="danger"),
-    Transition("reopen", State.DECLINED, State.PITCHED, Actor.EDITOR, "Reopen the pitch",
+    Transition("reopen", State.DECLINED, State.PITCHED, Actor.EDITOR, "Reopen the pitch", "reopened the pitch",
                requires=frozenset({Requirement.COMMENT}), comment_label="Why it is back in the queue",
                style="secondary"),
-    Transition("withdraw", State.PITCHED, State.WITHDRAWN, Actor.OWNER, "Withdraw my pitch",
+    Transition("withdraw", State.PITCHED, State.WITHDRAWN, Actor.OWNER, "Withdraw my pitch", "withdrew the pitch",
                comment_label="Anything the desk should know (optional)", style="danger"),
-    Transition("withdraw", State.ASSIGNED, State.WITHDRAWN, Actor.OWNER, "Withdraw my story",
+    Transition("withdraw", State.ASSIGNED, State.WITHDRAWN, Actor.OWNER, "Withdraw my story", "withdrew the story",
                comment_label="Anything the desk should know (optional)", style="danger"),
 )
 
