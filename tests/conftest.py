@@ -117,7 +117,9 @@ def service_env(database_url, smtp_server, broker, tmp_path_factory):
         "WORKFLOW_BASE_URL": "http://desk.test",
         "WORKFLOW_ARGON2_TIME_COST": "1",
         "WORKFLOW_ARGON2_MEMORY_COST": "8192",
-        "WORKFLOW_MAIL_MAX_RETRIES": "3",
+        "WORKFLOW_MAIL_MAX_ATTEMPTS": "5",
+        "WORKFLOW_MAIL_RETRY_BASE_SECONDS": "1",
+        "WORKFLOW_OUTBOX_GRACE_SECONDS": "2",
         "WORKFLOW_LOG_LEVEL": "INFO",
         # A queue of this run's own, so that test runs side by side never take each other's tasks.
         "WORKFLOW_QUEUE": f"workflow-test-{uuid.uuid4().hex[:8]}",
@@ -161,8 +163,10 @@ def clean_db(app):
 def mailbox(smtp_server):
     smtp_server.clear()
     smtp_server.refuse_with = None
+    smtp_server.refusals_left = 0
     yield smtp_server
     smtp_server.refuse_with = None
+    smtp_server.refusals_left = 0
 
 
 @pytest.fixture

@@ -92,6 +92,9 @@ def test_celery_settings_are_real_settings(app):
     assert celery.conf.worker_prefetch_multiplier == 1
     task = celery.tasks["notifications.deliver"]
     assert task.acks_late is True
+    sweep = celery.conf.beat_schedule["sweep-outbox"]
+    assert sweep["task"] == "notifications.sweep" and sweep["task"] in celery.tasks
+    assert sweep["schedule"] == 60
 
 
 @pytest.mark.worker

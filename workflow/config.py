@@ -53,12 +53,17 @@ def from_environment(instance_path: str) -> dict:
         "task_ignore_result": True,
         "task_default_queue": _env("QUEUE", "workflow"),
         # A request must never hang on a dead broker: one quick try, then the outbox keeps the row.
-        "broker_connection_timeout": 2,
+        "broker_connection_timeout": 1,
         "broker_connection_retry_on_startup": True,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "worker_hijack_root_logger": False,
+        # The sweeper hands the workers whatever the outbox still holds (a lost enqueue, a lost task).
+        "beat_schedule": {
+            "sweep-outbox": {"task": "notifications.sweep", "schedule": float(_env_int("OUTBOX_SWEEP_SECONDS", 60))},
+        },
+        "beat_schedule_filename": str(instance / "celerybeat-schedule"),
     }
     if broker_url.startswith("filesystem://"):
         celery["broker_transport_options"] = {
@@ -101,7 +106,9 @@ def from_environment(instance_path: str) -> dict:
         "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
         "SMTP_SSL": _env_bool("SMTP_SSL", False),
         "SMTP_TIMEOUT": _env_int("SMTP_TIMEOUT", 10),
-        "MAIL_MAX_RETRIES": _env_int("MAIL_MAX_RETRIES", 8),
+        "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 10),
+        "MAIL_RETRY_BASE_SECONDS": _env_int("MAIL_RETRY_BASE_SECONDS", 5),
+        "OUTBOX_GRACE_SECONDS": _env_int("OUTBOX_GRACE_SECONDS", 30),
         "CONFIRM_MAX_AGE": _env_int("CONFIRM_MAX_AGE_HOURS", 72) * 3600,
         "RESET_MAX_AGE": _env_int("RESET_MAX_AGE_HOURS", 2) * 3600,
         "INVITE_MAX_AGE": _env_int("INVITE_MAX_AGE_HOURS", 7 * 24) * 3600,

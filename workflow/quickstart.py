@@ -27,7 +27,8 @@ def main() -> int:
     commands = {
         "mail": [sys.executable, "-m", "workflow.notifications.devmail", "--port",
                  env.get("WORKFLOW_SMTP_PORT", "8025"), "--dir", str(mail_dir)],
-        "worker": [str(bin_dir / "celery"), "-A", "celery_worker", "worker", "--loglevel", "INFO",
+        # -B runs beat inside the worker: the outbox sweeper works in the quick start too.
+        "worker": [str(bin_dir / "celery"), "-A", "celery_worker", "worker", "-B", "--loglevel", "INFO",
                    "--concurrency", "2"],
         "web": [str(bin_dir / "flask"), "--app", "workflow", "run", "--host", HOST, "--port", str(PORT)],
     }

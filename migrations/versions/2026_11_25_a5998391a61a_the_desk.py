@@ -169,7 +169,8 @@ def upgrade():
     sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name=op.f('ck_notifications_sent_has_time')),
     sa.ForeignKeyConstraint(['recipient_id'], ['users.id'], name=op.f('fk_notifications_recipient_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_notifications_submission_id_submissions'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_status_created', ['status', 'created_at'], unique=False)

@@ -5,16 +5,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from workflow.auth import services as accounts
 from workflow.auth.forms import ActionForm, InviteForm, RoleForm
 from workflow.auth.models import Invitation, Role, User
 from workflow.core.errors import DomainError
-from workflow.core.views import admin_required, attach_error
+from workflow.core.views import admin_required, attach_error, safe_next
 from workflow.extensions import db
+from workflow.notifications import services as notifications
+from workflow.notifications.events import EVENTS
+from workflow.notifications.mail import subject_of
+from workflow.notifications.models import DeliveryAttempt, DeliveryStatus, Notification
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+DELIVERIES_PAGE = 50
 PEOPLE_FILTERS = {"all": "Everyone", "contributor": "Contributors", "editor": "Editors", "admin": "Admins",
                   "disabled": "Disabled"}
 
@@ -116,3 +122,56 @@ def enable(user_id):
         accounts.enable(current_user, user)
         flash(f"{user.display_name}'s account is enabled again.", "success")
     return redirect(url_for("admin.person", user_id=user.id), 303)
+
+
+DELIVERY_FILTERS = {"failed": "Failed for good", "pending": "Waiting", "sent": "Sent", "all": "All"}
+
+
+@bp.route("/deliveries")
+@admin_required
+def deliveries():
+    """The delivery ledger: failed emails first, with filters and a retry button."""
+    show = request.args.get("status", "failed")
+    show = show if show in DELIVERY_FILTERS else "failed"
+    event = request.args.get("event", "")
+    address = (request.args.get("q") or "").strip()[:254]
+    query = sa.select(Notification).options(joinedload(Notification.recipient)).order_by(Notification.id.desc())
+    if show != "all":
+        query = query.where(Notification.status == DeliveryStatus(show))
+    if event in EVENTS:
+        query = query.where(Notification.event == event)
+    if address:
+        query = query.where(Notification.email.contains(address, autoescape=True))
+    before = request.args.get("before", type=int)
+    if before:
+        query = query.where(Notification.id < before)
+    rows = db.session.scalars(query.limit(DELIVERIES_PAGE + 1)).all()
+    return render_template("admin/deliveries.html", rows=rows[:DELIVERIES_PAGE],
+                           next_before=rows[DELIVERIES_PAGE - 1].id if len(rows) > DELIVERIES_PAGE else None,
+                           show=show, event=event, q=address, filters=DELIVERY_FILTERS, events=sorted(EVENTS),
+                           counts=notifications.status_counts(), action_form=ActionForm(),
+                           subject_of=subject_of)
+
+
+@bp.route("/deliveries/<int:notification_id>")
+@admin_required
+def delivery(notification_id):
+    notification = db.session.get(Notification, notification_id) or abort(404)
+    attempts = db.session.scalars(sa.select(DeliveryAttempt).where(DeliveryAttempt.notification_id == notification.id)
+                                  .order_by(DeliveryAttempt.attempt)).all()
+    return render_template("admin/delivery.html", notification=notification, attempts=attempts,
+                           action_form=ActionForm(), subject=subject_of(notification))
+
+
+@bp.post("/deliveries/<int:notification_id>/retry")
+@admin_required
+def retry_delivery(notification_id):
+    notification = db.session.get(Notification, notification_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            notifications.retry_delivery(current_user, notification)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"Sending “{subject_of(notification)}” to {notification.email} again.", "success")
+    return redirect(safe_next(url_for("admin.deliveries")), 303)

@@ -38,12 +38,19 @@ def hidden_fields(form) -> Markup:
     return Markup("".join(str(f(id=False)) for f in form if f.type in ("HiddenField", "CSRFTokenField")))
 
 
+def email_subject(notification) -> str:
+    from workflow.notifications.mail import subject_of
+
+    return subject_of(notification)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(ago, "ago")
     app.add_template_global(hidden_fields, "hidden_fields")
+    app.add_template_global(email_subject, "email_subject")
 
     @app.context_processor
     def globals_for_templates():

@@ -1,17 +1,28 @@
-"""``flask --app workflow notifications ...``"""
+"""``flask --app workflow notifications ...``: look after the outbox."""
 
 import click
 from flask.cli import AppGroup
 
+from workflow.core.models import utcnow
 from workflow.notifications import services
 
 notifications = AppGroup("notifications", help="Look after the outbox.")
 
 
-@notifications.command("enqueue-pending")
-def enqueue_pending():
-    """Hand every pending notification to the workers again (they never send one twice)."""
-    ids = services.pending_ids(limit=100000)
-    for notification_id in ids:
-        services.enqueue_delivery(notification_id)
-    click.echo(f"Enqueued {len(ids)} pending notifications.")
+@notifications.command("status")
+def status():
+    """Counts of notifications by delivery state, and the oldest one still waiting."""
+    counts = services.status_counts()
+    for name, count in counts.items():
+        click.echo(f"{name:<8} {count}")
+    oldest = services.oldest_pending()
+    if oldest is not None:
+        waited = utcnow() - oldest.created_at
+        click.echo(f"oldest pending: notification {oldest.id} ({oldest.event}), waiting {waited}, "
+                   f"{oldest.attempts} attempt(s)")
+
+
+@notifications.command("sweep")
+def sweep():
+    """Hand every pending notification that nobody is delivering to the workers (what beat does each minute)."""
+    click.echo(f"Handed {len(services.sweep(limit=100000))} notification(s) to the workers.")

@@ -63,12 +63,15 @@ def render_bodies(notification: Notification) -> tuple[str, str]:
     return text_body, html_body
 
 
-def compose(notification: Notification) -> EmailMessage:
-    event = EVENTS[notification.event]
+def subject_of(notification: Notification) -> str:
     params = {"outlet": current_app.config["OUTLET_NAME"], **(notification.params or {})}
+    return EVENTS[notification.event].subject.format(**params)
+
+
+def compose(notification: Notification) -> EmailMessage:
     text_body, html_body = render_bodies(notification)
     message = EmailMessage()
-    message["Subject"] = event.subject.format(**params)
+    message["Subject"] = subject_of(notification)
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = notification.email
     message["Date"] = formatdate(localtime=False)

@@ -29,6 +29,9 @@ class Notification(db.Model):
         sa.Index("ix_notifications_status_created", "status", "created_at"),
         sa.Index("ix_notifications_submission", "submission_id"),
         sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
+        # The Message-ID is derived from the id, so an id must never be given out twice (SQLite would reuse
+        # the highest one after a delete; PostgreSQL sequences never do).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +46,11 @@ class Notification(db.Model):
         default=DeliveryStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)
+    # Last time the row was handed to the broker, and when a retry is due; the sweeper reads both.
+    queued_at: Mapped[datetime | None]
+    # Attempts made before an admin last retried a failed notification; the attempt limit counts from here.
+    attempts_at_retry: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
     # A worker holds a lease on the row while it sends, so two deliveries of one task never both send.
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -51,3 +59,40 @@ class Notification(db.Model):
     server_reply: Mapped[str | None] = mapped_column(sa.String(500))
 
     recipient: Mapped[User | None] = relationship()
+
+
+class AttemptOutcome(enum.Enum):
+    SENDING = "sending"
+    SENT = "sent"
+    TEMPORARY_FAILURE = "temporary_failure"
+    PERMANENT_FAILURE = "permanent_failure"
+
+    @property
+    def title(self) -> str:
+        return {"sending": "Sending", "sent": "Accepted by the mail server",
+                "temporary_failure": "Refused for now", "permanent_failure": "Refused for good"}[self.value]
+
+
+class DeliveryAttempt(db.Model):
+    """The delivery ledger: one row per try to hand a notification to the mail server."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (
+        sa.UniqueConstraint("notification_id", "attempt", name="uq_delivery_attempts_notification_attempt"),
+        # However many workers race, at most one attempt per notification can ever be recorded as sent.
+        sa.Index("uq_delivery_attempts_one_sent", "notification_id", unique=True,
+                 sqlite_where=sa.text("outcome = 'sent'"), postgresql_where=sa.text("outcome = 'sent'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(sa.ForeignKey("notifications.id", ondelete="CASCADE"))
+    attempt: Mapped[int]
+    worker: Mapped[str] = mapped_column(sa.String(120), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[AttemptOutcome] = mapped_column(
+        sa.Enum(AttemptOutcome, name="attempt_outcome", native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda values: [v.value for v in values], validate_strings=True),
+        default=AttemptOutcome.SENDING,
+    )
+    server_reply: Mapped[str] = mapped_column(sa.String(500), default="")

@@ -1,40 +1,21 @@
-"""Celery tasks for notifications: thin, they load by id and call the service."""
+"""Celery tasks for notifications: thin, they call the delivery and outbox services by id."""
 
 from __future__ import annotations
 
-import logging
-import random
-
-from workflow.extensions import celery, db
-from workflow.notifications import services
-from workflow.notifications.models import Notification
-
-log = logging.getLogger(__name__)
-
-BACKOFF_BASE_SECONDS = 5
-BACKOFF_CEILING_SECONDS = 30 * 60
-
-
-def retry_countdown(retries: int) -> float:
-    """Exponential backoff with full jitter, capped."""
-    ceiling = min(BACKOFF_CEILING_SECONDS, BACKOFF_BASE_SECONDS * 2**retries)
-    return random.uniform(ceiling / 2, ceiling)
+from workflow.extensions import celery
+from workflow.notifications import delivery, services
 
 
 @celery.task(bind=True, name="notifications.deliver", max_retries=None, acks_late=True)
-def deliver_notification(self, notification_id: int) -> None:
-    try:
-        services.deliver(notification_id)
-    except services.TransientDeliveryError as exc:
-        if self.request.retries >= services.max_retries():
-            notification = db.session.get(Notification, notification_id)
-            services.mark_failed(notification, f"gave up after {notification.attempts} attempts: {exc}")
-            db.session.commit()
-            return
-        db.session.commit()
-        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from None
-    except Exception:
-        db.session.rollback()
-        log.exception("delivering notification %s failed unexpectedly", notification_id)
-        raise
-    db.session.commit()
+def deliver_notification(self, notification_id: int) -> str:
+    """Idempotent: a notification that is sent, failed or held by another worker is left alone."""
+    result = delivery.deliver(notification_id)
+    if result.retry_in is not None:
+        raise self.retry(countdown=result.retry_in)
+    return result.outcome
+
+
+@celery.task(name="notifications.sweep", acks_late=True)
+def sweep_outbox() -> int:
+    """Every minute (Celery beat): hand the workers whatever the outbox still holds undelivered."""
+    return len(services.sweep())

@@ -10,13 +10,14 @@ from sqlalchemy.orm import joinedload
 
 from workflow.auth.models import User
 from workflow.extensions import db
+from workflow.notifications import services as notifications
 from workflow.submissions import permissions
 from workflow.submissions.models import AuditEntry, Message, Revision, Submission
 
 
 @dataclass(frozen=True)
 class TimelineItem:
-    kind: str  # "transition", "message", "note", "revision"
+    kind: str  # "transition", "message", "note", "revision", "email"
     at: datetime
     actor: User
     item: object
@@ -39,5 +40,9 @@ def for_submission(submission: Submission, viewer: User) -> list[TimelineItem]:
         sa.select(Revision).where(Revision.submission_id == submission.id).options(joinedload(Revision.author))
     ):
         items.append(TimelineItem("revision", revision.created_at, revision.author, revision))
+    # Emails about the submission: the desk sees all of them, a contributor those sent to them.
+    for notification in notifications.emails_about(submission.id,
+                                                   None if viewer.is_staff else viewer.id):
+        items.append(TimelineItem("email", notification.created_at, notification.recipient, notification))
     items.sort(key=lambda i: (i.at, i.kind))
     return items
