@@ -167,6 +167,7 @@ def mailbox(smtp_server):
     yield smtp_server
     smtp_server.refuse_with = None
     smtp_server.refusals_left = 0
+    smtp_server.stall_data = False
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
@@ -127,10 +128,21 @@ class MailCatcher:
         self.messages: list[EmailMessage] = []
         self.refuse_with: str | None = None
         self.refusals_left = 0  # with refuse_with: refuse this many messages, then accept again
+        self.stall_data = False  # hold every message at DATA until released, or until its sender dies
+        self.stalled = 0
         self._lock = threading.Condition()
         self._controller: Controller | None = None
 
     async def handle_DATA(self, server, session, envelope: Envelope):
+        if self.stall_data:
+            with self._lock:
+                self.stalled += 1
+            try:  # if the sender dies meanwhile, aiosmtpd cancels us and the message is never accepted
+                while self.stall_data:
+                    await asyncio.sleep(0.05)
+            finally:
+                with self._lock:
+                    self.stalled -= 1
         if self.refuse_with:
             with self._lock:
                 if self.refusals_left > 0:

@@ -109,6 +109,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 10),
         "MAIL_RETRY_BASE_SECONDS": _env_int("MAIL_RETRY_BASE_SECONDS", 5),
         "OUTBOX_GRACE_SECONDS": _env_int("OUTBOX_GRACE_SECONDS", 30),
+        # How long a worker holds a notification while sending it; keep it well above SMTP_TIMEOUT.
+        "DELIVERY_LEASE_SECONDS": _env_int("DELIVERY_LEASE_SECONDS", 300),
         "CONFIRM_MAX_AGE": _env_int("CONFIRM_MAX_AGE_HOURS", 72) * 3600,
         "RESET_MAX_AGE": _env_int("RESET_MAX_AGE_HOURS", 2) * 3600,
         "INVITE_MAX_AGE": _env_int("INVITE_MAX_AGE_HOURS", 7 * 24) * 3600,

@@ -25,8 +25,6 @@ from workflow.notifications.models import AttemptOutcome, DeliveryAttempt, Deliv
 
 log = logging.getLogger(__name__)
 
-# Longer than any SMTP conversation (connect, send, quit, each under SMTP_TIMEOUT).
-LEASE = timedelta(minutes=5)
 BACKOFF_CEILING_SECONDS = 30 * 60
 
 
@@ -36,6 +34,12 @@ class Result:
 
     outcome: str  # "sent", "retry", "failed", "skipped"
     retry_in: float | None = None
+
+
+def lease() -> timedelta:
+    """How long a claim holds: longer than any SMTP conversation (connect, send, quit, each under
+    SMTP_TIMEOUT), so that a slow worker is never overtaken; a dead one's claim runs out."""
+    return timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
 
 
 def retry_delay(attempts: int) -> float:
@@ -80,7 +84,7 @@ def _claim(notification_id: int) -> DeliveryAttempt | None:
         sa.update(Notification)
         .where(Notification.id == notification_id, Notification.status == DeliveryStatus.PENDING,
                sa.or_(Notification.locked_until.is_(None), Notification.locked_until < now))
-        .values(locked_until=now + LEASE, attempts=Notification.attempts + 1, next_attempt_at=None)
+        .values(locked_until=now + lease(), attempts=Notification.attempts + 1, next_attempt_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not claimed:

@@ -19,7 +19,7 @@ from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit, after_rollback
 from workflow.extensions import db
-from workflow.notifications.delivery import LEASE
+from workflow.notifications.delivery import lease
 from workflow.notifications.events import EVENTS
 from workflow.notifications.models import DeliveryStatus, Notification
 
@@ -83,7 +83,7 @@ def enqueue(notification_ids: list[int]) -> list[int]:
 
 def _due_for_sweep(now):
     grace = now - timedelta(seconds=current_app.config["OUTBOX_GRACE_SECONDS"])
-    stale = now - LEASE - timedelta(minutes=1)
+    stale = now - lease() - timedelta(seconds=current_app.config["OUTBOX_GRACE_SECONDS"])
     return sa.and_(
         Notification.status == DeliveryStatus.PENDING,
         sa.or_(Notification.locked_until.is_(None), Notification.locked_until < now),

@@ -1,0 +1,115 @@
+"""Faults with real processes: a Redis server of the test's own that goes away, gunicorn web servers and
+Celery workers (with beat) as separate processes. Every committed notification still reaches the mail
+server exactly once."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import fresh_postgres_database, missing_service, postgres_available
+from tests.processes import Desk, RedisServer, wait_for
+from workflow.core.models import utcnow
+
+pytestmark = [pytest.mark.worker, pytest.mark.slow]
+
+PASSWORD = "a long and private password"
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    if not RedisServer.available():
+        missing_service("redis-server is not installed, so the test cannot run a Redis of its own")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'desk.sqlite'}"
+        return
+    if not postgres_available():
+        missing_service("PostgreSQL is not reachable")
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def desk(tmp_path, database, redis_server, mailbox):
+    installation = Desk(tmp_path, database, redis_server.url, mailbox, delivery_lease_seconds=4)
+    installation.migrate()
+    yield installation
+    installation.stop()
+
+
+def pitch(web, address: str) -> int:
+    client = web.browser()
+    client.login(address, PASSWORD)
+    status, _, location = client.post("/pitch", {
+        "headline": f"A story from {address}", "summary": "Summary.", "angle": "Now.", "sources": "Many.",
+    }, page="/pitch")
+    assert status == 303
+    return int(re.search(r"/submissions/(\d+)", location)[1])
+
+
+def test_the_broker_stops_and_starts_again_and_every_email_arrives_once(desk, redis_server, mailbox):
+    desk.user("editor@example.org", "editor", PASSWORD, "Dana Editor")
+    reporters = [f"reporter{n}@example.org" for n in range(5)]
+    for n, address in enumerate(reporters):
+        desk.user(address, "contributor", PASSWORD, f"Reporter {n}")
+    web = desk.web()
+    desk.worker()
+
+    pitches = [pitch(web, address) for address in reporters]
+    for address in reporters:
+        mailbox.wait_for_subject(address, "We received your pitch")
+
+    redis_server.stop()
+    editor = web.browser()
+    editor.login("editor@example.org", PASSWORD)
+    deadline = (utcnow().date() + timedelta(days=7)).isoformat()
+    for submission_id in pitches:
+        page = f"/submissions/{submission_id}"
+        status, body, _ = editor.post(f"{page}/transition", {
+            "action": "assign", "version": editor.version(page), "editor_id": "1", "deadline": deadline,
+        }, page=page)
+        assert status == 303, body[:500]
+        assert "Assigned" in editor.get(page)  # committed, whatever became of the email
+    time.sleep(1)
+    assert not any("commissioned" in m["Subject"] for m in mailbox.messages)
+
+    redis_server.start()  # the same port, empty: every task sent before is gone
+    for address in reporters:
+        mailbox.wait_for_subject(address, "commissioned", timeout=60)
+    time.sleep(3)  # a sweep or two more: nothing is sent twice
+    for address in reporters:
+        assert len([m for m in mailbox.to(address) if "commissioned" in m["Subject"]]) == 1
+    ids = [m["Message-ID"] for m in mailbox.messages]
+    assert len(ids) == len(set(ids))
+
+
+def test_a_worker_killed_while_sending_leaves_the_email_to_another_exactly_once(desk, mailbox):
+    desk.user("reporter@example.org", "contributor", PASSWORD, "Reporter")
+    web = desk.web()
+    first = desk.worker("first", beat=False)
+    mailbox.stall_data = True  # the mail server takes the message and says nothing
+    pitch(web, "reporter@example.org")
+    wait_for(lambda: mailbox.stalled == 1, 30, "the first worker reaching DATA")
+
+    first.kill_hard()  # kill -9 in the middle of sending
+    wait_for(lambda: mailbox.stalled == 0, 10, "the mail server noticing the dead connection")
+    mailbox.stall_data = False
+    assert not mailbox.to("reporter@example.org")
+
+    desk.worker("second", beat=True)  # its sweeper hands the email over once the dead worker's lease runs out
+    mailbox.wait_for_subject("reporter@example.org", "We received your pitch", timeout=60)
+    time.sleep(3)
+    assert len(mailbox.to("reporter@example.org")) == 1
+    status = desk.flask("notifications", "status")
+    assert re.search(r"sent\s+1", status) and re.search(r"pending\s+0", status)
