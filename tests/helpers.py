@@ -194,6 +194,16 @@ class MailCatcher:
                     raise AssertionError(f"no matching email within {timeout}s; received: {subjects}")
                 self._lock.wait(remaining)
 
+    def wait_for_count(self, count: int, timeout: float = 20.0) -> None:
+        """Wait until at least ``count`` messages have arrived."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while len(self.messages) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"{len(self.messages)} of {count} emails arrived within {timeout}s")
+                self._lock.wait(remaining)
+
     def wait_for_subject(self, to: str, fragment: str, timeout: float = 20.0) -> EmailMessage:
         found = self.wait_for(lambda m: m["To"] == to and fragment in m["Subject"], timeout)
         return found[0]

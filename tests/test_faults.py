@@ -4,7 +4,11 @@ server exactly once."""
 
 from __future__ import annotations
 
+import queue
 import re
+import subprocess
+import sys
+import threading
 import time
 from datetime import timedelta
 
@@ -12,6 +16,7 @@ import pytest
 
 from tests.conftest import fresh_postgres_database, missing_service, postgres_available
 from tests.processes import Desk, RedisServer, wait_for
+from workflow import ROOT
 from workflow.core.models import utcnow
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
@@ -113,3 +118,71 @@ def test_a_worker_killed_while_sending_leaves_the_email_to_another_exactly_once(
     assert len(mailbox.to("reporter@example.org")) == 1
     status = desk.flask("notifications", "status")
     assert re.search(r"sent\s+1", status) and re.search(r"pending\s+0", status)
+
+
+SEED_PITCHES = """
+import sys
+import sqlalchemy as sa
+from workflow import create_app
+from workflow.auth.models import User
+from workflow.core.transaction import discard_after_commit
+from workflow.extensions import db
+from workflow.notifications.models import Notification
+from workflow.submissions import services
+app = create_app()
+with app.app_context():
+    author = db.session.scalar(sa.select(User).where(User.email == "reporter@example.org"))
+    for n in range(int(sys.argv[1])):
+        services.submit_pitch(author, services.PitchInput(
+            headline=f"Story {n:04d}", summary="Summary.", angle="Now.", sources="Many.",
+            proposed_words=None, proposed_deadline=None, experience=""))
+    db.session.execute(sa.delete(Notification))  # the pitches are only the stage for this test
+    discard_after_commit(db.session())
+    db.session.commit()
+"""
+
+
+def test_two_web_servers_and_two_workers_send_each_of_500_emails_once(desk, mailbox):
+    """500 assignments fired at once through two gunicorn servers; two workers deliver: exactly 500 emails."""
+    count = 500
+    desk.user("editor@example.org", "editor", PASSWORD, "Dana Editor")
+    desk.user("reporter@example.org", "contributor", PASSWORD, "Reporter")
+    subprocess.run([sys.executable, "-c", SEED_PITCHES, str(count)], cwd=ROOT, env=desk.env, check=True,
+                   capture_output=True, timeout=300)
+    servers = [desk.web(), desk.web()]
+    desk.worker("one", beat=True)
+    desk.worker("two", beat=False)
+
+    work: queue.Queue[int] = queue.Queue()
+    for submission_id in range(1, count + 1):
+        work.put(submission_id)
+    outcomes: list[int] = []
+    deadline = (utcnow().date() + timedelta(days=7)).isoformat()
+
+    def editor_at(server):
+        client = server.browser()
+        client.login("editor@example.org", PASSWORD)
+        while True:
+            try:
+                submission_id = work.get_nowait()
+            except queue.Empty:
+                return
+            page = f"/submissions/{submission_id}"
+            status, _, _ = client.post(f"{page}/transition", {
+                "action": "assign", "version": client.version(page), "editor_id": "1", "deadline": deadline,
+            }, page=page)
+            outcomes.append(status)
+
+    threads = [threading.Thread(target=editor_at, args=(servers[n % 2],)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count(303) == count, {status: outcomes.count(status) for status in set(outcomes)}
+
+    mailbox.wait_for_count(count, timeout=180)
+    time.sleep(3)
+    commissioned = [m for m in mailbox.messages if "commissioned" in m["Subject"]]
+    assert len(commissioned) == count
+    assert len({m["Subject"] for m in commissioned}) == count  # one per story: none twice, none missing
+    assert len({m["Message-ID"] for m in commissioned}) == count
