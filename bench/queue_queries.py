@@ -22,8 +22,6 @@ import socket
 import sys
 import tempfile
 import time
-import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
 
+from tests.conftest import fresh_postgres_database  # noqa: E402
 from workflow import create_app  # noqa: E402
 from workflow.auth import services as accounts  # noqa: E402
 from workflow.auth.models import Role, User  # noqa: E402
@@ -59,22 +58,6 @@ def postgres_reachable(url: str) -> bool:
             return True
     except OSError:
         return False
-
-
-@contextmanager
-def temporary_postgres(url: str):
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"workflow_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": name})
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def build_app(database_url: str, workdir: Path):
@@ -212,7 +195,7 @@ def main() -> int:
         if args.no_postgres:
             pass
         elif postgres_reachable(POSTGRES_URL):
-            with temporary_postgres(POSTGRES_URL) as url:
+            with fresh_postgres_database(POSTGRES_URL) as url:
                 results += run("postgresql", url, args.sizes, workdir)
         else:
             print(f"PostgreSQL not reachable at {POSTGRES_URL}: skipped", file=sys.stderr)

@@ -58,14 +58,14 @@ def redis_available() -> bool:
 
 
 @contextmanager
-def fresh_postgres_database():
-    """Create a database of its own for this test run, and drop it afterwards."""
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+def fresh_postgres_database(admin_url: str = POSTGRES_ADMIN_URL):
+    """Create a database of its own for this run (tests, benchmarks), and drop it afterwards."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"workflow_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(

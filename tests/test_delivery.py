@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import Client, text_of
+from tests.processes import wait_for
 from workflow.extensions import db
 from workflow.notifications import services
 from workflow.notifications.models import DeliveryStatus, Notification
@@ -26,16 +27,6 @@ def notification_rows(app, email: str | None = None) -> list[Notification]:
         rows = list(db.session.scalars(query))
         db.session.expunge_all()
         return rows
-
-
-def wait_until(predicate, timeout: float = 20.0, step: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("the condition did not hold in time")
 
 
 def admin_client(app, factory) -> Client:
@@ -72,8 +63,8 @@ def test_a_permanent_refusal_is_kept_shown_and_sent_again_by_an_admin(app, clean
     mailbox.refuse_with = "550 5.1.1 Mailbox unavailable"
     reporter = factory.user("contributor")
     submission = factory.submission(reporter)
-    failed = wait_until(lambda: [n for n in notification_rows(app, reporter.email)
-                                 if n.status is DeliveryStatus.FAILED])
+    failed = wait_for(lambda: [n for n in notification_rows(app, reporter.email)
+                               if n.status is DeliveryStatus.FAILED], 20, "the notification failing")
     assert failed[0].attempts == 1  # a 5xx is not retried
     assert not mailbox.to(reporter.email)
 
@@ -205,6 +196,7 @@ def test_the_worker_logs_one_line_per_delivery(app, clean_db, worker, mailbox, f
             log.seek(already)
             return log.read().splitlines()
 
-    line = wait_until(lambda: next((ln for ln in new_lines()
-                                    if f"delivery notification={received.id} " in ln and "outcome=sent" in ln), None))
+    line = wait_for(lambda: next((ln for ln in new_lines()
+                                  if f"delivery notification={received.id} " in ln and "outcome=sent" in ln), None),
+                    20, "the delivery's log line")
     assert f"submission={submission.id}" in line and "attempt=1" in line
