@@ -149,8 +149,7 @@ def deliveries():
     return render_template("admin/deliveries.html", rows=rows[:DELIVERIES_PAGE],
                            next_before=rows[DELIVERIES_PAGE - 1].id if len(rows) > DELIVERIES_PAGE else None,
                            show=show, event=event, q=address, filters=DELIVERY_FILTERS, events=sorted(EVENTS),
-                           counts=notifications.status_counts(), action_form=ActionForm(),
-                           subject_of=subject_of)
+                           counts=notifications.status_counts(), action_form=ActionForm())
 
 
 @bp.route("/deliveries/<int:notification_id>")
@@ -160,7 +159,7 @@ def delivery(notification_id):
     attempts = db.session.scalars(sa.select(DeliveryAttempt).where(DeliveryAttempt.notification_id == notification.id)
                                   .order_by(DeliveryAttempt.attempt)).all()
     return render_template("admin/delivery.html", notification=notification, attempts=attempts,
-                           action_form=ActionForm(), subject=subject_of(notification))
+                           action_form=ActionForm())
 
 
 @bp.post("/deliveries/<int:notification_id>/retry")

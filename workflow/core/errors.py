@@ -18,10 +18,6 @@ class PermissionDenied(DomainError):
     status_code = 403
 
 
-class NotFound(DomainError):
-    status_code = 404
-
-
 class Conflict(DomainError):
     """The thing changed since the person looked at it."""
 

@@ -80,19 +80,19 @@ def _claim(notification_id: int) -> DeliveryAttempt | None:
     """Take the lease on a pending notification and open its next attempt in the ledger; None if another
     worker holds it, or it is sent, failed or gone."""
     now = utcnow()
-    claimed = db.session.execute(
+    attempts = db.session.scalar(
         sa.update(Notification)
         .where(Notification.id == notification_id, Notification.status == DeliveryStatus.PENDING,
                sa.or_(Notification.locked_until.is_(None), Notification.locked_until < now))
         .values(locked_until=now + lease(), attempts=Notification.attempts + 1, next_attempt_at=None)
+        .returning(Notification.attempts)
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    if not claimed:
+    )
+    if attempts is None:
         db.session.rollback()
         log.info("delivery notification=%s outcome=skipped (sent, failed, gone or held by another worker)",
                  notification_id)
         return None
-    attempts = db.session.scalar(sa.select(Notification.attempts).where(Notification.id == notification_id))
     attempt = DeliveryAttempt(notification_id=notification_id, attempt=attempts, worker=socket.gethostname()[:120])
     db.session.add(attempt)
     db.session.commit()  # the lease and the open attempt must be visible before we talk to the server

@@ -35,11 +35,6 @@ def can_post_message(user: User, submission: Submission) -> bool:
     return is_owner(user, submission) and submission.state is not State.WITHDRAWN
 
 
-def can_use_queue(user: User) -> bool:
-    """The editor queue is for editors and admins."""
-    return user.is_staff
-
-
 def transitions_for(user: User, submission: Submission) -> list[Transition]:
     """The workflow buttons this person sees on this submission."""
     return available_transitions(submission.state, user.role, is_owner(user, submission))
