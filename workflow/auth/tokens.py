@@ -8,6 +8,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 CONFIRM = "confirm-email"
 RESET = "reset-password"
 INVITE = "invitation"
+UNSUBSCRIBE = "unsubscribe"
 
 
 class TokenError(Exception):
@@ -24,7 +25,7 @@ def make_token(purpose: str, payload) -> str:
     return _serializer(purpose).dumps(payload)
 
 
-def read_token(purpose: str, token: str, max_age: int):
+def read_token(purpose: str, token: str, max_age: int | None):
     """Return the payload, or raise TokenError with a message a person can act on."""
     try:
         return _serializer(purpose).loads(token, max_age=max_age)

@@ -1,43 +1,100 @@
-"""Every kind of notification: its subject and whether it is about account security.
+"""Every kind of notification: its subject, who gets it, and how the recipient may choose to hear about it.
 
-The email body is ``templates/emails/<event>.txt`` (plain text) and ``templates/emails/<event>.html``.
+The email body is ``templates/emails/<event>.html``; its wording (and the subject, a Jinja template over the
+notification's params) can be replaced by the desk from the admin pages.
+
+Account and security mail (``security=True``) always goes out by email and never appears in the bell or in a
+digest. Every other event appears in the recipient's in-app list and, by email, as the recipient chose:
+immediately, in the daily digest, or never.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workflow.notifications.models import Choice
+
+CONTRIBUTOR = "contributor"
+STAFF = "staff"
+EVERYONE = "everyone"
+
+ALL_CHOICES = (Choice.IMMEDIATELY, Choice.DIGEST, Choice.NEVER)
+
 
 @dataclass(frozen=True)
 class Event:
     name: str
-    subject: str  # a str.format template over the notification's params
+    subject: str  # a Jinja template over the notification's params (and ``outlet``)
     security: bool = False
+    label: str = ""  # for the preferences page: "when …"
+    audience: str = EVERYONE  # who can receive it: contributors, the desk (editors and admins), or both
+    choices: tuple[Choice, ...] = ALL_CHOICES
+    in_app: bool = True  # also shown in the recipient's list of notifications
+
+    @property
+    def has_choice(self) -> bool:
+        return not self.security
+
+    @property
+    def one_click_unsubscribe(self) -> bool:
+        """Everything that is not about the account's security carries List-Unsubscribe (RFC 8058)."""
+        return not self.security
+
+    def concerns(self, is_staff: bool) -> bool:
+        return self.audience == EVERYONE or (self.audience == STAFF) == is_staff
+
+
+def _security(name: str, subject: str) -> Event:
+    return Event(name, subject, security=True, in_app=False, choices=(Choice.IMMEDIATELY,))
 
 
 EVENTS: dict[str, Event] = {
     e.name: e
     for e in (
-        Event("account.confirm_email", "Confirm your email address", security=True),
-        Event("account.already_registered", "About your {outlet} account", security=True),
-        Event("account.confirm_new_email", "Confirm your new email address", security=True),
-        Event("account.email_changed", "Your email address was changed", security=True),
-        Event("account.reset_password", "Reset your password", security=True),
-        Event("account.password_changed", "Your password was changed", security=True),
-        Event("account.invitation", "You are invited to join the {outlet} desk as {role}", security=True),
-        Event("account.role_changed", "Your role on the desk is now {role}", security=True),
-        Event("submission.received", "We received your pitch: {headline}"),
-        Event("submission.new_pitch", "New pitch: {headline}"),
-        Event("submission.assigned", "Your pitch was commissioned: {headline}"),
-        Event("submission.assigned_to_you", "Assigned to you: {headline}"),
-        Event("submission.declined", "About your pitch: {headline}"),
-        Event("submission.draft_saved", "New draft from {author}: {headline}"),
-        Event("submission.edited", "Your story is edited and ready: {headline}"),
-        Event("submission.revision_requested", "Your editor asks for a revision: {headline}"),
-        Event("submission.published", "Published: {headline}"),
-        Event("submission.unpublished", "Unpublished: {headline}"),
-        Event("submission.reopened", "Your pitch is back in the queue: {headline}"),
-        Event("submission.withdrawn", "Withdrawn by the contributor: {headline}"),
-        Event("submission.message", "New message from {author} about: {headline}"),
+        _security("account.confirm_email", "Confirm your email address"),
+        _security("account.already_registered", "About your {{ outlet }} account"),
+        _security("account.confirm_new_email", "Confirm your new email address"),
+        _security("account.email_changed", "Your email address was changed"),
+        _security("account.reset_password", "Reset your password"),
+        _security("account.password_changed", "Your password was changed"),
+        _security("account.invitation", "You are invited to join the {{ outlet }} desk as {{ role }}"),
+        _security("account.role_changed", "Your role on the desk is now {{ role }}"),
+        Event("submission.received", "We received your pitch: {{ headline }}", audience=CONTRIBUTOR,
+              label="The desk received my pitch"),
+        Event("submission.assigned", "Your pitch was commissioned: {{ headline }}", audience=CONTRIBUTOR,
+              label="An editor commissions my pitch"),
+        Event("submission.declined", "About your pitch: {{ headline }}", audience=CONTRIBUTOR,
+              label="The desk declines my pitch or kills my story"),
+        Event("submission.edited", "Your story is edited and ready: {{ headline }}", audience=CONTRIBUTOR,
+              label="My editor has edited my story"),
+        Event("submission.revision_requested", "Your editor asks for a revision: {{ headline }}",
+              audience=CONTRIBUTOR, label="My editor asks for a revision"),
+        Event("submission.published", "Published: {{ headline }}", audience=CONTRIBUTOR,
+              label="My story is published"),
+        Event("submission.unpublished", "Unpublished: {{ headline }}", label="A published story is taken down"),
+        Event("submission.reopened", "Your pitch is back in the queue: {{ headline }}", audience=CONTRIBUTOR,
+              label="A declined pitch of mine is back in the queue"),
+        Event("reminder.deadline_soon", "Your draft is due on {{ deadline }}: {{ headline }}",
+              audience=CONTRIBUTOR, label="Reminder: my draft is due in two days"),
+        Event("reminder.overdue", "Your draft is overdue: {{ headline }}", audience=CONTRIBUTOR,
+              label="Reminder: my draft is past its deadline"),
+        Event("submission.message", "New message from {{ author }} about: {{ headline }}",
+              label="Someone writes to me about a story"),
+        Event("submission.new_pitch", "New pitch: {{ headline }}", audience=STAFF,
+              label="A contributor sends a new pitch"),
+        Event("submission.assigned_to_you", "Assigned to you: {{ headline }}", audience=STAFF,
+              label="A story is assigned to me"),
+        Event("submission.draft_saved", "New draft from {{ author }}: {{ headline }}", audience=STAFF,
+              label="A contributor saves a draft of my story"),
+        Event("submission.withdrawn", "Withdrawn by the contributor: {{ headline }}", audience=STAFF,
+              label="A contributor withdraws a story I edit"),
+        Event("digest.daily", "Your daily digest from the {{ outlet }} desk", in_app=False,
+              choices=(Choice.IMMEDIATELY, Choice.NEVER),
+              label="The daily digest (for the desk: new pitches, deadlines, overdue drafts and late answers)"),
     )
 }
+
+
+def choices_for(is_staff: bool) -> list[Event]:
+    """The events someone with this role can choose about, in the order of the preferences page."""
+    return [e for e in EVENTS.values() if e.has_choice and e.concerns(is_staff)]

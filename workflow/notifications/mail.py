@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 from flask import current_app, render_template, url_for
+from jinja2.sandbox import SandboxedEnvironment
 
 from workflow.notifications.events import EVENTS
 from workflow.notifications.models import Notification
@@ -63,9 +64,12 @@ def render_bodies(notification: Notification) -> tuple[str, str]:
     return text_body, html_body
 
 
+_subjects = SandboxedEnvironment(autoescape=False)
+
+
 def subject_of(notification: Notification) -> str:
     params = {"outlet": current_app.config["OUTLET_NAME"], **(notification.params or {})}
-    return EVENTS[notification.event].subject.format(**params)
+    return " ".join(_subjects.from_string(EVENTS[notification.event].subject).render(**params).split())
 
 
 def compose(notification: Notification) -> EmailMessage:

@@ -14,13 +14,31 @@ from workflow.extensions import db
 
 
 class DeliveryStatus(enum.Enum):
+    """What became of a notification's email. Only ``pending`` rows are delivered (and swept)."""
+
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    HELD = "held"  # the recipient takes this kind of event in the daily digest: waiting for it
+    DIGESTED = "digested"  # went out inside a daily digest (``digest_id``)
+    SKIPPED = "skipped"  # the recipient chose never to be emailed about this kind of event
 
     @property
     def title(self) -> str:
-        return self.value.capitalize()
+        return {"held": "Held for the digest", "digested": "Sent in a digest",
+                "skipped": "Not emailed (preference)"}.get(self.value, self.value.capitalize())
+
+
+class Choice(enum.Enum):
+    """How someone wants to hear about one kind of event by email."""
+
+    IMMEDIATELY = "immediately"
+    DIGEST = "digest"
+    NEVER = "never"
+
+    @property
+    def title(self) -> str:
+        return {"immediately": "Immediately", "digest": "In the daily digest", "never": "Never"}[self.value]
 
 
 class Notification(db.Model):
@@ -29,6 +47,10 @@ class Notification(db.Model):
         sa.Index("ix_notifications_status_created", "status", "created_at"),
         sa.Index("ix_notifications_submission", "submission_id"),
         sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
+        sa.Index("ix_notifications_inbox", "recipient_id", "id", sqlite_where=sa.text("in_app"),
+                 postgresql_where=sa.text("in_app")),
+        sa.Index("ix_notifications_held", "recipient_id", sqlite_where=sa.text("status = 'held'"),
+                 postgresql_where=sa.text("status = 'held'")),
         # The Message-ID is derived from the id, so an id must never be given out twice (SQLite would reuse
         # the highest one after a delete; PostgreSQL sequences never do).
         {"sqlite_autoincrement": True},
@@ -57,6 +79,15 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     server_reply: Mapped[str | None] = mapped_column(sa.String(500))
+
+    # In-app: the same event in the recipient's list of notifications (the bell), until they mark it read.
+    in_app: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    read_at: Mapped[datetime | None]
+    # Scheduled notifications (reminders, digests) carry a key naming what they are about, so that a second
+    # run of the schedule cannot create them twice: the unique constraint refuses the copy.
+    dedup_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    # A held notification that went out in a daily digest points at that digest.
+    digest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notifications.id", ondelete="SET NULL"))
 
     recipient: Mapped[User | None] = relationship()
 
@@ -96,3 +127,34 @@ class DeliveryAttempt(db.Model):
         default=AttemptOutcome.SENDING,
     )
     server_reply: Mapped[str] = mapped_column(sa.String(500), default="")
+
+
+def choice_column_type() -> sa.Enum:
+    return sa.Enum(Choice, name="notification_choice", native_enum=False, create_constraint=True, length=20,
+                   values_callable=lambda values: [v.value for v in values], validate_strings=True)
+
+
+class Preference(db.Model):
+    """One person's choice for one kind of event; without a row, the event's default applies."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    event: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    choice: Mapped[Choice] = mapped_column(choice_column_type())
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EmailTemplate(db.Model):
+    """The desk's own wording of one event's email, edited from the admin pages; without a row, the wording
+    of ``templates/emails/<event>.html`` applies."""
+
+    __tablename__ = "email_templates"
+
+    event: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    blocks: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # block name -> sandboxed Jinja source
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    updated_by: Mapped[User | None] = relationship()

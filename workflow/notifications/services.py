@@ -14,39 +14,169 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, joinedload
 
+from workflow.auth import tokens
 from workflow.auth.models import User
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit, after_rollback
 from workflow.extensions import db
 from workflow.notifications.delivery import lease
-from workflow.notifications.events import EVENTS
-from workflow.notifications.models import DeliveryStatus, Notification
+from workflow.notifications.events import EVENTS, Event, choices_for
+from workflow.notifications.models import Choice, DeliveryStatus, Notification, Preference
 
 log = logging.getLogger(__name__)
 
 _OUTBOX_KEY = "workflow.outbox_ids"
 
 
+_STATUS_FOR_CHOICE = {Choice.IMMEDIATELY: DeliveryStatus.PENDING, Choice.DIGEST: DeliveryStatus.HELD,
+                      Choice.NEVER: DeliveryStatus.SKIPPED}
+
+
 def notify(event: str, recipient: User | None = None, *, email: str | None = None, submission=None,
-           **params) -> Notification:
-    """Add a notification for ``recipient`` (or a bare ``email``) to the outbox of the current transaction."""
-    if event not in EVENTS:
+           dedup_key: str | None = None, **params) -> Notification:
+    """Add a notification for ``recipient`` (or a bare ``email``) to the outbox of the current transaction.
+
+    It is in the recipient's in-app list at once; its email goes out after the commit, waits for the daily
+    digest, or is skipped, as the recipient chose for this kind of event (security mail always goes out).
+    A ``dedup_key`` names what a scheduled notification is about; a second one with the same key cannot be
+    written (see :func:`notify_once`).
+    """
+    spec = EVENTS.get(event)
+    if spec is None:
         raise ValueError(f"unknown notification event {event!r}")
     address = email or (recipient.email if recipient else None)
     if not address:
         raise ValueError("a notification needs a recipient or an email address")
+    status = DeliveryStatus.PENDING
+    if recipient is not None and spec.has_choice:
+        status = _STATUS_FOR_CHOICE[choice_for(recipient, event)]
     notification = Notification(
         event=event,
         recipient=recipient,
         email=address,
         submission_id=submission.id if submission is not None else None,
         params=params,
+        status=status,
+        in_app=spec.in_app and recipient is not None,
+        dedup_key=dedup_key,
     )
     db.session.add(notification)
     db.session.flush()
-    _enqueue_after_commit(db.session(), notification.id)
+    if status is DeliveryStatus.PENDING:
+        _enqueue_after_commit(db.session(), notification.id)
     return notification
+
+
+def notify_once(event: str, recipient: User, *, dedup_key: str, **kwargs) -> Notification | None:
+    """``notify``, unless a notification with this key exists already (then None). Safe when two runs of the
+    schedule race: the unique key lets one insert win, and the loser's savepoint is rolled back alone."""
+    if db.session.scalar(sa.select(Notification.id).where(Notification.dedup_key == dedup_key)) is not None:
+        return None
+    try:
+        with db.session.begin_nested():
+            return notify(event, recipient, dedup_key=dedup_key, **kwargs)
+    except sa.exc.IntegrityError:
+        log.info("notification %s was already written by another run", dedup_key)
+        return None
+
+
+# Preferences -------------------------------------------------------------------------------------------------
+
+def choice_for(user: User, event: str) -> Choice:
+    choice = db.session.scalar(sa.select(Preference.choice).where(Preference.user_id == user.id,
+                                                                  Preference.event == event))
+    return choice or Choice.IMMEDIATELY
+
+
+def preferences_of(user: User) -> dict[str, Choice]:
+    """Each event this person can choose about, with their choice (immediately unless they chose)."""
+    chosen = dict(db.session.execute(sa.select(Preference.event, Preference.choice)
+                                     .where(Preference.user_id == user.id)).tuples())
+    return {e.name: chosen.get(e.name, Choice.IMMEDIATELY) for e in choices_for(user.is_staff)}
+
+
+def set_preference(user: User, event: str, choice: Choice) -> bool:
+    """Record a choice; False if it was already so. Security mail cannot be turned off."""
+    spec = EVENTS.get(event)
+    if spec is None or not spec.has_choice or choice not in spec.choices:
+        raise DomainError("This kind of email cannot be set that way.", field=event)
+    preference = db.session.get(Preference, (user.id, event))
+    if preference is None:
+        if choice is Choice.IMMEDIATELY:
+            return False
+        db.session.add(Preference(user_id=user.id, event=event, choice=choice))
+    elif preference.choice is choice:
+        return False
+    else:
+        preference.choice = choice
+    db.session.flush()
+    return True
+
+
+def set_preferences(user: User, choices: dict[str, Choice]) -> int:
+    changed = sum(set_preference(user, event, choice) for event, choice in choices.items())
+    if changed:
+        log.info("user %s changed %s notification preference(s)", user.id, changed)
+    return changed
+
+
+def unsubscribe_token(user_id: int, event: str) -> str:
+    return tokens.make_token(tokens.UNSUBSCRIBE, {"u": user_id, "e": event})
+
+
+def read_unsubscribe_token(token: str) -> tuple[User, Event]:
+    """The person and event an unsubscribe link names; TokenError if the link is not one of ours."""
+    payload = tokens.read_token(tokens.UNSUBSCRIBE, token, max_age=None)
+    user = db.session.get(User, payload.get("u")) if isinstance(payload, dict) else None
+    spec = EVENTS.get(payload.get("e")) if user is not None else None
+    if user is None or spec is None or not spec.has_choice:
+        raise tokens.TokenError("This unsubscribe link is not valid any more. Sign in to choose your emails.")
+    return user, spec
+
+
+def unsubscribe(token: str) -> tuple[User, Event]:
+    """One-click unsubscribe (RFC 8058): no sign-in, the signed link names the person and the event."""
+    user, spec = read_unsubscribe_token(token)
+    if set_preference(user, spec.name, Choice.NEVER):
+        log.info("user %s unsubscribed from %s by link", user.id, spec.name)
+    return user, spec
+
+
+# In-app notifications ----------------------------------------------------------------------------------------
+
+def inbox(user: User, *, before: int | None = None, limit: int = 30) -> tuple[list[Notification], int | None]:
+    """A page of someone's in-app notifications, newest first, and the id to continue before (or None)."""
+    query = (sa.select(Notification).where(Notification.recipient_id == user.id, Notification.in_app)
+             .order_by(Notification.id.desc()).limit(limit + 1))
+    if before is not None:
+        query = query.where(Notification.id < before)
+    rows = list(db.session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more else None)
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.recipient_id == user.id, Notification.in_app, Notification.read_at.is_(None))) or 0
+
+
+def mark_read(user: User, notification_id: int) -> bool:
+    """Mark one of your own notifications read; False if it is not yours (or was read already)."""
+    result = db.session.execute(
+        sa.update(Notification).where(Notification.id == notification_id, Notification.recipient_id == user.id,
+                                      Notification.in_app, Notification.read_at.is_(None))
+        .values(read_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount > 0
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(
+        sa.update(Notification).where(Notification.recipient_id == user.id, Notification.in_app,
+                                      Notification.read_at.is_(None))
+        .values(read_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 def _enqueue_after_commit(session: Session, notification_id: int) -> None:

@@ -59,6 +59,7 @@ class Submission(db.Model):
         sa.Index("ix_submissions_activity", "last_activity_at", "id"),
         sa.Index("ix_submissions_editor_state", "editor_id", "state"),
         sa.Index("ix_submissions_contributor_activity", "contributor_id", "last_activity_at"),
+        sa.Index("ix_submissions_state_pitched", "state", "pitched_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +86,8 @@ class Submission(db.Model):
     published_body: Mapped[str | None] = mapped_column(sa.Text)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When it last entered the pitched state (pitched, or reopened): the response promise counts from here.
+    pitched_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     last_activity: Mapped[str] = mapped_column(sa.String(200), default="pitched")

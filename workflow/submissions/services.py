@@ -217,6 +217,8 @@ def _apply_effects(rule: Transition, actor: User, submission: Submission, data: 
         submission.published_at = utcnow()
         if submission.slug is None:
             submission.slug = _unique_slug(revision.headline, submission.id)
+    elif rule.action == "reopen":
+        submission.pitched_at = utcnow()  # the response promise starts again
     elif rule.action == "unpublish":
         submission.published_at = None  # no longer published; the slug stays so a republish keeps its address
 
