@@ -44,6 +44,15 @@ def email_subject(notification) -> str:
     return subject_of(notification)
 
 
+def unread_notifications() -> int:
+    """The signed-in person's unread in-app notifications, for the bell (one COUNT, only where it shows)."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return 0
+    from workflow.notifications.services import unread_count
+
+    return unread_count(current_user)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_filter(format_datetime, "datetime")
@@ -51,6 +60,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(ago, "ago")
     app.add_template_global(hidden_fields, "hidden_fields")
     app.add_template_global(email_subject, "email_subject")
+    app.add_template_global(unread_notifications, "unread_notifications")
 
     @app.context_processor
     def globals_for_templates():

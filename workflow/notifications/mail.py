@@ -47,13 +47,26 @@ def _links() -> dict:
     }
 
 
+def unsubscribe_url(notification: Notification) -> str | None:
+    """The one-click unsubscribe link (RFC 8058) for everything that is not about the account's security."""
+    if notification.recipient_id is None or not EVENTS[notification.event].one_click_unsubscribe:
+        return None
+    from workflow.notifications.services import unsubscribe_token
+
+    return external_url("notifications.unsubscribe",
+                        token=unsubscribe_token(notification.recipient_id, notification.event))
+
+
 def render_bodies(notification: Notification) -> tuple[str, str]:
     """The plain-text and HTML bodies, both from the event's one template (``emails/<event>.html``)."""
     params = dict(notification.params or {})
+    unsubscribe = unsubscribe_url(notification)
     context = {
         "notification": notification,
         "recipient": notification.recipient,
         "outlet": current_app.config["OUTLET_NAME"],
+        "unsubscribe_url": unsubscribe,
+        "preferences_url": external_url("notifications.preferences") if unsubscribe else None,
         **_links(),
         **params,
     }
@@ -81,6 +94,10 @@ def compose(notification: Notification) -> EmailMessage:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(notification)
     message["X-Workflow-Event"] = notification.event
+    unsubscribe = unsubscribe_url(notification)
+    if unsubscribe:
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text_body)
     message.add_alternative(html_body, subtype="html")
     return message

@@ -92,7 +92,7 @@ def choice_for(user: User, event: str) -> Choice:
 def preferences_of(user: User) -> dict[str, Choice]:
     """Each event this person can choose about, with their choice (immediately unless they chose)."""
     chosen = dict(db.session.execute(sa.select(Preference.event, Preference.choice)
-                                     .where(Preference.user_id == user.id)).tuples())
+                                     .where(Preference.user_id == user.id)).all())
     return {e.name: chosen.get(e.name, Choice.IMMEDIATELY) for e in choices_for(user.is_staff)}
 
 

@@ -1,0 +1,35 @@
+"""The preferences form: one choice per kind of event the person can receive."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectChoice
+
+from workflow.notifications.events import Event
+from workflow.notifications.models import Choice
+
+
+def field_name(event: str) -> str:
+    return "event_" + event.replace(".", "__")
+
+
+def preferences_form(events: list[Event], current: dict[str, Choice], **kwargs) -> FlaskForm:
+    """A form class made for this person's events (contributors and the desk receive different ones)."""
+
+    class PreferencesForm(FlaskForm):
+        pass
+
+    for spec in events:
+        setattr(PreferencesForm, field_name(spec.name), RadioField(
+            spec.label, choices=[SelectChoice(choice.value, choice.title) for choice in spec.choices],
+            default=current[spec.name].value,
+            validators=[], validate_choice=True,
+        ))
+    form = PreferencesForm(**kwargs)
+    for spec in events:
+        form[field_name(spec.name)].event = spec
+    return form
+
+
+def chosen(form, events: list[Event]) -> dict[str, Choice]:
+    return {spec.name: Choice(form[field_name(spec.name)].data) for spec in events}
