@@ -62,7 +62,7 @@ def test_the_bell_counts_unread_notifications_and_the_list_marks_them_read(app, 
     factory.submission(reporter, headline="The last cinema")
 
     desk = _signed_in(app, editor)
-    assert _bell(desk) == "🔔 Notifications 2 unread"
+    assert _bell(desk) == "Notifications 2 unread"
     page = text_of(desk.get("/notifications"))
     assert "New pitch: The last cinema" in page and "New pitch: Bread queues at night" in page
     assert page.index("The last cinema") < page.index("Bread queues at night")  # newest first
@@ -70,11 +70,11 @@ def test_the_bell_counts_unread_notifications_and_the_list_marks_them_read(app, 
     first = _rows(app, recipient_id=editor.id, event="submission.new_pitch")[0]
     response = desk.post(f"/notifications/{first.id}/read?next=/notifications", page="/notifications")
     assert response.status_code == 303 and response.location.endswith("/notifications")
-    assert _bell(desk) == "🔔 Notifications 1 unread"
+    assert _bell(desk) == "Notifications 1 unread"
 
     assert desk.post("/notifications/read", page="/notifications").status_code == 303
     assert "Marked 1 notification as read." in text_of(desk.get("/notifications"))
-    assert _bell(desk) == "🔔 Notifications"
+    assert _bell(desk) == "Notifications"
 
 
 def test_the_contributor_sees_their_own_news_and_not_account_mail(app, factory):
@@ -300,3 +300,21 @@ def test_through_the_worker_a_skipped_email_never_reaches_the_mail_server(app, c
     mailbox.wait_for_subject(editor.email, "New pitch: A quiet pitch")
     time.sleep(0.5)
     assert [m["Subject"] for m in mailbox.to(reporter.email)] == []
+
+
+def test_unsubscribing_from_the_digest_stops_gathering_for_it(app, factory):
+    from workflow.auth.models import User
+    from workflow.notifications import services
+
+    reporter = factory.user()
+    client = _signed_in(app, reporter)
+    _choose(client, **{"submission.assigned": "digest", "submission.message": "digest", "submission.edited": "never"})
+    with app.app_context():
+        token = services.unsubscribe_token(reporter.id, "digest.daily")
+    response = Client(app).http.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert f"We will no longer send the daily digest to {reporter.email}." in text_of(response)
+    with app.app_context():
+        choices = services.preferences_of(db.session.get(User, reporter.id))
+    assert choices["submission.assigned"] is Choice.NEVER and choices["submission.message"] is Choice.NEVER
+    assert choices["submission.edited"] is Choice.NEVER and choices["submission.published"] is Choice.IMMEDIATELY

@@ -88,9 +88,11 @@ EVENTS: dict[str, Event] = {
               label="A contributor saves a draft of my story"),
         Event("submission.withdrawn", "Withdrawn by the contributor: {{ headline }}", audience=STAFF,
               label="A contributor withdraws a story I edit"),
-        Event("digest.daily", "Your daily digest from the {{ outlet }} desk", in_app=False,
+        # Whatever someone chose to get "in the daily digest" goes out in it; for the desk it also sums up the
+        # day (new pitches, deadlines, overdue drafts, late answers), which an editor may turn off.
+        Event("digest.daily", "Your daily digest from the {{ outlet }} desk", in_app=False, audience=STAFF,
               choices=(Choice.IMMEDIATELY, Choice.NEVER),
-              label="The daily digest (for the desk: new pitches, deadlines, overdue drafts and late answers)"),
+              label="The desk's daily summary: new pitches, deadlines today, overdue drafts and late answers"),
     )
 }
 
