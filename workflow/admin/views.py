@@ -124,7 +124,9 @@ def enable(user_id):
     return redirect(url_for("admin.person", user_id=user.id), 303)
 
 
-DELIVERY_FILTERS = {"failed": "Failed for good", "pending": "Waiting", "sent": "Sent", "all": "All"}
+DELIVERY_FILTERS = {"failed": "Failed for good", "pending": "Waiting", "sent": "Sent",
+                    "held": "Held for a digest", "digested": "Sent in a digest", "skipped": "Not emailed (preference)",
+                    "all": "All"}
 
 
 @bp.route("/deliveries")
@@ -174,3 +176,6 @@ def retry_delivery(notification_id):
         else:
             flash(f"Sending “{subject_of(notification)}” to {notification.email} again.", "success")
     return redirect(safe_next(url_for("admin.deliveries")), 303)
+
+
+from workflow.admin import email_templates  # noqa: E402, F401 (the email wording pages, on this blueprint)
