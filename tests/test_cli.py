@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import PASSWORD, Client
+from tests.helpers import PASSWORD, Client, text_of
 from tests.test_accounts import can_sign_in, input_value, is_signed_in, signed_in_client
 
 
@@ -161,3 +161,28 @@ def test_an_account_made_on_the_shell_signs_in_like_any_other(app, users):
     response = Client(app).login("shell@example.org", "wrong password, long enough")
     assert response.status_code == 422
     assert can_sign_in(app, "shell@example.org")
+
+
+def test_the_demo_loads_once_with_every_state_and_only_todays_news_in_the_bells(app, clean_db):
+    import sqlalchemy as sa
+
+    from workflow.extensions import db
+    from workflow.notifications.models import Notification
+    from workflow.submissions.models import Submission
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "load", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "Loaded 30 demo submissions." in result.output
+    assert "already loaded" in runner.invoke(args=["demo", "load", "--quiet"]).output
+    with app.app_context():
+        states = set(db.session.scalars(sa.select(Submission.state).distinct()))
+        news = db.session.execute(sa.select(Notification.event, Notification.email)).all()
+    assert {s.value for s in states} == {"pitched", "assigned", "edited", "published", "declined", "withdrawn"}
+    # History is not emailed; the two messages written as the demo starts are, and ring the bells.
+    assert [event for event, _ in news] == ["submission.message", "submission.message"]
+    assert {email for _, email in news} & {"editor@example.org", "editor2@example.org"}
+    assert "reporter@example.org" in {email for _, email in news}
+    reporter = Client(app)
+    assert reporter.login("reporter@example.org", "demo-password-2026").status_code == 303
+    assert "Notifications 1 unread" in text_of(reporter.get("/notifications"))

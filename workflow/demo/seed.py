@@ -1,8 +1,12 @@
 """Demo data for the quick start: people and about thirty submissions spread over every state.
 
+Among them, for the schedule to show what it does: a fresh pitch still within the response promise and older
+ones past it, drafts past their deadline, and a story due tomorrow (its "due soon" reminder goes out with the
+first run of beat).
+
 Everything goes through the real services, so the audit trail, revisions and messages are what the desk
 would have written. The notifications those past events created are dropped: nobody should be emailed
-about history.
+about history. Two messages written "now" at the end ring the bells and reach the mail catcher.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from workflow.core.models import clock_set_to
 from workflow.core.transaction import discard_after_commit
 from workflow.extensions import db
 from workflow.notifications.models import Notification
+from workflow.notifications.services import forget_outbox
 from workflow.submissions import services
 from workflow.submissions.models import Submission
 from workflow.submissions.workflow import State
@@ -81,6 +86,10 @@ PLAN = (
     [State.PITCHED] * 8 + [State.ASSIGNED] * 7 + [State.EDITED] * 4 + [State.PUBLISHED] * 5
     + [State.DECLINED] * 4 + [State.WITHDRAWN] * 2
 )
+# reporter@example.org's: a pitch sent yesterday evening (the older pitches are all past the response promise),
+# and a commissioned story due at the end of tomorrow.
+FRESH_PITCH = 0
+DUE_TOMORROW = 9
 
 
 def _body(rng: random.Random, paragraphs: int) -> str:
@@ -111,6 +120,8 @@ def load_demo(progress: bool = True, seed: int = 7) -> dict:
         contributor = contributors[index % len(contributors)]
         editor = editors[index % len(editors)]
         moment = start + timedelta(days=rng.uniform(0, 50), hours=rng.uniform(0, 12))
+        if index == FRESH_PITCH:
+            moment = datetime.now(UTC) - timedelta(hours=20)
         with clock_set_to(moment):
             submission = services.submit_pitch(contributor, services.PitchInput(
                 headline=headline, summary=dek,
@@ -121,15 +132,35 @@ def load_demo(progress: bool = True, seed: int = 7) -> dict:
                 experience="Five years reporting from the region; I speak the local dialect.",
             ))
         moment = _walk(rng, submission, target, contributor, editor, admin, moment)
+        if index == DUE_TOMORROW:
+            submission.deadline = (datetime.now(UTC) + timedelta(days=1)).date()
         bar.update()
     bar.close()
 
     # The demo describes the past: drop the notifications it wrote instead of emailing them now.
     db.session.execute(sa.delete(Notification))
     discard_after_commit(db.session())
+    forget_outbox(db.session())
     db.session.flush()
+    _news_of_today(people)
     return {"people": [(email, role.value) for email, _, _, role in PEOPLE], "password": DEMO_PASSWORD,
             "submissions": len(PLAN)}
+
+
+def _news_of_today(people: dict[str, User]) -> None:
+    """Two things that happen as the demo starts, so that the bells ring and the mail catcher gets real email:
+    an editor writes to a contributor about a story in progress, and that contributor's new message reaches
+    the desk."""
+    editor, reporter = people["editor@example.org"], people["reporter@example.org"]
+    story = db.session.scalar(sa.select(Submission).where(Submission.contributor_id == reporter.id,
+                                                          Submission.state == State.ASSIGNED)
+                              .order_by(Submission.editor_id != editor.id, Submission.id).limit(1))
+    if story is None:
+        return
+    if story.editor_id != editor.id:
+        editor = story.editor
+    services.post_message(editor, story, "How is the draft coming along? Tell me if you need more time.")
+    services.post_message(reporter, story, "Nearly there: two more interviews tomorrow, then I send it.")
 
 
 def _act(moment, rng, actor, submission, action, **kwargs):

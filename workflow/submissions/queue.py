@@ -5,6 +5,11 @@ does. A page costs a fixed number of queries whatever its size: the rows with th
 query, and the counts per state in another (plus, only when a cursor leads nowhere, the first page again).
 Cursors are opaque base64 JSON ``[sort kind, key, id]``; anything that does not decode to a sensible position
 for the current sort shows the first page. ``bench/queue_queries.py`` measures the query count at scale.
+
+The desk promises an answer to every pitch within ``WORKFLOW_RESPONSE_PROMISE_DAYS``: :class:`ResponsePromise`
+says when a pitch is due an answer and whether the desk is late; the queue flags late pitches and filters them
+("Past our promise") with ``state = 'pitched' AND pitched_at < :cutoff``, which the index
+``ix_submissions_state_pitched`` serves.
 """
 
 from __future__ import annotations
@@ -13,10 +18,11 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import joinedload, raiseload
 
 from workflow.auth.models import User
@@ -39,10 +45,39 @@ ASSIGNEES = {"anyone": "Anyone", "me": "Assigned to me", "unassigned": "Unassign
 
 
 @dataclass(frozen=True)
+class ResponsePromise:
+    """The desk's promise to answer every pitch within ``days``, as it stands at ``now``."""
+
+    days: int
+    now: datetime
+
+    @property
+    def cutoff(self) -> datetime:
+        """A pitch that entered the pitched state before this moment is past the promise."""
+        return self.now - timedelta(days=self.days)
+
+    def answer_by(self, submission: Submission) -> datetime:
+        return submission.pitched_at + timedelta(days=self.days)
+
+    def is_past(self, submission: Submission) -> bool:
+        return submission.state is State.PITCHED and submission.pitched_at < self.cutoff
+
+    def past_condition(self):
+        """The SQL for "pitched and waiting past the promise" (served by ``ix_submissions_state_pitched``)."""
+        return sa.and_(Submission.state == State.PITCHED, Submission.pitched_at < self.cutoff)
+
+
+def response_promise(now: datetime | None = None) -> ResponsePromise:
+    """The promise configured in ``WORKFLOW_RESPONSE_PROMISE_DAYS``, as of ``now`` (default: the clock)."""
+    return ResponsePromise(days=current_app.config["RESPONSE_PROMISE_DAYS"], now=now or utcnow())
+
+
+@dataclass(frozen=True)
 class QueueFilters:
     state: State | None = None
     assignee: str = "anyone"
     overdue: bool = False
+    late: bool = False  # pitches waiting past the response promise
     q: str = ""
     sort: str = "newest"
 
@@ -59,6 +94,7 @@ class QueueFilters:
             state=state,
             assignee=assignee if assignee in ASSIGNEES else "anyone",
             overdue=args.get("overdue") in ("1", "on", "true"),
+            late=args.get("late") in ("1", "on", "true"),
             # NUL cannot go into a PostgreSQL text value; other control characters are no use in a search.
             q=_CONTROL.sub(" ", args.get("q") or "").strip()[:200],
             sort=sort if sort in SORTS else "newest",
@@ -72,6 +108,8 @@ class QueueFilters:
             args["assignee"] = self.assignee
         if self.overdue:
             args["overdue"] = "1"
+        if self.late:
+            args["late"] = "1"
         if self.q:
             args["q"] = self.q
         if self.sort != "newest":
@@ -93,6 +131,7 @@ class QueuePage:
     next_cursor: str | None = None
     prev_cursor: str | None = None
     filters: QueueFilters = field(default_factory=QueueFilters)
+    promise: ResponsePromise | None = None
 
 
 def _sort_key(sort: str):
@@ -184,7 +223,8 @@ def _search_condition(q: str):
     return sa.and_(*conditions)
 
 
-def _filter_conditions(filters: QueueFilters, viewer: User, include_state: bool = True) -> list:
+def _filter_conditions(filters: QueueFilters, viewer: User, promise: ResponsePromise,
+                       include_state: bool = True) -> list:
     conditions = []
     if include_state and filters.state is not None:
         conditions.append(Submission.state == filters.state)
@@ -194,15 +234,17 @@ def _filter_conditions(filters: QueueFilters, viewer: User, include_state: bool 
         conditions.append(Submission.editor_id.is_(None))
     if filters.overdue:
         conditions.append(Submission.state == State.ASSIGNED)
-        conditions.append(Submission.deadline < utcnow().date())
+        conditions.append(Submission.deadline < promise.now.date())
+    if filters.late:
+        conditions.append(promise.past_condition())
     if filters.q:
         conditions.append(_search_condition(filters.q))
     return conditions
 
 
-def counts_by_state(filters: QueueFilters, viewer: User) -> dict[State, int]:
+def counts_by_state(filters: QueueFilters, viewer: User, promise: ResponsePromise | None = None) -> dict[State, int]:
     query = sa.select(Submission.state, sa.func.count()).group_by(Submission.state)
-    for condition in _filter_conditions(filters, viewer, include_state=False):
+    for condition in _filter_conditions(filters, viewer, promise or response_promise(), include_state=False):
         query = query.where(condition)
     counts = {state: 0 for state in State}
     for state, count in db.session.execute(query):
@@ -211,18 +253,20 @@ def counts_by_state(filters: QueueFilters, viewer: User) -> dict[State, int]:
 
 
 def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None, before: str | None = None,
-               page_size: int = 50) -> QueuePage:
+               page_size: int = 50, promise: ResponsePromise | None = None) -> QueuePage:
     """One page of the queue, with cursors to the next and previous pages and the counts per state.
 
     ``after`` pages forward from a row, ``before`` backward. A cursor that does not parse, or that leads to
     an empty page (the rows it pointed at are gone), shows the first page instead of an error or a blank.
+    The page carries the response ``promise`` it was measured against, so the rows past it can be flagged.
     """
+    promise = promise or response_promise()
     query = (
         sa.select(Submission)
         .options(joinedload(Submission.contributor), joinedload(Submission.editor),
                  joinedload(Submission.last_activity_by), raiseload("*"))
     )
-    for condition in _filter_conditions(filters, viewer):
+    for condition in _filter_conditions(filters, viewer, promise):
         query = query.where(condition)
 
     cursor = decode_cursor(before, filters.sort) if before else decode_cursor(after, filters.sort) if after else None
@@ -233,9 +277,9 @@ def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None,
         cursor, backwards = None, False
         rows, has_more = _fetch(query, filters.sort, None, False, page_size)
 
-    counts = counts_by_state(filters, viewer)
+    counts = counts_by_state(filters, viewer, promise)
     total = counts[filters.state] if filters.state else sum(counts.values())
-    page = QueuePage(rows=rows, counts=counts, total=total, filters=filters)
+    page = QueuePage(rows=rows, counts=counts, total=total, filters=filters, promise=promise)
     if rows:
         first, last = rows[0], rows[-1]
         if has_more or backwards:

@@ -17,7 +17,7 @@ from workflow.submissions import permissions, services, timeline
 from workflow.submissions.diff import diff_revisions
 from workflow.submissions.forms import DraftForm, MessageForm, PitchForm, SavedViewForm, TransitionForm
 from workflow.submissions.models import Attachment, AuditEntry, Revision, RevisionKind, SavedView, Submission
-from workflow.submissions.queue import ASSIGNEES, SORTS, QueueFilters, queue_page
+from workflow.submissions.queue import ASSIGNEES, SORTS, QueueFilters, queue_page, response_promise
 from workflow.submissions.workflow import Requirement, State, find_transition
 
 bp = Blueprint("submissions", __name__)
@@ -47,7 +47,8 @@ def dashboard():
         .options(joinedload(Submission.editor), joinedload(Submission.last_activity_by))
         .order_by(Submission.last_activity_at.desc(), Submission.id.desc())
     ).all()
-    return render_template("submissions/dashboard.html", submissions=submissions, resend_form=ActionForm())
+    return render_template("submissions/dashboard.html", submissions=submissions, resend_form=ActionForm(),
+                           promise=response_promise())
 
 
 @bp.route("/pitch", methods=["GET", "POST"])
