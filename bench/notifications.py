@@ -6,10 +6,17 @@ ports, and uses a fresh PostgreSQL database when the server is reachable, else a
     .venv/bin/python bench/notifications.py
     .venv/bin/python bench/notifications.py --throughput 2000 --latency 1000 --memory 1000 10000
 
+The worker runs as a deployment runs it (README, "Workers"): ``celery -A celery_worker worker --loglevel INFO``
+with the prefork pool and the project's default of two processes per CPU (delivery mostly waits on the mail
+server and on commits; ``BENCH_CONCURRENCY=2`` measures one per CPU), the project's Celery settings (late
+acknowledgement, prefetch 1) and its log written to a file.
+
 It prints:
-- T: messages per second from the outbox to the SMTP sink through the real worker (prefork, 2 processes),
-  beside a bare ``smtplib`` loop sending the same number of messages over one connection to the same sink;
-  the ratio (goal >= 0.5).
+- T: messages per second from the outbox to the SMTP sink through the real worker, beside a bare ``smtplib``
+  loop sending the same number of messages over one connection to the same sink; the ratio (goal >= 0.5).
+- C: CPU time per message during T, by process: the worker's pool and main process, this database's
+  PostgreSQL backends, Redis, and this process (the sink, and the enqueue). It shows where T goes; with two
+  CPUs, T can be no more than 2000 ms / (their sum).
 - L: time from a notification's commit to the sink's acceptance, median and p95, one commit per
   notification as requests make them.
 - M: the worker's resident memory (main process and pool children) after the smaller and the larger number
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import smtplib
@@ -85,6 +93,62 @@ def rss_kib(pid: int) -> int:
     return total
 
 
+def descendants(pid: int) -> list[int]:
+    found, pids = [], [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                kids = [int(child) for child in children.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        found.extend(kids)
+        pids.extend(kids)
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of one process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_backends(database: str) -> list[int]:
+    """The PostgreSQL server processes serving this database (their titles name it)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    title = cmdline.read().decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres: ") and f" {database} " in title:
+                pids.append(int(entry))
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds spent by each group of processes between :meth:`start` and :meth:`stop`."""
+
+    def __init__(self, groups):
+        self.groups = groups  # name -> callable giving the pids of the group now
+        self.before: dict[str, dict[int, float]] = {}
+        self.spent: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.before = {name: {pid: cpu_seconds(pid) for pid in pids()} for name, pids in self.groups.items()}
+
+    def stop(self) -> None:
+        for name, pids in self.groups.items():
+            now = {pid: cpu_seconds(pid) for pid in set(pids()) | set(self.before[name])}
+            self.spent[name] = sum(now[pid] - self.before[name].get(pid, 0.0) for pid in now if now[pid])
+
+
 def bare_smtplib(port: int, count: int) -> float:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "desk@localhost", "sink@example.org", "Baseline"
@@ -96,6 +160,13 @@ def bare_smtplib(port: int, count: int) -> float:
             message["Message-ID"] = f"<baseline-{n}@localhost>"
             smtp.send_message(message)
     return count / (time.monotonic() - started)
+
+
+# As a deployment runs it (README): prefork with the project's default of two processes per CPU (written out,
+# so that BENCH_CONCURRENCY can compare other settings), log level INFO.
+CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", str(2 * (os.cpu_count() or 1)))
+WORKER_COMMAND = [sys.executable, "-m", "celery", "-A", "celery_worker", "worker", "--pool", "prefork",
+                  "--concurrency", CONCURRENCY, "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
 
 
 def main() -> None:
@@ -126,7 +197,7 @@ def main() -> None:
     env.update({
         "WORKFLOW_DATABASE_URL": database_url, "WORKFLOW_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
         "WORKFLOW_QUEUE": f"bench-{uuid.uuid4().hex[:6]}", "WORKFLOW_SMTP_PORT": str(smtp_port),
-        "WORKFLOW_SMTP_HOST": "127.0.0.1", "WORKFLOW_LOG_LEVEL": "WARNING",
+        "WORKFLOW_SMTP_HOST": "127.0.0.1", "WORKFLOW_LOG_LEVEL": "INFO",
         "WORKFLOW_ARGON2_TIME_COST": "1", "WORKFLOW_ARGON2_MEMORY_COST": "8192",
     })
     os.environ.update(env)
@@ -142,17 +213,23 @@ def main() -> None:
         from workflow.notifications.mail import message_id
 
         app = create_app()
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # the sink's per-command log, once per message
         with app.app_context():
             upgrade()
             user = accounts.create_user("reader@example.org", "a long bench password", "Reader")
             db.session.commit()
             user_id = user.id
 
-        worker_command = [sys.executable, "-m", "celery", "-A", "celery_worker", "worker", "--pool", "prefork",
-                          "--concurrency", "2", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"]
-        worker = subprocess.Popen(worker_command, cwd=ROOT, env={**os.environ}, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        time.sleep(4)
+        worker_log = workdir / "worker.log"
+        with open(worker_log, "wb") as log:
+            worker = subprocess.Popen(WORKER_COMMAND, cwd=ROOT, env={**os.environ}, stdout=log,
+                                      stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while b" ready." not in worker_log.read_bytes():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the worker did not start:\n" + worker_log.read_text(errors="replace"))
+            time.sleep(0.2)
+        time.sleep(2)  # let its pool processes finish starting before the baseline takes the CPUs
 
         def make(count: int, enqueue: bool) -> list[int]:
             with app.app_context():
@@ -170,13 +247,24 @@ def main() -> None:
         baseline = bare_smtplib(smtp_port, args.throughput)
         sent_before = sink.count
         ids = make(args.throughput, enqueue=False)
+        database_name = database_url.rsplit("/", 1)[1]
+        groups = {"worker pool": lambda: descendants(worker.pid), "worker main": lambda: [worker.pid]}
+        if use_postgres:  # SQLite works inside the worker's processes
+            groups["PostgreSQL"] = lambda: postgres_backends(database_name)
+        groups.update({"Redis": lambda: [redis.pid], "this process (sink)": lambda: [os.getpid()]})
+        meter = CpuMeter(groups)
+        meter.start()
         started = time.monotonic()
         with app.app_context():
             services.enqueue(ids)
         sink.wait_for(sent_before + args.throughput)
         ours = args.throughput / (time.monotonic() - started)
+        meter.stop()
         rows.append(("T", f"outbox -> SMTP through the worker, {args.throughput} messages", f"{ours:.0f} msg/s",
                      f"bare smtplib, one connection: {baseline:.0f} msg/s", f"ratio {ours / baseline:.2f}"))
+        per_message = {name: spent * 1000 / args.throughput for name, spent in meter.spent.items()}
+        rows.append(("C", "CPU per message during T (ms), by process", f"sum {sum(per_message.values()):.2f}",
+                     ", ".join(f"{name} {ms:.2f}" for name, ms in per_message.items()), ""))
 
         # L: commit -> accepted, one commit per notification.
         commits: dict[str, float] = {}
@@ -212,14 +300,20 @@ def main() -> None:
                      f"{after_small / 1024:.1f} MiB", f"{after_large / 1024:.1f} MiB", f"growth {growth:+.1f}%"))
 
         database = "PostgreSQL" if use_postgres else "SQLite"
-        print(f"\nNotification delivery ({database}, Redis, worker: prefork x2, SMTP sink on loopback)")
-        print(f"command: {' '.join(sys.argv)}\n")
+        from workflow.notifications.tasks import BATCH_SIZE
+
+        celery_settings = app.config["CELERY"]
+        print(f"\nNotification delivery ({database}, Redis, SMTP sink on loopback, {os.cpu_count()} CPUs)")
+        print(f"command: {' '.join(sys.argv)}")
+        print(f"worker: {' '.join(WORKER_COMMAND[2:])}; acks_late={celery_settings['task_acks_late']}, "
+              f"prefetch={celery_settings['worker_prefetch_multiplier']}, up to {BATCH_SIZE} notifications per task\n")
         for row in rows:
-            print(f"{row[0]:<3}{row[1]:<58}{row[2]:<18}{row[3]:<40}{row[4]}")
+            print(f"{row[0]:<3}{row[1]:<58}{row[2]:<18}{row[3]:<40} {row[4]}")
         results = ROOT / "bench" / "results"
         results.mkdir(exist_ok=True)
         out = results / f"notifications-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        out.write_text(json.dumps({"database": database, "command": sys.argv, "rows": rows}, indent=2))
+        out.write_text(json.dumps({"database": database, "command": sys.argv, "worker": WORKER_COMMAND[2:],
+                                   "batch_size": BATCH_SIZE, "rows": rows}, indent=2))
         print(f"\nwritten to {out.relative_to(ROOT)}")
     finally:
         if worker is not None:

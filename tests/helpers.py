@@ -209,6 +209,18 @@ class MailCatcher:
         return found[0]
 
 
+def as_received(message) -> EmailMessage:
+    """A composed message as a mail client would read it: its bytes parsed back (headers decoded)."""
+    return email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+
+
+def composed(notification) -> EmailMessage:
+    """The email the worker sends for a notification, as it is received (call inside an app context)."""
+    from workflow.notifications import mail
+
+    return as_received(mail.compose(notification))
+
+
 def plain_body(message: EmailMessage) -> str:
     return message.get_body(("plain",)).get_content()
 

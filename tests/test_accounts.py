@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import TimestampSigner
 
-from tests.helpers import PASSWORD, Client, link_in, plain_body, text_of
+from tests.helpers import PASSWORD, Client, composed, link_in, plain_body, text_of
 from workflow.extensions import db
 
 NEW_PASSWORD = "a different long passphrase"
@@ -108,13 +108,12 @@ def can_sign_in(app, email: str, password: str = PASSWORD) -> bool:
 
 def outbox(app, to: str, subject: str = "") -> list:
     """The emails for an address, composed exactly as the worker sends them, oldest first."""
-    from workflow.notifications import mail
     from workflow.notifications.models import Notification
 
     with app.app_context():
         rows = db.session.scalars(sa.select(Notification).where(Notification.email == to)
                                   .order_by(Notification.id)).all()
-        messages = [mail.compose(row) for row in rows]
+        messages = [composed(row) for row in rows]
     return [m for m in messages if subject in m["Subject"]]
 
 

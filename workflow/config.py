@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
+
 PREFIX = "WORKFLOW_"
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
 
@@ -39,6 +41,13 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigurationError(f"{PREFIX}{name} must be a whole number, not {value!r}") from exc
 
 
+def _digest_hour() -> int:
+    hour = _env_int("DIGEST_HOUR", 6)
+    if not 0 <= hour <= 23:
+        raise ConfigurationError(f"{PREFIX}DIGEST_HOUR must be an hour of the day (UTC) from 0 to 23, not {hour}")
+    return hour
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the Flask config mapping from ``WORKFLOW_*`` variables, with quick-start defaults."""
     instance = Path(instance_path)
@@ -58,10 +67,18 @@ def from_environment(instance_path: str) -> dict:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # Delivering mail mostly waits (on the mail server, on the database's commit): two processes per CPU
+        # keep the CPUs busy. bench/notifications.py measures it.
+        "worker_concurrency": _env_int("WORKER_CONCURRENCY", 2 * (os.cpu_count() or 1)),
         "worker_hijack_root_logger": False,
         # The sweeper hands the workers whatever the outbox still holds (a lost enqueue, a lost task).
         "beat_schedule": {
             "sweep-outbox": {"task": "notifications.sweep", "schedule": float(_env_int("OUTBOX_SWEEP_SECONDS", 60))},
+            # Deadline reminders (each sent once per submission and deadline, however often this runs).
+            "send-reminders": {"task": "notifications.send_reminders", "schedule": 15 * 60.0},
+            # The daily digest, at WORKFLOW_DIGEST_HOUR (UTC); a second run the same day sends nothing.
+            "send-digests": {"task": "notifications.send_digests",
+                             "schedule": crontab(minute=0, hour=_digest_hour())},
         },
         "beat_schedule_filename": str(instance / "celerybeat-schedule"),
     }
@@ -115,6 +132,9 @@ def from_environment(instance_path: str) -> dict:
         "RESET_MAX_AGE": _env_int("RESET_MAX_AGE_HOURS", 2) * 3600,
         "INVITE_MAX_AGE": _env_int("INVITE_MAX_AGE_HOURS", 7 * 24) * 3600,
         "QUEUE_PAGE_SIZE": _env_int("QUEUE_PAGE_SIZE", 50),
+        "DIGEST_HOUR": _digest_hour(),
+        # The desk answers every pitch within this many days; the dashboard and the queue say so.
+        "RESPONSE_PROMISE_DAYS": _env_int("RESPONSE_PROMISE_DAYS", 5),
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_COST": _env_int("ARGON2_MEMORY_COST", 65536),
         "REMEMBER_COOKIE_DURATION": _env_int("REMEMBER_DAYS", 30) * 86400,

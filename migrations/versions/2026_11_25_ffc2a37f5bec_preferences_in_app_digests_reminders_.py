@@ -8,7 +8,6 @@ Create Date: 2026-11-25 03:39:41.227084
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = 'ffc2a37f5bec'
 down_revision = '99192ed8eeef'

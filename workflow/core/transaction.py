@@ -36,6 +36,10 @@ def after_rollback(session: Session, callback: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # SQLAlchemy sends this event when a SAVEPOINT is released too; nothing is committed until the
+        # outermost transaction is, so the callbacks wait for that.
+        return
     session.info.pop(_ROLLBACK_KEY, None)
     callbacks = session.info.pop(_CALLBACKS_KEY, [])
     for callback in callbacks:

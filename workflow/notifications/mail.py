@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-import email.policy
-import html
-import smtplib
-from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.charset import BASE64, QP, Charset
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formataddr, formatdate, parseaddr
+from urllib.parse import urlsplit
 
-from flask import current_app, render_template, url_for
-from jinja2.sandbox import SandboxedEnvironment
+from flask import current_app
 
+from workflow.notifications import wording
 from workflow.notifications.events import EVENTS
 from workflow.notifications.models import Notification
 
+_URL_ADAPTER = "workflow.email_url_adapter"
+
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for an email, built from WORKFLOW_BASE_URL (workers have no request)."""
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        return url_for(endpoint, _external=True, **values)
+    """An absolute link for an email, built from WORKFLOW_BASE_URL (workers have no request). The URL map is
+    bound to that address once per app: a request context per link would cost more than the whole email."""
+    adapter = current_app.extensions.get(_URL_ADAPTER)
+    if adapter is None:
+        base = urlsplit(current_app.config["BASE_URL"])
+        adapter = current_app.url_map.bind(base.netloc, script_name=base.path.rstrip("/") or "/",
+                                           url_scheme=base.scheme or "http")
+        current_app.extensions[_URL_ADAPTER] = adapter
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def message_id(notification: Notification) -> str:
@@ -27,21 +38,25 @@ def message_id(notification: Notification) -> str:
     return f"<notification-{notification.id}@{domain}>"
 
 
-def _links() -> dict:
-    """Link builders for the email templates; tokens are made at send time and never stored."""
+def _links(sample: bool = False) -> dict:
+    """Link builders for the trusted blocks of the email files (``action_url``); never given to the wording.
+    Tokens are made at send time and never stored; ``sample`` links (a preview) carry no token at all."""
     from workflow.auth import services as accounts
     from workflow.auth.models import User
     from workflow.extensions import db
 
-    def reset_link(user_id: int) -> str:
-        return external_url("auth.reset_password", token=accounts.reset_token(db.session.get(User, user_id)))
+    def token(make, *args) -> str:
+        return wording.PREVIEW_TOKEN if sample else make(*args)
+
+    def reset_token(user_id: int) -> str:
+        return accounts.reset_token(db.session.get(User, user_id))
 
     return {
         "confirm_link": lambda user_id, email: external_url(
-            "auth.confirm", token=accounts.confirmation_token(user_id, email)),
-        "reset_link": reset_link,
+            "auth.confirm", token=token(accounts.confirmation_token, user_id, email)),
+        "reset_link": lambda user_id: external_url("auth.reset_password", token=token(reset_token, user_id)),
         "invitation_link": lambda invitation_id: external_url(
-            "auth.accept_invitation", token=accounts.invitation_token(invitation_id)),
+            "auth.accept_invitation", token=token(accounts.invitation_token, invitation_id)),
         "submission_link": lambda submission_id: external_url("submissions.detail", submission_id=submission_id),
         "external_url": external_url,
     }
@@ -57,71 +72,74 @@ def unsubscribe_url(notification: Notification) -> str | None:
                         token=unsubscribe_token(notification.recipient_id, notification.event))
 
 
-def render_bodies(notification: Notification) -> tuple[str, str]:
-    """The plain-text and HTML bodies, both from the event's one template (``emails/<event>.html``)."""
-    params = dict(notification.params or {})
-    unsubscribe = unsubscribe_url(notification)
-    context = {
-        "notification": notification,
-        "recipient": notification.recipient,
-        "outlet": current_app.config["OUTLET_NAME"],
-        "unsubscribe_url": unsubscribe,
-        "preferences_url": external_url("notifications.preferences") if unsubscribe else None,
-        **_links(),
-        **params,
-    }
-    template = f"emails/{notification.event}.html"
-    html_body = render_template(template, layout="emails/_layout.html", **context)
-    # The template is autoescaped for HTML; the plain-text part is never read as HTML, so undo the escaping.
-    text_body = html.unescape(render_template(template, layout="emails/_layout.txt", **context))
-    return text_body, html_body
-
-
-_subjects = SandboxedEnvironment(autoescape=False)
+def render_bodies(notification: Notification, unsubscribe: str | None = "") -> tuple[str, str]:
+    """The plain-text and HTML bodies of the event's email (``emails/<event>.html``) in the desk's wording;
+    ``unsubscribe`` is the notification's unsubscribe link if the caller has made it already."""
+    if unsubscribe == "":
+        unsubscribe = unsubscribe_url(notification)
+    recipient = notification.recipient
+    return wording.render_bodies(
+        notification.event, notification.params or {},
+        recipient_name=recipient.display_name if recipient is not None else None, links=_links(),
+        unsubscribe_url=unsubscribe,
+        preferences_url=external_url("notifications.preferences") if unsubscribe else None)
 
 
 def subject_of(notification: Notification) -> str:
-    params = {"outlet": current_app.config["OUTLET_NAME"], **(notification.params or {})}
-    return " ".join(_subjects.from_string(EVENTS[notification.event].subject).render(**params).split())
+    """The subject in the desk's wording, over the notification's params and ``outlet``."""
+    return wording.render_subject(notification.event, notification.params or {})
 
 
-def compose(notification: Notification) -> EmailMessage:
-    text_body, html_body = render_bodies(notification)
-    message = EmailMessage()
-    message["Subject"] = subject_of(notification)
-    message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = notification.email
+def _header(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, _UTF8_WORDS)
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset=_UTF8_WORDS)
+
+
+def _text_part(body: str, subtype: str) -> MIMEText:
+    return MIMEText(body, subtype, _UTF8_QP)
+
+
+# Long headers (the unsubscribe link) stay on one line (RFC 5322 allows 998 characters); encoded words fold
+# themselves.
+_POLICY = compat32.clone(max_line_length=998)
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP  # readable in any mail client's source view, unlike base64
+_UTF8_WORDS = Charset("utf-8")
+_UTF8_WORDS.header_encoding = BASE64  # choosing the shorter of Q and B per header costs more than the rest
+
+
+def compose(notification: Notification) -> Message:
+    """The multipart (plain text + HTML) email for a notification.
+
+    Built with the ``email.mime`` classes: the modern ``EmailMessage`` parses and refolds every header it is
+    given, which cost more than all the rest of a delivery. Non-ASCII subjects and names are encoded as
+    RFC 2047 words, bodies as quoted-printable UTF-8.
+    """
+    unsubscribe = unsubscribe_url(notification)
+    text_body, html_body = render_bodies(notification, unsubscribe)
+    message = MIMEMultipart("alternative", policy=_POLICY)
+    message["Subject"] = _header(subject_of(notification))
+    message["From"] = _address(current_app.config["MAIL_FROM"])
+    message["To"] = _address(notification.email)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(notification)
     message["X-Workflow-Event"] = notification.event
-    unsubscribe = unsubscribe_url(notification)
     if unsubscribe:
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(text_body)
-    message.add_alternative(html_body, subtype="html")
+    message.attach(_text_part(text_body, "plain"))
+    message.attach(_text_part(html_body, "html"))
     return message
 
 
-def send(message: EmailMessage) -> str:
-    """Send through the configured SMTP server; return the server's reply to the end of data."""
-    config = current_app.config
-    connection_class = smtplib.SMTP_SSL if config["SMTP_SSL"] else smtplib.SMTP
-    with connection_class(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
-        if config["SMTP_STARTTLS"]:
-            smtp.starttls()
-        if config["SMTP_USERNAME"]:
-            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
-        smtp.ehlo_or_helo_if_needed()
-        sender = parseaddr(message["From"])[1]
-        recipient = parseaddr(message["To"])[1]
-        code, reply = smtp.mail(sender)
-        if code != 250:
-            raise smtplib.SMTPSenderRefused(code, reply, sender)
-        code, reply = smtp.rcpt(recipient)
-        if code not in (250, 251):
-            raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
-        code, reply = smtp.data(message.as_bytes(policy=email.policy.SMTP))
-        if code != 250:  # smtplib raises only when DATA itself is refused, not the message after it
-            raise smtplib.SMTPDataError(code, reply)
-        return f"{code} {reply.decode(errors='replace')}"
+def send(message: Message | EmailMessage) -> str:
+    """Send one message on a connection of its own; return the server's reply to the end of data. (Delivery
+    sends a batch over one connection: see :class:`workflow.notifications.smtp.Connection`.)"""
+    from workflow.notifications.smtp import Connection
+
+    with Connection() as connection:
+        return connection.send(message)

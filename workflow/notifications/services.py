@@ -27,6 +27,7 @@ from workflow.notifications.models import Choice, DeliveryStatus, Notification, 
 log = logging.getLogger(__name__)
 
 _OUTBOX_KEY = "workflow.outbox_ids"
+DIGEST_EVENT = "digest.daily"
 
 
 _STATUS_FOR_CHOICE = {Choice.IMMEDIATELY: DeliveryStatus.PENDING, Choice.DIGEST: DeliveryStatus.HELD,
@@ -34,13 +35,14 @@ _STATUS_FOR_CHOICE = {Choice.IMMEDIATELY: DeliveryStatus.PENDING, Choice.DIGEST:
 
 
 def notify(event: str, recipient: User | None = None, *, email: str | None = None, submission=None,
-           dedup_key: str | None = None, **params) -> Notification:
+           dedup_key: str | None = None, always_email: bool = False, **params) -> Notification:
     """Add a notification for ``recipient`` (or a bare ``email``) to the outbox of the current transaction.
 
     It is in the recipient's in-app list at once; its email goes out after the commit, waits for the daily
     digest, or is skipped, as the recipient chose for this kind of event (security mail always goes out).
     A ``dedup_key`` names what a scheduled notification is about; a second one with the same key cannot be
-    written (see :func:`notify_once`).
+    written (see :func:`notify_once`). ``always_email`` sends the email whatever the recipient chose for this
+    kind of event (the daily digest carries held items even to someone who turned the desk summary off).
     """
     spec = EVENTS.get(event)
     if spec is None:
@@ -49,7 +51,7 @@ def notify(event: str, recipient: User | None = None, *, email: str | None = Non
     if not address:
         raise ValueError("a notification needs a recipient or an email address")
     status = DeliveryStatus.PENDING
-    if recipient is not None and spec.has_choice:
+    if recipient is not None and spec.has_choice and not always_email:
         status = _STATUS_FOR_CHOICE[choice_for(recipient, event)]
     notification = Notification(
         event=event,
@@ -138,7 +140,11 @@ def read_unsubscribe_token(token: str) -> tuple[User, Event]:
 def unsubscribe(token: str) -> tuple[User, Event]:
     """One-click unsubscribe (RFC 8058): no sign-in, the signed link names the person and the event."""
     user, spec = read_unsubscribe_token(token)
-    if set_preference(user, spec.name, Choice.NEVER):
+    events = [spec.name]
+    if spec.name == DIGEST_EVENT:  # the whole digest: what they chose to get in it is not emailed any more
+        events += [event for event, choice in preferences_of(user).items() if choice is Choice.DIGEST]
+    changed = set_preferences(user, dict.fromkeys(events, Choice.NEVER))
+    if changed:
         log.info("user %s unsubscribed from %s by link", user.id, spec.name)
     return user, spec
 
@@ -189,20 +195,29 @@ def _enqueue_after_commit(session: Session, notification_id: int) -> None:
     ids.append(notification_id)
 
 
+def forget_outbox(session: Session) -> None:
+    """Forget the notifications this transaction was to hand to the workers (the demo deletes its past ones);
+    notifications written after this are handed over as usual."""
+    session.info.pop(_OUTBOX_KEY, None)
+
+
 def enqueue(notification_ids: list[int]) -> list[int]:
     """Hand committed notifications to the workers and note when. If the broker is down, the rows stay
-    unqueued and the sweeper hands them over later; the caller is never held up for long."""
-    from workflow.notifications.tasks import deliver_notification
+    unqueued and the sweeper hands them over later; the caller is never held up for long.
 
-    queued = []
-    for notification_id in notification_ids:
+    They go in tasks of up to ``BATCH_SIZE`` notifications, each delivered over one SMTP connection."""
+    from workflow.notifications.tasks import BATCH_SIZE, deliver_batch
+
+    queued: list[int] = []
+    for start in range(0, len(notification_ids), BATCH_SIZE):
+        batch = list(notification_ids[start:start + BATCH_SIZE])
         try:
-            deliver_notification.apply_async((notification_id,), retry=False)
+            deliver_batch.apply_async((batch,), retry=False)
         except Exception as exc:
-            log.warning("could not enqueue notification %s (%s: %s); it stays pending in the outbox",
-                        notification_id, type(exc).__name__, exc)
-            break  # the broker is down: do not wait on it once per notification
-        queued.append(notification_id)
+            log.warning("could not enqueue notification(s) %s (%s: %s); each stays pending in the outbox",
+                        batch, type(exc).__name__, exc)
+            break  # the broker is down: do not wait on it once per batch
+        queued.extend(batch)
     if queued:
         # Its own short transaction: the change itself is already committed.
         with db.engine.begin() as connection:

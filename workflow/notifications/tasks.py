@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from workflow.extensions import celery
 from workflow.notifications import delivery, services
+
+log = logging.getLogger(__name__)
+
+# Notifications per delivery task: enough to share one SMTP connection and one claim among many messages,
+# few enough that a batch ends well within the lease and that two workers share a burst evenly.
+BATCH_SIZE = 50
 
 
 @celery.task(bind=True, name="notifications.deliver", max_retries=None, acks_late=True)
@@ -13,6 +21,24 @@ def deliver_notification(self, notification_id: int) -> str:
     if result.retry_in is not None:
         raise self.retry(countdown=result.retry_in)
     return result.outcome
+
+
+@celery.task(name="notifications.deliver_batch", acks_late=True)
+def deliver_batch(notification_ids: list[int]) -> dict[str, int]:
+    """Idempotent, like ``notifications.deliver``. A message that must be tried again gets a task of its own,
+    never the whole batch; if the broker cannot take that task, the sweeper hands the row over when due."""
+    results = delivery.deliver_batch(notification_ids)
+    for notification_id, result in results.items():
+        if result.retry_in is not None:
+            try:
+                deliver_notification.apply_async((notification_id,), countdown=result.retry_in, retry=False)
+            except Exception as exc:
+                log.warning("could not schedule the retry of notification %s (%s: %s); the sweeper hands it "
+                            "over when it is due", notification_id, type(exc).__name__, exc)
+    outcomes: dict[str, int] = {}
+    for result in results.values():
+        outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+    return outcomes
 
 
 @celery.task(name="notifications.sweep", acks_late=True)
