@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
+from workflow.articles import services as articles
 from workflow.auth.forms import ActionForm
 from workflow.core import storage
 from workflow.core.errors import Conflict, DomainError
@@ -35,7 +36,7 @@ def _load_visible(submission_id: int) -> Submission:
 @bp.route("/")
 def index():
     if not current_user.is_authenticated:
-        return render_template("home.html")
+        return render_template("home.html", page=articles.latest(cursor=request.args.get("after")))
     return redirect(url_for("submissions.queue" if current_user.is_staff else "submissions.dashboard"))
 
 

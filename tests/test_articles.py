@@ -1,0 +1,170 @@
+"""What readers see: the published story's page, the latest stories on the home page, and what is taken down."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.helpers import Client, text_of
+from workflow.articles.rendering import markdown_to_html, read_minutes
+from workflow.extensions import db
+from workflow.submissions.models import Submission
+
+
+def _publish(app, factory, *, headline="Night shifts at the bakery", dek="Bread keeps a city going.",
+             body="First paragraph.\n\nSecond paragraph.", byline="R. Field"):
+    """A story written by a contributor with a pen name, walked through the desk to publication."""
+    from workflow.auth.models import User
+    from workflow.submissions import services
+
+    editor = factory.user("editor")
+    reporter = factory.user(byline=byline)
+    story = factory.submission(reporter, "assigned", editor=editor, headline=headline, with_draft=False)
+    with app.app_context():
+        submission = db.session.get(Submission, story.id)
+        services.save_draft(db.session.get(User, reporter.id), submission, headline, dek, body)
+        for action in ("mark_edited", "publish"):
+            services.transition(db.session.get(User, editor.id), submission, services.TransitionInput(
+                action=action, seen_version=submission.version))
+        db.session.commit()
+        return db.session.get(Submission, story.id).slug, editor
+
+
+def test_a_published_story_has_its_page_with_every_part(app, factory):
+    body = " ".join(["word"] * 450) + "\n\n> A quote that stands out.\n\n## After the siege\n\nThe *end*."
+    slug, _ = _publish(app, factory, headline="The night bakers", dek="They work through the curfew.",
+                       body=body, byline="A. Correspondent")
+    reader = Client(app)
+    response = reader.get(f"/articles/{slug}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    page = text_of(response)
+    assert re.search(r'<h1 id="article-title"[^>]*>The night bakers</h1>', html)
+    assert "They work through the curfew." in page
+    assert "Written by A. Correspondent" in page  # the pen name, never the real name
+    assert re.search(r"Published on \d\d \w{3} \d{4}", page)
+    assert "Read time: Approx. 3 minutes" in page  # 455 words at 200 a minute
+    assert "<blockquote>\n<p>A quote that stands out.</p>\n</blockquote>" in html
+    assert "<h2>After the siege</h2>" in html and "<em>end</em>" in html
+    assert "Become a contributor" in page and 'href="/pitch"' in html
+
+
+def test_the_home_page_lists_the_latest_stories_newest_first_and_pages_back(app, factory):
+    for n in range(12):
+        _publish(app, factory, headline=f"Published story {n:02d}")
+    reader = Client(app)
+    first = reader.get("/").get_data(as_text=True)
+    assert "Published story 11" in first and "Published story 02" in first and "Published story 01" not in first
+    assert first.index("Published story 11") < first.index("Published story 10")
+    older = re.search(r'href="(/\?after=[^"]+)"', first).group(1).replace("&amp;", "&")
+    second = text_of(reader.get(older))
+    assert "Published story 01" in second and "Published story 00" in second and "Published story 11" not in second
+    # A cursor that means nothing is the first page, not an error.
+    assert reader.get("/?after=garbage").status_code == 200
+
+
+def test_unpublishing_makes_the_page_gone_and_takes_it_off_the_home_page(app, factory):
+    from workflow.auth.models import User
+    from workflow.submissions import services
+
+    slug, _ = _publish(app, factory, headline="A story taken down")
+    admin = factory.user("admin")
+    with app.app_context():
+        submission = db.session.scalar(db.select(Submission).where(Submission.slug == slug))
+        services.transition(db.session.get(User, admin.id), submission, services.TransitionInput(
+            action="unpublish", seen_version=submission.version, comment="A source asked us to."))
+        db.session.commit()
+    reader = Client(app)
+    response = reader.get(f"/articles/{slug}")
+    assert response.status_code == 410
+    assert "This story is no longer published" in text_of(response)
+    assert "A story taken down" not in text_of(reader.get("/"))
+    assert reader.get("/articles/never-was-a-story").status_code == 404
+
+
+def test_a_story_in_the_works_has_no_public_page(app, factory):
+    editor = factory.user("editor")
+    reporter = factory.user()
+    story = factory.submission(reporter, "edited", editor=editor, headline="Not yet out")
+    with app.app_context():
+        assert db.session.get(Submission, story.id).slug is None
+    assert "Not yet out" not in text_of(Client(app).get("/"))
+
+
+def test_the_page_answers_304_to_a_reader_who_has_it_already(app, factory):
+    slug, _ = _publish(app, factory)
+    reader = Client(app)
+    first = reader.get(f"/articles/{slug}")
+    assert first.headers["ETag"] and first.headers["Last-Modified"]
+    again = reader.get(f"/articles/{slug}", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    since = reader.get(f"/articles/{slug}", headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert since.status_code == 304
+    assert reader.get(f"/articles/{slug}", headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_a_page_costs_the_same_queries_however_long_the_story_and_however_many_stories(app, factory,
+                                                                                       count_queries):
+    short_slug, _ = _publish(app, factory, body="Short.")
+    reader = Client(app)
+
+    def queries(path):
+        with count_queries() as counter:
+            assert reader.get(path).status_code == 200
+        return counter.count
+
+    short, home = queries(f"/articles/{short_slug}"), queries("/")
+    long_slug, _ = _publish(app, factory, headline="A long one", body="\n\n".join(["A paragraph of words."] * 400))
+    for n in range(15):
+        _publish(app, factory, headline=f"Another story {n}")
+    assert queries(f"/articles/{long_slug}") == short <= 2
+    assert queries("/") == home <= 2
+
+
+# Safe rendering -----------------------------------------------------------------------------------------------
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "<svg onload=alert(1)>",
+    "<iframe src=\"https://evil.example\"></iframe>",
+    "<div style=\"background:url(javascript:alert(1))\">x</div>",
+    "![x](javascript:alert(1))",
+    "<p onclick=\"alert(1)\">hi</p>",
+    "`<script>alert(1)</script>`",
+    "<<script>script>alert(1)<</script>/script>",
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_hostile_markdown_renders_inert(payload):
+    html = str(markdown_to_html(f"Before.\n\n{payload}\n\nAfter."))
+    lowered = html.lower()
+    assert "<script" not in lowered and "<iframe" not in lowered and "<svg" not in lowered and "<img" not in lowered
+    assert not re.search(r"<[^>]+\son\w+\s*=", lowered)  # no event handler attribute on any tag
+    assert not re.search(r'href="(?:javascript|data):', lowered)
+    assert not re.search(r"<[^>]+\sstyle=", lowered)
+    assert "Before." in html and "After." in html
+
+
+def test_hostile_headline_dek_and_byline_render_as_text(app, factory):
+    slug, _ = _publish(app, factory, headline="<script>alert('h')</script> Headline",
+                       dek="<img src=x onerror=alert('d')>", body="<b onmouseover=alert(1)>Body</b>",
+                       byline="<svg onload=alert('b')>")
+    html = Client(app).get(f"/articles/{slug}").get_data(as_text=True)
+    assert "<script>alert" not in html and "<img src=x" not in html and "<svg onload" not in html
+    assert "&lt;script&gt;alert(&#39;h&#39;)&lt;/script&gt; Headline" in html
+    assert "<b onmouseover" not in html
+
+
+def test_read_time_counts_words_and_is_at_least_a_minute():
+    assert read_minutes("") == 1
+    assert read_minutes("one two three") == 1
+    assert read_minutes(" ".join(["word"] * 200)) == 1
+    assert read_minutes(" ".join(["word"] * 201)) == 2
+    assert read_minutes("Al-Zahraa's people don't leave. " * 100) == 2  # 400 words: hyphens and apostrophes

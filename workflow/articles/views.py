@@ -1,0 +1,31 @@
+"""The outlet's public face: the home page of latest stories and each published story's page."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, abort, make_response, render_template, request
+
+from workflow.articles import rendering, services
+
+bp = Blueprint("articles", __name__)
+
+
+@bp.route("/articles/<slug>")
+def article(slug: str):
+    try:
+        story = services.published(slug)
+    except services.Gone:
+        return render_template("articles/gone.html"), 410
+    if story is None:
+        abort(404)
+    response = make_response(render_template(
+        "articles/article.html", story=story, body=rendering.markdown_to_html(story.published_body),
+        minutes=rendering.read_minutes(story.published_body)))
+    # The page changes when the story is republished (its version moves) or the byline is renamed.
+    fingerprint = f"{story.id}:{story.version}:{story.published_at.isoformat()}:{story.contributor.byline_name}"
+    response.set_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])
+    response.last_modified = story.published_at
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    return response.make_conditional(request)
