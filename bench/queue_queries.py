@@ -1,4 +1,5 @@
-"""How many SQL statements the editor queue page costs, at 10 and at 10,000 submissions.
+"""How many SQL statements the editor queue and the readers' pages (home, article, feed) cost, at 10 and at
+10,000 submissions (a seventh of them published).
 
 Run it from the project root:
 
@@ -10,7 +11,8 @@ Run it from the project root:
 It builds the app with ``create_app({...})`` on a fresh database of its own (a temporary SQLite file, and a
 temporary PostgreSQL database when the server is reachable), runs the migrations, bulk-inserts people and
 submissions with SQLAlchemy Core, signs an editor in through the test client and counts the statements of
-``GET /queue`` (and a few variants) with a ``before_cursor_execute`` listener. Nothing is left behind.
+``GET /queue`` (and a few variants), then of the home page, the newest article and the Atom feed for a reader
+who is signed out, with a ``before_cursor_execute`` listener. Nothing is left behind.
 The count must not grow with the number of submissions; the time may, a little.
 """
 
@@ -97,14 +99,16 @@ def seed_people(app) -> tuple[int, list[int], list[int]]:
 
 def insert_submissions(app, start: int, stop: int, contributors: list[int], editors: list[int]) -> None:
     t0 = datetime(2025, 1, 1, tzinfo=UTC)
-    states = (State.PITCHED, State.PITCHED, State.ASSIGNED, State.EDITED, State.DECLINED, State.WITHDRAWN)
+    states = (State.PITCHED, State.PITCHED, State.ASSIGNED, State.EDITED, State.DECLINED, State.WITHDRAWN,
+              State.PUBLISHED)
     table = Submission.__table__
     with app.app_context():
         for chunk in range(start, stop, 2000):
             rows = []
             for k in range(chunk, min(stop, chunk + 2000)):
                 state = states[k % len(states)]
-                commissioned = state in (State.ASSIGNED, State.EDITED)
+                commissioned = state in (State.ASSIGNED, State.EDITED, State.PUBLISHED)
+                published = state is State.PUBLISHED
                 rows.append({
                     "contributor_id": contributors[k % len(contributors)],
                     "editor_id": editors[k % len(editors)] if commissioned else None,
@@ -118,6 +122,11 @@ def insert_submissions(app, start: int, stop: int, contributors: list[int], edit
                     "last_activity_by_id": contributors[k % len(contributors)],
                     "last_activity": "pitched the story",
                     "version": 1,
+                    "published_at": t0 + timedelta(minutes=k * 13 + 60) if published else None,
+                    "slug": f"story-{k}" if published else None,
+                    "published_headline": f"The {WORDS[k % len(WORDS)]} story number {k}" if published else None,
+                    "published_dek": "What happened, in a sentence." if published else None,
+                    "published_body": "\n\n".join(["A paragraph of the story."] * 30) if published else None,
                 })
             db.session.execute(sa.insert(table), rows)
         db.session.commit()
@@ -161,6 +170,7 @@ def run(label: str, database_url: str, sizes: list[int], workdir: Path) -> list[
     try:
         _, contributors, editors = seed_people(app)
         client = app.test_client()
+        reader = app.test_client()  # signed out, as the public reads
         response = client.post("/login", data={"email": "bench.editor@example.org", "password": PASSWORD})
         if response.status_code != 303:
             raise SystemExit(f"could not sign in on {label}: {response.status_code}")
@@ -174,6 +184,13 @@ def run(label: str, database_url: str, sizes: list[int], workdir: Path) -> list[
                 pages["page 2 (cursor)"] = following
             for name, path in pages.items():
                 count, ms = measure(app, client, path)
+                results.append((label, size, name, count, ms))
+            with app.app_context():
+                newest = db.session.scalar(sa.select(Submission.slug).where(Submission.state == State.PUBLISHED)
+                                           .order_by(Submission.published_at.desc()).limit(1))
+            for name, path in (("home (reader)", "/"), ("article (reader)", f"/articles/{newest}"),
+                               ("feed (reader)", "/feed.atom")):
+                count, ms = measure(app, reader, path)
                 results.append((label, size, name, count, ms))
     finally:
         with app.app_context():

@@ -168,3 +168,65 @@ def test_read_time_counts_words_and_is_at_least_a_minute():
     assert read_minutes(" ".join(["word"] * 200)) == 1
     assert read_minutes(" ".join(["word"] * 201)) == 2
     assert read_minutes("Al-Zahraa's people don't leave. " * 100) == 2  # 400 words: hyphens and apostrophes
+
+
+# Discovery -----------------------------------------------------------------------------------------------------
+
+def test_the_atom_feed_lists_published_stories_and_a_feed_parser_reads_it(app, factory):
+    import feedparser
+
+    slug, _ = _publish(app, factory, headline="Water at the border", dek="Queues before dawn.",
+                       body="The *first* line.", byline="R. Field")
+    _publish(app, factory, headline="A later story")
+    response = Client(app).get("/feed.atom")
+    assert response.status_code == 200 and response.mimetype == "application/atom+xml"
+    feed = feedparser.parse(response.get_data())
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.version == "atom10"
+    assert [e.title for e in feed.entries] == ["A later story", "Water at the border"]
+    entry = feed.entries[1]
+    assert entry.link == f"http://desk.test/articles/{slug}"
+    assert entry.author == "R. Field" and entry.summary == "Queues before dawn."
+    assert "<em>first</em>" in entry.content[0].value
+    again = Client(app).get("/feed.atom", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_unpublished_stories_leave_the_feed_and_the_sitemap(app, factory):
+    import feedparser
+
+    from workflow.auth.models import User
+    from workflow.submissions import services
+
+    kept, _ = _publish(app, factory, headline="Still out")
+    gone, _ = _publish(app, factory, headline="Taken down")
+    admin = factory.user("admin")
+    with app.app_context():
+        submission = db.session.scalar(db.select(Submission).where(Submission.slug == gone))
+        services.transition(db.session.get(User, admin.id), submission, services.TransitionInput(
+            action="unpublish", seen_version=submission.version, comment="Legal asked."))
+        db.session.commit()
+    reader = Client(app)
+    assert [e.title for e in feedparser.parse(reader.get("/feed.atom").get_data()).entries] == ["Still out"]
+    sitemap = reader.get("/sitemap.xml")
+    assert sitemap.mimetype == "application/xml"
+    body = sitemap.get_data(as_text=True)
+    assert f"<loc>http://desk.test/articles/{kept}</loc><lastmod>" in body
+    assert gone not in body and "<loc>http://desk.test/</loc>" in body
+
+
+def test_robots_point_to_the_sitemap_and_keep_crawlers_off_the_desk(client):
+    text = client.get("/robots.txt").get_data(as_text=True)
+    assert "Sitemap: http://desk.test/sitemap.xml" in text
+    assert "Disallow: /queue" in text and "Disallow: /submissions/" in text and "Disallow: /admin/" in text
+    assert "Disallow: /articles" not in text
+
+
+def test_the_page_names_its_canonical_address_and_describes_itself_for_sharing(app, factory):
+    slug, _ = _publish(app, factory, headline="Chess in the shelter", dek="A tournament underground.")
+    html = Client(app).get(f"/articles/{slug}").get_data(as_text=True)
+    assert f'<link rel="canonical" href="http://desk.test/articles/{slug}">' in html
+    assert '<meta property="og:title" content="Chess in the shelter">' in html
+    assert '<meta property="og:description" content="A tournament underground.">' in html
+    assert '<meta name="twitter:card" content="summary">' in html
+    assert '<link rel="alternate" type="application/atom+xml"' in html

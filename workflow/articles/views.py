@@ -6,7 +6,7 @@ import hashlib
 
 from flask import Blueprint, abort, make_response, render_template, request
 
-from workflow.articles import rendering, services
+from workflow.articles import feeds, rendering, services
 
 bp = Blueprint("articles", __name__)
 
@@ -28,4 +28,33 @@ def article(slug: str):
     response.last_modified = story.published_at
     response.cache_control.public = True
     response.cache_control.max_age = 60
+    return response.make_conditional(request)
+
+
+@bp.route("/feed.atom")
+def feed():
+    response = make_response(feeds.atom_feed())
+    response.mimetype = "application/atom+xml"
+    return _cached(response)
+
+
+@bp.route("/sitemap.xml")
+def sitemap():
+    response = make_response(feeds.sitemap())
+    response.mimetype = "application/xml"
+    return _cached(response)
+
+
+@bp.route("/robots.txt")
+def robots():
+    response = make_response(feeds.robots())
+    response.mimetype = "text/plain"
+    return response
+
+
+def _cached(response):
+    """Feeds are polled: a reader that has this version gets 304 and no body."""
+    response.add_etag()
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
     return response.make_conditional(request)

@@ -8,6 +8,8 @@ from flask import Flask, current_app, has_request_context
 from flask_login import current_user
 from markupsafe import Markup
 
+from workflow.core.urls import external_url
+
 
 def format_datetime(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
     if value is None:
@@ -61,6 +63,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(hidden_fields, "hidden_fields")
     app.add_template_global(email_subject, "email_subject")
     app.add_template_global(unread_notifications, "unread_notifications")
+    app.add_template_global(external_url, "absolute_url")
 
     @app.context_processor
     def globals_for_templates():

@@ -9,27 +9,13 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate, parseaddr
-from urllib.parse import urlsplit
 
 from flask import current_app
 
+from workflow.core.urls import external_url
 from workflow.notifications import wording
 from workflow.notifications.events import EVENTS
 from workflow.notifications.models import Notification
-
-_URL_ADAPTER = "workflow.email_url_adapter"
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for an email, built from WORKFLOW_BASE_URL (workers have no request). The URL map is
-    bound to that address once per app: a request context per link would cost more than the whole email."""
-    adapter = current_app.extensions.get(_URL_ADAPTER)
-    if adapter is None:
-        base = urlsplit(current_app.config["BASE_URL"])
-        adapter = current_app.url_map.bind(base.netloc, script_name=base.path.rstrip("/") or "/",
-                                           url_scheme=base.scheme or "http")
-        current_app.extensions[_URL_ADAPTER] = adapter
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def message_id(notification: Notification) -> str:
