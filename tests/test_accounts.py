@@ -565,7 +565,7 @@ def test_names_can_be_changed_on_the_account_page(app, factory):
     reporter = signed_in_client(app, person.email)
 
     response = reporter.post("/account/profile", {"display_name": "New Name", "byline_name": "N. Name"})
-    assert "Your names are saved." in flashes(reporter, response)
+    assert "Your names and public page are saved." in flashes(reporter, response)
     page = reporter.get("/account")
     assert input_value(page, "display_name") == "New Name"
     assert input_value(page, "byline_name") == "N. Name"

@@ -230,3 +230,75 @@ def test_the_page_names_its_canonical_address_and_describes_itself_for_sharing(a
     assert '<meta property="og:description" content="A tournament underground.">' in html
     assert '<meta name="twitter:card" content="summary">' in html
     assert '<link rel="alternate" type="application/atom+xml"' in html
+
+
+def test_a_new_headline_gets_a_new_address_and_the_old_one_redirects(app, factory):
+    from workflow.auth.models import User
+    from workflow.submissions import services
+
+    slug, editor = _publish(app, factory, headline="Bakers of the old city")
+    admin = factory.user("admin")
+    with app.app_context():
+        story = db.session.scalar(db.select(Submission).where(Submission.slug == slug))
+        services.transition(db.session.get(User, admin.id), story, services.TransitionInput(
+            action="unpublish", seen_version=story.version, comment="A new headline."))
+        services.save_draft(db.session.get(User, editor.id), story, "Night bakers keep a city fed", "Dek.", "Body.")
+        services.transition(db.session.get(User, editor.id), story, services.TransitionInput(
+            action="publish", seen_version=story.version))
+        db.session.commit()
+        new_slug = db.session.get(Submission, story.id).slug
+    assert slug == "bakers-of-the-old-city" and new_slug == "night-bakers-keep-a-city-fed"
+    reader = Client(app)
+    response = reader.get(f"/articles/{slug}")
+    assert response.status_code == 301 and response.location.endswith(f"/articles/{new_slug}")
+    assert "Night bakers keep a city fed" in text_of(reader.get(response.location))
+    # Another story with the old headline does not take the old address.
+    other, _ = _publish(app, factory, headline="Bakers of the old city")
+    assert other == "bakers-of-the-old-city-2"
+
+
+# The contributor's public page ------------------------------------------------------------------------------------
+
+def test_the_byline_leads_to_a_public_page_with_only_what_the_contributor_chose(app, factory):
+    from workflow.auth.models import User
+
+    slug, _ = _publish(app, factory, headline="Radio from car boots", byline="A. Correspondent")
+    with app.app_context():
+        reporter = db.session.scalar(db.select(User).where(User.byline_name == "A. Correspondent"))
+        public_id, real_name, email = reporter.public_id, reporter.display_name, reporter.email
+    reader = Client(app)
+    article = reader.get(f"/articles/{slug}").get_data(as_text=True)
+    link = f'href="/contributors/{public_id}"'
+    assert link in article
+    page = text_of(reader.get(f"/contributors/{public_id}"))
+    assert "A. Correspondent" in page and "Radio from car boots" in page
+    assert real_name not in page and email not in page
+
+    # The contributor adds a few words for readers, from their account page.
+    author = Client(app)
+    assert author.login(email).status_code == 303
+    response = author.post("/account/profile", {"display_name": real_name, "byline_name": "A. Correspondent",
+                                               "public_bio": "Reports from the north since 2019."})
+    assert response.status_code == 303
+    assert "Reports from the north since 2019." in text_of(reader.get(f"/contributors/{public_id}"))
+
+
+def test_no_public_page_for_someone_who_never_published(app, factory):
+    from workflow.auth.models import User
+
+    reporter = factory.user(byline="Never Published")
+    with app.app_context():
+        public_id = db.session.get(User, reporter.id).public_id
+    assert Client(app).get(f"/contributors/{public_id}").status_code == 404
+    assert Client(app).get("/contributors/not-anyone").status_code == 404
+
+
+def test_a_bio_too_long_is_refused_next_to_the_field_and_kept(app, factory):
+    reporter = factory.user()
+    author = Client(app)
+    author.login(reporter.email)
+    bio = "x" * 601
+    response = author.post("/account/profile", {"display_name": "Name", "byline_name": "Byline",
+                                               "public_bio": bio})
+    assert response.status_code == 422
+    assert "At most 600 characters." in text_of(response) and bio in response.get_data(as_text=True)

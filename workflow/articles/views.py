@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
 from workflow.articles import feeds, rendering, services
 
@@ -15,6 +15,8 @@ bp = Blueprint("articles", __name__)
 def article(slug: str):
     try:
         story = services.published(slug)
+    except services.Moved as moved:
+        return redirect(url_for("articles.article", slug=moved.slug), 301)
     except services.Gone:
         return render_template("articles/gone.html"), 410
     if story is None:
@@ -29,6 +31,15 @@ def article(slug: str):
     response.cache_control.public = True
     response.cache_control.max_age = 60
     return response.make_conditional(request)
+
+
+@bp.route("/contributors/<public_id>")
+def contributor(public_id: str):
+    person = services.public_contributor(public_id)
+    if person is None:
+        abort(404)
+    page = services.latest(limit=20, cursor=request.args.get("after"), contributor_id=person.id)
+    return render_template("articles/contributor.html", person=person, page=page)
 
 
 @bp.route("/feed.atom")

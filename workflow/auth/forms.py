@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from workflow.auth.models import Role
@@ -85,6 +85,10 @@ class ChangeEmailForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     display_name, byline_name = _name_fields()
+    public_bio = TextAreaField("About you, on your public page", filters=[_strip], validators=[
+        Length(max=600, message="At most 600 characters.")],
+        description="Optional. Readers who follow your byline see it beside your published stories. If you write "
+                    "under a pen name, leave out anything that could identify you.")
 
 
 class ActionForm(FlaskForm):

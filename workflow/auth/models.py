@@ -45,6 +45,10 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_public_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -61,6 +65,10 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The public contributor page: an opaque address (never the account id) and what the contributor chose
+    # to say there beside their byline.
+    public_id: Mapped[str] = mapped_column(sa.String(22), unique=True, default=new_public_id)
+    public_bio: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     def get_id(self) -> str:
         return self.session_token

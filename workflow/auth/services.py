@@ -204,9 +204,11 @@ def request_email_change(user: User, new_email: str, password: str) -> None:
     log.info("user %s asked to change their email address", user.id)
 
 
-def update_profile(user: User, display_name: str, byline_name: str) -> None:
+def update_profile(user: User, display_name: str, byline_name: str, public_bio: str | None = None) -> None:
     user.display_name = display_name.strip()
     user.byline_name = byline_name.strip()
+    if public_bio is not None:
+        user.public_bio = public_bio.strip()
     db.session.flush()
 
 

@@ -165,8 +165,9 @@ def account():
 def update_profile():
     form = ProfileForm()
     if form.validate_on_submit():
-        services.update_profile(current_user, form.display_name.data, form.byline_name.data)
-        flash("Your names are saved.", "success")
+        services.update_profile(current_user, form.display_name.data, form.byline_name.data,
+                                form.public_bio.data or "")
+        flash("Your names and public page are saved.", "success")
         return redirect(url_for("auth.account"), 303)
     return _account_with_errors(profile_form=form)
 

@@ -60,6 +60,7 @@ class Submission(db.Model):
         sa.Index("ix_submissions_editor_state", "editor_id", "state"),
         sa.Index("ix_submissions_contributor_activity", "contributor_id", "last_activity_at"),
         sa.Index("ix_submissions_state_pitched", "state", "pitched_at"),
+        sa.Index("ix_submissions_state_published", "state", "published_at", "id"),  # readers' latest stories
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,9 +8,9 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from slugify import slugify
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflow.articles import services as articles
 from workflow.auth.models import Role, User
 from workflow.core import storage
 from workflow.core.errors import Conflict, DomainError, PermissionDenied
@@ -215,21 +215,11 @@ def _apply_effects(rule: Transition, actor: User, submission: Submission, data: 
         submission.published_dek = revision.dek
         submission.published_body = revision.body
         submission.published_at = utcnow()
-        if submission.slug is None:
-            submission.slug = _unique_slug(revision.headline, submission.id)
+        submission.slug = articles.slug_for(submission, revision.headline)
     elif rule.action == "reopen":
         submission.pitched_at = utcnow()  # the response promise starts again
     elif rule.action == "unpublish":
         submission.published_at = None  # no longer published; the slug stays so a republish keeps its address
-
-
-def _unique_slug(headline: str, submission_id: int) -> str:
-    base = slugify(headline, max_length=200, word_boundary=True) or f"story-{submission_id}"
-    slug, n = base, 1
-    while db.session.scalar(sa.select(Submission.id).where(Submission.slug == slug)) is not None:
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
 
 
 def _notify_transition(rule: Transition, actor: User, submission: Submission, data: TransitionInput) -> None:
