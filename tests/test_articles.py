@@ -31,6 +31,19 @@ def _publish(app, factory, *, headline="Night shifts at the bakery", dek="Bread 
         return db.session.get(Submission, story.id).slug, editor
 
 
+def _unpublish(app, factory, slug: str, reason: str = "A source asked us to.") -> None:
+    """An admin takes the story at ``slug`` down (it goes back to edited)."""
+    from workflow.auth.models import User
+    from workflow.submissions import services
+
+    admin = factory.user("admin")
+    with app.app_context():
+        story = db.session.scalar(db.select(Submission).where(Submission.slug == slug))
+        services.transition(db.session.get(User, admin.id), story, services.TransitionInput(
+            action="unpublish", seen_version=story.version, comment=reason))
+        db.session.commit()
+
+
 def test_a_published_story_has_its_page_with_every_part(app, factory):
     body = " ".join(["word"] * 450) + "\n\n> A quote that stands out.\n\n## After the siege\n\nThe *end*."
     slug, _ = _publish(app, factory, headline="The night bakers", dek="They work through the curfew.",
@@ -65,16 +78,8 @@ def test_the_home_page_lists_the_latest_stories_newest_first_and_pages_back(app,
 
 
 def test_unpublishing_makes_the_page_gone_and_takes_it_off_the_home_page(app, factory):
-    from workflow.auth.models import User
-    from workflow.submissions import services
-
     slug, _ = _publish(app, factory, headline="A story taken down")
-    admin = factory.user("admin")
-    with app.app_context():
-        submission = db.session.scalar(db.select(Submission).where(Submission.slug == slug))
-        services.transition(db.session.get(User, admin.id), submission, services.TransitionInput(
-            action="unpublish", seen_version=submission.version, comment="A source asked us to."))
-        db.session.commit()
+    _unpublish(app, factory, slug)
     reader = Client(app)
     response = reader.get(f"/articles/{slug}")
     assert response.status_code == 410
@@ -195,17 +200,9 @@ def test_the_atom_feed_lists_published_stories_and_a_feed_parser_reads_it(app, f
 def test_unpublished_stories_leave_the_feed_and_the_sitemap(app, factory):
     import feedparser
 
-    from workflow.auth.models import User
-    from workflow.submissions import services
-
     kept, _ = _publish(app, factory, headline="Still out")
     gone, _ = _publish(app, factory, headline="Taken down")
-    admin = factory.user("admin")
-    with app.app_context():
-        submission = db.session.scalar(db.select(Submission).where(Submission.slug == gone))
-        services.transition(db.session.get(User, admin.id), submission, services.TransitionInput(
-            action="unpublish", seen_version=submission.version, comment="Legal asked."))
-        db.session.commit()
+    _unpublish(app, factory, gone, "Legal asked.")
     reader = Client(app)
     assert [e.title for e in feedparser.parse(reader.get("/feed.atom").get_data()).entries] == ["Still out"]
     sitemap = reader.get("/sitemap.xml")
@@ -237,11 +234,9 @@ def test_a_new_headline_gets_a_new_address_and_the_old_one_redirects(app, factor
     from workflow.submissions import services
 
     slug, editor = _publish(app, factory, headline="Bakers of the old city")
-    admin = factory.user("admin")
+    _unpublish(app, factory, slug, "A new headline.")
     with app.app_context():
         story = db.session.scalar(db.select(Submission).where(Submission.slug == slug))
-        services.transition(db.session.get(User, admin.id), story, services.TransitionInput(
-            action="unpublish", seen_version=story.version, comment="A new headline."))
         services.save_draft(db.session.get(User, editor.id), story, "Night bakers keep a city fed", "Dek.", "Body.")
         services.transition(db.session.get(User, editor.id), story, services.TransitionInput(
             action="publish", seen_version=story.version))
