@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Flask, current_app, has_request_context
+from flask import Flask, current_app, g, has_request_context
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -50,9 +50,11 @@ def unread_notifications() -> int:
     """The signed-in person's unread in-app notifications, for the bell (one COUNT, only where it shows)."""
     if not has_request_context() or not current_user.is_authenticated:
         return 0
-    from workflow.notifications.services import unread_count
+    if "unread_notifications" not in g:
+        from workflow.notifications.services import unread_count
 
-    return unread_count(current_user)
+        g.unread_notifications = unread_count(current_user)
+    return g.unread_notifications
 
 
 def init_app(app: Flask) -> None:

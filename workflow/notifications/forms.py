@@ -23,12 +23,13 @@ def preferences_form(events: list[Event], current: dict[str, Choice], **kwargs) 
         setattr(PreferencesForm, field_name(spec.name), RadioField(
             spec.label, choices=[SelectChoice(choice.value, choice.title) for choice in spec.choices],
             default=current[spec.name].value,
-            validators=[], validate_choice=True,
         ))
-    form = PreferencesForm(**kwargs)
-    for spec in events:
-        form[field_name(spec.name)].event = spec
-    return form
+    return PreferencesForm(**kwargs)
+
+
+def rows(form, events: list[Event]) -> list[tuple[Event, object]]:
+    """Each event with its field, in the order of the page."""
+    return [(spec, form[field_name(spec.name)]) for spec in events]
 
 
 def chosen(form, events: list[Event]) -> dict[str, Choice]:

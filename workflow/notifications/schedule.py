@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from workflow.auth.models import Role, User
 from workflow.core.models import utcnow
+from workflow.core.templating import format_date
 from workflow.extensions import db
 from workflow.notifications import services
 from workflow.notifications.mail import subject_of
@@ -40,9 +41,6 @@ def due_at(deadline: date) -> datetime:
     """A draft is due at the end of its deadline day, UTC."""
     return datetime.combine(deadline + timedelta(days=1), time(), tzinfo=UTC)
 
-
-def _day(value: date | datetime) -> str:
-    return value.strftime("%d %b %Y")
 
 
 def _existing_keys(keys: Iterable[str]) -> set[str]:
@@ -119,7 +117,7 @@ def _send_reminders(now: datetime) -> int:
             continue
         notification = services.notify_once(
             event, submission.contributor, dedup_key=key, submission=submission, submission_id=submission.id,
-            headline=submission.headline, deadline=_day(submission.deadline),
+            headline=submission.headline, deadline=format_date(submission.deadline),
             editor=submission.editor.display_name if submission.editor else "")
         if notification is not None:
             written += 1
@@ -146,7 +144,7 @@ def _section(condition, order, date_of) -> tuple[list[dict], int]:
         .order_by(*order, Submission.id).limit(SECTION_LIMIT)
     ).all()
     items = [{"id": s.id, "headline": s.headline, "author": s.contributor.byline_name,
-              "editor": s.editor.display_name if s.editor else "", "date": _day(date_of(s))}
+              "editor": s.editor.display_name if s.editor else "", "date": format_date(date_of(s))}
              for s, _ in rows]
     return items, (rows[0].total - len(rows)) if rows else 0
 
@@ -224,7 +222,7 @@ def _send_digests(now: datetime) -> int:
         if not held and not with_desk:
             db.session.rollback()
             continue
-        params = {"day": _day(day), "staff": user.is_staff, "desk": with_desk,
+        params = {"day": format_date(day), "staff": user.is_staff, "desk": with_desk,
                   "held": [{"subject": subject_of(n), "submission_id": n.submission_id,
                             "at": n.created_at.strftime("%d %b, %H:%M UTC")} for n in held[:HELD_LIMIT]],
                   "held_more": max(len(held) - HELD_LIMIT, 0)}

@@ -71,10 +71,9 @@ def notify(event: str, recipient: User | None = None, *, email: str | None = Non
 
 
 def notify_once(event: str, recipient: User, *, dedup_key: str, **kwargs) -> Notification | None:
-    """``notify``, unless a notification with this key exists already (then None). Safe when two runs of the
-    schedule race: the unique key lets one insert win, and the loser's savepoint is rolled back alone."""
-    if db.session.scalar(sa.select(Notification.id).where(Notification.dedup_key == dedup_key)) is not None:
-        return None
+    """``notify``, unless a notification with this key exists already (then None). The unique key decides,
+    also when two runs of the schedule race: one insert wins, the loser's savepoint is rolled back alone.
+    (Callers look up the keys that exist in bulk first, so this rarely has to roll back.)"""
     try:
         with db.session.begin_nested():
             return notify(event, recipient, dedup_key=dedup_key, **kwargs)

@@ -11,7 +11,7 @@ from workflow.core.views import render_form, safe_next
 from workflow.extensions import csrf
 from workflow.notifications import services as notifications
 from workflow.notifications.events import choices_for
-from workflow.notifications.forms import chosen, preferences_form
+from workflow.notifications.forms import chosen, preferences_form, rows
 
 bp = Blueprint("notifications", __name__)
 
@@ -52,7 +52,7 @@ def preferences():
         changed = notifications.set_preferences(current_user, chosen(form, events))
         flash("Your email choices are saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("notifications.preferences"), 303)
-    return render_form("notifications/preferences.html", form, events=events)
+    return render_form("notifications/preferences.html", form, rows=rows(form, events))
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
