@@ -71,8 +71,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from workflow.admin.views import bp as admin_bp
+    from workflow.articles.media import bp as media_bp
+    from workflow.articles.pages import bp as pages_bp
     from workflow.articles.views import bp as articles_bp
     from workflow.auth.views import bp as auth_bp
+    from workflow.newsletter.views import bp as newsletter_bp
     from workflow.notifications.views import bp as notifications_bp
     from workflow.submissions.views import bp as submissions_bp
 
@@ -81,6 +84,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(articles_bp)
+    app.register_blueprint(media_bp)
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(newsletter_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -79,6 +79,13 @@ def from_environment(instance_path: str) -> dict:
             # The daily digest, at WORKFLOW_DIGEST_HOUR (UTC); a second run the same day sends nothing.
             "send-digests": {"task": "notifications.send_digests",
                              "schedule": crontab(minute=0, hour=_digest_hour())},
+            # Stories an editor scheduled: published when their time comes (each once).
+            "publish-scheduled": {"task": "articles.publish_scheduled", "schedule": 60.0},
+            # The weekly newsletter, on WORKFLOW_NEWSLETTER_WEEKDAY at WORKFLOW_NEWSLETTER_HOUR (UTC); a second
+            # run the same week sends nothing.
+            "send-newsletter": {"task": "newsletter.send_weekly",
+                                "schedule": crontab(minute=0, hour=_env_int("NEWSLETTER_HOUR", 7),
+                                                    day_of_week=_env("NEWSLETTER_WEEKDAY", "fri"))},
         },
         "beat_schedule_filename": str(instance / "celerybeat-schedule"),
     }
@@ -133,6 +140,15 @@ def from_environment(instance_path: str) -> dict:
         "INVITE_MAX_AGE": _env_int("INVITE_MAX_AGE_HOURS", 7 * 24) * 3600,
         "QUEUE_PAGE_SIZE": _env_int("QUEUE_PAGE_SIZE", 50),
         "DIGEST_HOUR": _digest_hour(),
+        # Story images: the largest upload accepted, the most pixels decoded (a decompression bomb is refused
+        # before its pixels are read), and the widths served to readers with srcset.
+        "MAX_IMAGE_BYTES": _env_int("MAX_IMAGE_MB", 15) * 1024 * 1024,
+        "MAX_IMAGE_PIXELS": _env_int("MAX_IMAGE_MEGAPIXELS", 40) * 1_000_000,
+        "IMAGE_WIDTHS": (480, 800, 1200, 1600),
+        "NEWSLETTER_HOUR": _env_int("NEWSLETTER_HOUR", 7),
+        "NEWSLETTER_WEEKDAY": _env("NEWSLETTER_WEEKDAY", "fri"),
+        # Addresses that never confirmed their subscription are forgotten after this many days.
+        "NEWSLETTER_PENDING_DAYS": _env_int("NEWSLETTER_PENDING_DAYS", 7),
         # The desk answers every pitch within this many days; the dashboard and the queue say so.
         "RESPONSE_PROMISE_DAYS": _env_int("RESPONSE_PROMISE_DAYS", 5),
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 3),

@@ -1,19 +1,107 @@
-"""Addresses a published story used to have: a changed headline gives a new slug, and the old one redirects."""
+"""What a published story is made of beyond its text: sections, tags, images, old addresses, and the outlet's
+own pages (the contributor guidelines)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workflow.auth.models import User
 from workflow.core.models import utcnow
 from workflow.extensions import db
 
 
 class PreviousSlug(db.Model):
+    """Addresses a published story used to have: a changed headline gives a new slug, and the old one redirects."""
+
     __tablename__ = "previous_slugs"
 
     slug: Mapped[str] = mapped_column(sa.String(220), primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     retired_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Section(db.Model):
+    """A part of the site (News, Analysis, …): each published story belongs to at most one."""
+
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    position: Mapped[int] = mapped_column(default=0)  # order in the site's navigation
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Section {self.slug}>"
+
+
+submission_tags = sa.Table(
+    "submission_tags",
+    db.metadata,
+    sa.Column("submission_id", sa.ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_submission_tags_tag", "tag_id", "submission_id"),
+)
+
+
+class Tag(db.Model):
+    """A topic that cuts across sections (a place, a person, a theme); the editor tags each story."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.slug}>"
+
+
+class Image(db.Model):
+    """A photo uploaded for a story (its top image or one in the body).
+
+    What is stored is never the uploaded file: the pixels are re-encoded without any metadata (no EXIF, no GPS),
+    at a few widths (``widths``), each a file under the storage key ``<key>w<width>``. ``width``/``height`` are
+    those of the largest stored copy. Readers reach them at ``/images/<key>/<width>`` only once the story is
+    published; the desk can see them before.
+    """
+
+    __tablename__ = "images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    width: Mapped[int]
+    height: Mapped[int]
+    widths: Mapped[list] = mapped_column(sa.JSON, default=list)
+    sha256: Mapped[str] = mapped_column(sa.String(64))  # of the uploaded file, to spot the same photo twice
+    alt: Mapped[str] = mapped_column(sa.String(300), default="")
+    caption: Mapped[str] = mapped_column(sa.Text, default="")
+    credit: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    uploaded_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Image {self.id} of submission {self.submission_id}>"
+
+
+class Page(db.Model):
+    """A page of the outlet that admins write (the contributor guidelines), in Markdown."""
+
+    __tablename__ = "pages"
+
+    slug: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    updated_by: Mapped[User | None] = relationship()

@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workflow.articles.models import Image, Section, Tag, submission_tags
 from workflow.auth.models import User
 from workflow.core.models import utcnow
 from workflow.extensions import db
@@ -61,6 +62,8 @@ class Submission(db.Model):
         sa.Index("ix_submissions_contributor_activity", "contributor_id", "last_activity_at"),
         sa.Index("ix_submissions_state_pitched", "state", "pitched_at"),
         sa.Index("ix_submissions_state_published", "state", "published_at", "id"),  # readers' latest stories
+        sa.Index("ix_submissions_section_published", "section_id", "state", "published_at", "id"),
+        sa.Index("ix_submissions_scheduled", "scheduled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +88,14 @@ class Submission(db.Model):
     published_headline: Mapped[str | None] = mapped_column(sa.String(200))
     published_dek: Mapped[str | None] = mapped_column(sa.Text)
     published_body: Mapped[str | None] = mapped_column(sa.Text)
+    # What the article page needs beyond the text, set by the editor before publishing.
+    section_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sections.id", ondelete="SET NULL"))
+    seo_description: Mapped[str | None] = mapped_column(sa.String(300))
+    top_image_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("images.id", ondelete="SET NULL", use_alter=True, name="fk_submissions_top_image_id_images"))
+    # Publication scheduled by an editor: beat publishes the story at this time (once).
+    scheduled_at: Mapped[datetime | None]
+    scheduled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When it last entered the pitched state (pitched, or reopened): the response promise counts from here.
@@ -99,6 +110,10 @@ class Submission(db.Model):
     contributor: Mapped[User] = relationship(foreign_keys=[contributor_id])
     editor: Mapped[User | None] = relationship(foreign_keys=[editor_id])
     last_activity_by: Mapped[User | None] = relationship(foreign_keys=[last_activity_by_id])
+    scheduled_by: Mapped[User | None] = relationship(foreign_keys=[scheduled_by_id])
+    section: Mapped[Section | None] = relationship()
+    tags: Mapped[list[Tag]] = relationship(secondary=submission_tags, order_by=Tag.name)
+    top_image: Mapped[Image | None] = relationship(foreign_keys=[top_image_id])
 
     @property
     def is_overdue(self) -> bool:
@@ -205,3 +220,9 @@ class SavedView(db.Model):
 SEARCH_DOCUMENT_SQL = "to_tsvector('english', headline || ' ' || summary)"
 sa.Index("ix_submissions_search", sa.text(SEARCH_DOCUMENT_SQL), postgresql_using="gin",
          _table=Submission.__table__).ddl_if(dialect="postgresql")
+
+# The public search over published stories (PostgreSQL): headline, dek and body, published stories only.
+PUBLISHED_SEARCH_DOCUMENT_SQL = ("to_tsvector('english', coalesce(published_headline, '') || ' ' || "
+                                 "coalesce(published_dek, '') || ' ' || coalesce(published_body, ''))")
+sa.Index("ix_submissions_published_search", sa.text(PUBLISHED_SEARCH_DOCUMENT_SQL), postgresql_using="gin",
+         postgresql_where=sa.text("state = 'published'"), _table=Submission.__table__).ddl_if(dialect="postgresql")
