@@ -28,17 +28,19 @@ ASSIGNED = "/admin/emails/submission.assigned"
 def render_as_before(notification) -> tuple[str, str, str]:
     from flask import current_app
 
-    from workflow.notifications.events import EVENTS
+    from workflow.notifications.events import EVENTS, READERS
     from workflow.notifications.mail import _links, external_url, unsubscribe_url
 
     params = dict(notification.params or {})
     unsubscribe = unsubscribe_url(notification)
+    for_readers = EVENTS[notification.event].audience == READERS  # newsletter readers have no preferences page
     context = {
         "notification": notification,
         "recipient": notification.recipient,
         "outlet": current_app.config["OUTLET_NAME"],
         "unsubscribe_url": unsubscribe,
-        "preferences_url": external_url("notifications.preferences") if unsubscribe else None,
+        "preferences_url": external_url("notifications.preferences") if unsubscribe and not for_readers else None,
+        "for_readers": for_readers,
         **_links(),
         **params,
     }

@@ -71,6 +71,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from workflow.admin.views import bp as admin_bp
+    from workflow.articles.editorial_views import bp as editorial_bp
     from workflow.articles.media import bp as media_bp
     from workflow.articles.pages import bp as pages_bp
     from workflow.articles.views import bp as articles_bp
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(articles_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(editorial_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(newsletter_bp)
 
@@ -102,10 +104,14 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from workflow.articles.cli import articles
     from workflow.auth.cli import users
     from workflow.demo.cli import demo
+    from workflow.newsletter.cli import newsletter
     from workflow.notifications.cli import notifications
 
     app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(notifications)
+    app.cli.add_command(articles)
+    app.cli.add_command(newsletter)

@@ -178,4 +178,5 @@ def retry_delivery(notification_id):
     return redirect(safe_next(url_for("admin.deliveries")), 303)
 
 
-from workflow.admin import email_templates  # noqa: E402, F401 (the email wording pages, on this blueprint)
+# The email wording pages and the sections pages, on this blueprint.
+from workflow.admin import email_templates, sections  # noqa: E402, F401

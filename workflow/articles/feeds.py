@@ -1,4 +1,5 @@
-"""Discovery: the Atom feed of the latest stories, the sitemap and robots.txt.
+"""Discovery: the Atom feeds of the latest stories (the site's and each section's), the sitemap and
+robots.txt.
 
 Links in them are absolute, built from WORKFLOW_BASE_URL (the public address), never from the request's Host
 header, which a client chooses.
@@ -13,6 +14,8 @@ from feedgen.feed import FeedGenerator
 from flask import current_app
 
 from workflow.articles import rendering, services
+from workflow.articles.models import Section, Tag, submission_tags
+from workflow.core.models import utcnow
 from workflow.core.urls import external_url
 from workflow.extensions import db
 from workflow.submissions.models import Submission
@@ -25,16 +28,32 @@ SITEMAP_LIMIT = 50_000  # the sitemap protocol's limit for one file
 def atom_feed() -> bytes:
     """The newest stories as Atom 1.0, with their summaries and full bodies (sanitised HTML)."""
     outlet = current_app.config["OUTLET_NAME"]
-    stories = services.latest(limit=FEED_SIZE).stories
+    return _atom(services.latest(limit=FEED_SIZE, with_body=True).stories, title=outlet,
+                 subtitle=f"The latest reporting from {outlet}", home=external_url("submissions.index"),
+                 self_url=external_url("articles.feed"))
+
+
+def section_feed(section: Section) -> bytes:
+    """The newest stories of one section as Atom 1.0, like the site's feed."""
+    outlet = current_app.config["OUTLET_NAME"]
+    stories = services.latest(limit=FEED_SIZE, section_id=section.id, with_body=True).stories
+    return _atom(stories, title=f"{section.name} · {outlet}",
+                 subtitle=section.description or f"The latest {section.name} reporting from {outlet}",
+                 home=external_url("articles.section", slug=section.slug),
+                 self_url=external_url("articles.section_feed", slug=section.slug))
+
+
+def _atom(stories: list[Submission], *, title: str, subtitle: str, home: str, self_url: str) -> bytes:
+    """An Atom 1.0 feed of ``stories`` (newest first), identified by the page it mirrors (``home``)."""
     feed = FeedGenerator()
-    feed.id(external_url("submissions.index"))
-    feed.title(outlet)
-    feed.subtitle(f"The latest reporting from {outlet}")
-    feed.link(href=external_url("articles.feed"), rel="self", type="application/atom+xml")
-    feed.link(href=external_url("submissions.index"), rel="alternate", type="text/html")
+    feed.id(home)
+    feed.title(title)
+    feed.subtitle(subtitle)
+    feed.link(href=self_url, rel="self", type="application/atom+xml")
+    feed.link(href=home, rel="alternate", type="text/html")
     feed.language("en")
-    if stories:
-        feed.updated(max(story.published_at for story in stories))
+    # Atom requires <updated>: an empty feed says when it was made empty as well as it can (now).
+    feed.updated(max((story.published_at for story in stories), default=None) or utcnow())
     for story in reversed(stories):  # feedgen puts the last added first
         url = external_url("articles.article", slug=story.slug)
         entry = feed.add_entry()
@@ -44,6 +63,8 @@ def atom_feed() -> bytes:
         entry.author(name=story.contributor.byline_name)
         entry.published(story.published_at)
         entry.updated(story.published_at)
+        if story.section is not None:
+            entry.category(term=story.section.slug, label=story.section.name)
         if story.published_dek:
             entry.summary(story.published_dek)
         entry.content(str(rendering.markdown_to_html(story.published_body)), type="html")
@@ -51,12 +72,27 @@ def atom_feed() -> bytes:
 
 
 def sitemap() -> str:
-    """Every published story's address, with when it last changed (one query, only the two columns)."""
-    rows = db.session.execute(
+    """Every published story's address with when it last changed, then every section's page and the page of
+    every tag that has a published story (one query for each kind, only the columns needed)."""
+    stories = list(db.session.execute(
         sa.select(Submission.slug, Submission.published_at).where(Submission.state == State.PUBLISHED)
-        .order_by(Submission.published_at.desc(), Submission.id.desc()).limit(SITEMAP_LIMIT - 1))
+        .order_by(Submission.published_at.desc(), Submission.id.desc()).limit(SITEMAP_LIMIT - 1)))
+    room = SITEMAP_LIMIT - 1 - len(stories)
+    sections = list(db.session.execute(
+        sa.select(Section.slug, sa.func.max(Submission.published_at))
+        .outerjoin(Submission, sa.and_(Submission.section_id == Section.id, Submission.state == State.PUBLISHED))
+        .group_by(Section.id, Section.slug).order_by(Section.position, Section.name).limit(room))) if room else []
+    room -= len(sections)
+    tags = list(db.session.execute(
+        sa.select(Tag.slug, sa.func.max(Submission.published_at))
+        .join(submission_tags, submission_tags.c.tag_id == Tag.id)
+        .join(Submission, sa.and_(Submission.id == submission_tags.c.submission_id,
+                                  Submission.state == State.PUBLISHED))
+        .group_by(Tag.id, Tag.slug).order_by(Tag.slug).limit(room))) if room else []
     urls = [(external_url("submissions.index"), None)]
-    urls += [(external_url("articles.article", slug=slug), at) for slug, at in rows]
+    urls += [(external_url("articles.article", slug=slug), at) for slug, at in stories]
+    urls += [(external_url("articles.section", slug=slug), at) for slug, at in sections]
+    urls += [(external_url("articles.tag", slug=slug), at) for slug, at in tags]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for url, at in urls:

@@ -1,7 +1,82 @@
-"""The outlet's own pages that admins write: the contributor guidelines."""
+"""The outlet's own pages that admins write (the contributor guidelines), in Markdown like the stories."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import hashlib
+import logging
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from workflow.articles.models import Page
+from workflow.articles.rendering import markdown_to_html
+from workflow.core.views import admin_required, render_form
+from workflow.extensions import db
 
 bp = Blueprint("pages", __name__)
+log = logging.getLogger(__name__)
+
+# Pages that exist from the start; until an admin edits one, its text comes from the file beside this module.
+DEFAULTS = {"guidelines": ("Guidelines for contributors", Path(__file__).with_name("guidelines.md"))}
+
+
+def page_of(slug: str) -> Page:
+    """The page as written by an admin, or its default (not stored)."""
+    page = db.session.get(Page, slug)
+    if page is None:
+        title, path = DEFAULTS[slug]
+        page = Page(slug=slug, title=title, body=path.read_text(encoding="utf-8"))
+    return page
+
+
+def save_page(actor, slug: str, title: str, body: str) -> Page:
+    page = db.session.get(Page, slug)
+    if page is None:
+        page = Page(slug=slug)
+        db.session.add(page)
+    page.title = title.strip()
+    page.body = body
+    page.updated_by_id = actor.id
+    db.session.flush()
+    log.info("user %s edited the page %s", actor.id, slug)
+    return page
+
+
+class PageForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Give the page a title."),
+                                             Length(max=200, message="At most 200 characters.")])
+    body = TextAreaField("Text (Markdown)", validators=[
+        DataRequired("The page is empty."), Length(max=50000, message="At most 50,000 characters.")],
+        description="Headings with ##, lists with -, links as [text](https://…).")
+
+
+@bp.route("/guidelines")
+def guidelines():
+    page = page_of("guidelines")
+    response = make_response(render_template("pages/page.html", page=page, body=markdown_to_html(page.body),
+                                             show_pitch=True))
+    stamp = page.updated_at.isoformat() if page.updated_at else "default"
+    response.set_etag(hashlib.sha256(f"{page.title}:{stamp}:{len(page.body)}".encode()).hexdigest()[:32])
+    if page.updated_at:
+        response.last_modified = page.updated_at
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response.make_conditional(request)
+
+
+@bp.route("/admin/pages/<slug>", methods=["GET", "POST"])
+@admin_required
+def edit(slug: str):
+    if slug not in DEFAULTS:
+        abort(404)
+    page = page_of(slug)
+    form = PageForm(obj=page) if request.method == "GET" else PageForm()
+    if form.validate_on_submit():
+        save_page(current_user, slug, form.title.data, form.body.data)
+        flash("The page is saved and public.", "success")
+        return redirect(url_for("pages.edit", slug=slug), 303)
+    return render_form("pages/edit.html", form, page=page, public_url=url_for(f"pages.{slug}"))

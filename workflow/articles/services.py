@@ -1,19 +1,25 @@
-"""Published stories as the public reads them."""
+"""Published stories as the public reads them: one story, the lists of the latest (all, a section's, a tag's, a
+contributor's, a search's), and the sections admins manage."""
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from slugify import slugify
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
-from workflow.articles.models import PreviousSlug
+from workflow.articles.models import PreviousSlug, Section, Tag, submission_tags
 from workflow.auth.models import User
+from workflow.core.errors import DomainError, PermissionDenied
 from workflow.extensions import db
-from workflow.submissions.models import Submission
+from workflow.submissions.models import PUBLISHED_SEARCH_DOCUMENT_SQL, Submission
 from workflow.submissions.workflow import State
+
+log = logging.getLogger(__name__)
 
 
 class Gone(Exception):
@@ -48,28 +54,133 @@ def published(slug: str) -> Submission | None:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of a list of stories. ``next_cursor`` leads to older stories, ``prev_cursor`` to newer ones
+    (each "published_at.isoformat()|id" of the row at that edge), when there are any."""
+
     stories: list[Submission]
-    next_cursor: str | None  # "published_at.isoformat()|id" of the last row, when there are more
+    next_cursor: str | None
+    prev_cursor: str | None = None
 
 
-def latest(limit: int = 10, cursor: str | None = None, contributor_id: int | None = None) -> Page:
-    """The newest published stories (of one contributor, if given), newest first, paged by (published_at, id)
-    so that page 200 costs what page 1 does."""
+EMPTY_PAGE = Page([], None)
+SEARCH_LENGTH = 200  # characters of a search that are kept: enough for any real question
+SEARCH_WORDS = 8  # words a search looks for on SQLite (each one more LIKE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: what LIKE searches for on SQLite
+_MAX_ID = 2**63 - 1
+
+
+def latest(limit: int = 10, cursor: str | None = None, contributor_id: int | None = None, *,
+           before: str | None = None, section_id: int | None = None, tag_id: int | None = None,
+           search: str | None = None, with_body: bool = False) -> Page:
+    """The newest published stories, newest first, paged by (published_at, id) so that page 200 costs what
+    page 1 does: all of them, or those of one contributor, one section, one tag, or those a search finds.
+
+    ``cursor`` pages to older stories, ``before`` to newer ones. One query whatever the page's size: the
+    contributor and the section come joined. The bodies are loaded only ``with_body`` (the feed shows them,
+    lists do not); reading one without it raises rather than costing a query per story. A cursor that does
+    not parse shows the first page; so does a "newer" cursor that runs into the start.
+    """
     query = (sa.select(Submission).where(Submission.state == State.PUBLISHED)
-             .options(joinedload(Submission.contributor))
-             .order_by(Submission.published_at.desc(), Submission.id.desc()).limit(limit + 1))
+             .options(joinedload(Submission.contributor), joinedload(Submission.section)))
+    if not with_body:
+        query = query.options(defer(Submission.published_body, raiseload=True))
     if contributor_id is not None:
         query = query.where(Submission.contributor_id == contributor_id)
-    after = _parse_cursor(cursor)
+    if section_id is not None:
+        query = query.where(Submission.section_id == section_id)
+    if tag_id is not None:
+        query = query.join(submission_tags, submission_tags.c.submission_id == Submission.id).where(
+            submission_tags.c.tag_id == tag_id)
+    if search is not None:
+        condition = search_condition(search)
+        if condition is None:
+            return EMPTY_PAGE  # nothing to look for: no query at all
+        query = query.where(condition)
+
+    newer = _parse_cursor(before)
+    older = None if newer is not None else _parse_cursor(cursor)
+    if newer is not None:
+        rows, more = _fetch(query, limit, newer, backwards=True)
+        if not more:  # this is the first page: show it whole, as the plain address does
+            rows, more = _fetch(query, limit, None)
+            return Page(rows, _cursor_of(rows[-1]) if more else None)
+        return Page(rows, _cursor_of(rows[-1]), _cursor_of(rows[0]))
+    rows, more = _fetch(query, limit, older)
+    if older is not None and not rows:  # the cursor points past the end (or at nothing): the first page
+        rows, more = _fetch(query, limit, None)
+        older = None
+    return Page(rows, _cursor_of(rows[-1]) if more else None,
+                _cursor_of(rows[0]) if older is not None and rows else None)
+
+
+def _fetch(query, limit: int, after: tuple[datetime, int] | None, backwards: bool = False
+           ) -> tuple[list[Submission], bool]:
+    """A page of rows, newest first, and whether more lie beyond it in the direction of travel."""
+    key = sa.tuple_(Submission.published_at, Submission.id)
     if after is not None:
-        at, story_id = after
-        query = query.where(sa.or_(Submission.published_at < at,
-                                   sa.and_(Submission.published_at == at, Submission.id < story_id)))
-    rows = list(db.session.scalars(query))
+        bound = sa.tuple_(sa.literal(after[0], type_=Submission.published_at.type),
+                          sa.literal(after[1], type_=sa.BigInteger()))
+        query = query.where(key > bound if backwards else key < bound)
+    order = ((Submission.published_at.asc(), Submission.id.asc()) if backwards
+             else (Submission.published_at.desc(), Submission.id.desc()))
+    rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    last = rows[-1] if more else None
-    return Page(rows, f"{last.published_at.isoformat()}|{last.id}" if last else None)
+    if backwards:
+        rows.reverse()
+    return rows, more
+
+
+def _cursor_of(story: Submission) -> str:
+    return f"{story.published_at.isoformat()}|{story.id}"
+
+
+def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """(published_at, id) from a cursor, or None for anything that is not one (a pasted or mangled address)."""
+    if not cursor or len(cursor) > 80:
+        return None
+    at, _, story_id = cursor.partition("|")
+    try:
+        moment, number = datetime.fromisoformat(at), int(story_id)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or not 0 < number <= _MAX_ID:
+        return None
+    return moment.astimezone(UTC), number
+
+
+def clean_search(q: str | None) -> str:
+    """A search as it is run: control characters out (NUL cannot go into a PostgreSQL text value), spaces
+    folded, at most SEARCH_LENGTH characters."""
+    return " ".join(_CONTROL.sub(" ", q or "").split())[:SEARCH_LENGTH].strip()
+
+
+def search_condition(q: str):
+    """What a search matches among published stories, or None when there is nothing to look for.
+
+    PostgreSQL: full text over headline, dek and body (stemmed, stop words dropped) with
+    ``websearch_to_tsquery``, which accepts anything typed ("quoted phrases", ``-word``, ``or``) and never
+    raises a syntax error. The expression and the ``state = 'published'`` literal are those of the partial
+    GIN index ``ix_submissions_published_search``, so that the planner can use it. SQLite: every word must
+    appear in the headline, the dek or the body (LIKE, case-insensitive); punctuation is never searched for,
+    so ``%`` and ``_`` are never wildcards.
+    """
+    q = clean_search(q)
+    words = _WORD.findall(q)[:SEARCH_WORDS]
+    if not words:
+        return None
+    if db.engine.dialect.name == "postgresql":
+        document = sa.literal_column(PUBLISHED_SEARCH_DOCUMENT_SQL)
+        return sa.and_(sa.text("submissions.state = 'published'"),
+                       document.bool_op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), q)))
+    conditions = []
+    for word in words:
+        pattern = f"%{word}%"
+        conditions.append(sa.or_(Submission.published_headline.ilike(pattern),
+                                 Submission.published_dek.ilike(pattern),
+                                 Submission.published_body.ilike(pattern)))
+    return sa.and_(*conditions)
 
 
 def public_contributor(public_id: str) -> User | None:
@@ -81,14 +192,17 @@ def public_contributor(public_id: str) -> User | None:
                                                 Submission.state == State.PUBLISHED)))
 
 
-def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    if not cursor:
-        return None
-    at, _, story_id = cursor.partition("|")
-    try:
-        return datetime.fromisoformat(at), int(story_id)
-    except ValueError:
-        return None
+def sections() -> list[Section]:
+    """Every section in the order of the site's navigation."""
+    return list(db.session.scalars(sa.select(Section).order_by(Section.position, Section.name)))
+
+
+def section_by_slug(slug: str) -> Section | None:
+    return db.session.scalar(sa.select(Section).where(Section.slug == slug))
+
+
+def tag_by_slug(slug: str) -> Tag | None:
+    return db.session.scalar(sa.select(Tag).where(Tag.slug == slug))
 
 
 def slug_for(story: Submission, headline: str) -> str:
@@ -120,3 +234,104 @@ def _numbered(slug: str, base: str) -> bool:
 def _taken(slug: str) -> bool:
     return (db.session.scalar(sa.select(Submission.id).where(Submission.slug == slug)) is not None
             or db.session.get(PreviousSlug, slug) is not None)
+
+
+# Sections, as admins manage them ------------------------------------------------------------------------------
+
+SECTION_NAME_LENGTH = 80
+
+
+@dataclass
+class SectionInput:
+    name: str
+    description: str = ""
+    position: int = 0
+
+
+def _check_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins manage the sections.")
+
+
+def _section_name(data: SectionInput, section: Section | None = None) -> str:
+    """The name, trimmed, if no other section has it (whatever its capitals)."""
+    name = " ".join(data.name.split())
+    if not name:
+        raise DomainError("Give the section a name.", field="name")
+    if len(name) > SECTION_NAME_LENGTH:
+        raise DomainError(f"At most {SECTION_NAME_LENGTH} characters.", field="name")
+    if not slugify(name):
+        raise DomainError("The name needs at least one letter or digit: it makes the section's address.",
+                          field="name")
+    same = sa.select(Section.id).where(sa.func.lower(Section.name) == name.lower())
+    if section is not None:
+        same = same.where(Section.id != section.id)
+    if db.session.scalar(same) is not None:
+        raise DomainError(f"There is already a section called “{name}”. Choose another name.", field="name")
+    return name
+
+
+def _flush_section(section: Section) -> None:
+    """Flush, turning a name or address taken meanwhile (by another admin) into the same clear refusal."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(section)
+            db.session.flush()
+    except sa.exc.IntegrityError as exc:
+        raise DomainError(f"There is already a section called “{section.name}”. Choose another name.",
+                          field="name") from exc
+
+
+def create_section(actor: User, data: SectionInput) -> Section:
+    """A new section; its address (slug) comes from the name and is never the address of another section."""
+    _check_admin(actor)
+    name = _section_name(data)
+    base = slugify(name, max_length=SECTION_NAME_LENGTH - 4, word_boundary=True)
+    slug, n = base, 1
+    while db.session.scalar(sa.select(Section.id).where(Section.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    section = Section(slug=slug, name=name, description=data.description.strip(), position=data.position)
+    _flush_section(section)
+    log.info("section %s created by user %s", slug, actor.id)
+    return section
+
+
+def update_section(actor: User, section: Section, data: SectionInput) -> None:
+    """Rename, describe or move a section. Its address stays the same, so links to it keep working."""
+    _check_admin(actor)
+    section.name = _section_name(data, section)
+    section.description = data.description.strip()
+    section.position = data.position
+    _flush_section(section)
+    log.info("section %s updated by user %s", section.slug, actor.id)
+
+
+def stories_in_section(section: Section) -> tuple[int, int]:
+    """How many stories belong to the section: (all of them, the published ones)."""
+    return stories_per_section().get(section.id, (0, 0)) if section.id else (0, 0)
+
+
+def stories_per_section() -> dict[int, tuple[int, int]]:
+    """For each section with stories: (how many, how many published), in one query."""
+    published = sa.func.sum(sa.case((Submission.state == State.PUBLISHED, 1), else_=0))
+    rows = db.session.execute(sa.select(Submission.section_id, sa.func.count(), published)
+                              .where(Submission.section_id.is_not(None)).group_by(Submission.section_id))
+    return {section_id: (total, int(live or 0)) for section_id, total, live in rows}
+
+
+def delete_section(actor: User, section: Section) -> int:
+    """Delete a section; its stories stay, with no section. Returns how many stories it held.
+
+    The stories are moved out here rather than left to the foreign key's ON DELETE SET NULL, so that their
+    version moves: their pages' ETags change, and an editor with one open sees that it changed.
+    """
+    _check_admin(actor)
+    moved = db.session.execute(
+        sa.update(Submission).where(Submission.section_id == section.id)
+        .values(section_id=None, version=Submission.version + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.delete(section)
+    db.session.flush()
+    log.info("section %s deleted by user %s (%d stories moved out)", section.slug, actor.id, moved)
+    return moved

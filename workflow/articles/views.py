@@ -1,4 +1,5 @@
-"""The outlet's public face: the home page of latest stories and each published story's page."""
+"""The outlet's public face: each published story's page, the lists of stories (a section's, a tag's, a
+contributor's, a search's), the feeds, the sitemap and robots.txt. The home page is ``submissions.index``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from workflow.articles import feeds, rendering, services
 
 bp = Blueprint("articles", __name__)
+
+LIST_SIZE = 20  # stories on a page of a section, a tag, a contributor or a search
 
 
 @bp.route("/articles/<slug>")
@@ -38,8 +41,62 @@ def contributor(public_id: str):
     person = services.public_contributor(public_id)
     if person is None:
         abort(404)
-    page = services.latest(limit=20, cursor=request.args.get("after"), contributor_id=person.id)
-    return render_template("articles/contributor.html", person=person, page=page)
+    return render_template("articles/contributor.html", person=person,
+                           page=_page_of(contributor_id=person.id))
+
+
+@bp.route("/sections/<slug>")
+def section(slug: str):
+    found = services.section_by_slug(slug)
+    if found is None:
+        abort(404)
+    page = _page_of(section_id=found.id)
+    return _cached_page(render_template("articles/section.html", section=found, page=page), page)
+
+
+@bp.route("/sections/<slug>/feed.atom")
+def section_feed(slug: str):
+    found = services.section_by_slug(slug)
+    if found is None:
+        abort(404)
+    response = make_response(feeds.section_feed(found))
+    response.mimetype = "application/atom+xml"
+    return _cached(response)
+
+
+@bp.route("/tags/<slug>")
+def tag(slug: str):
+    found = services.tag_by_slug(slug)
+    if found is None:
+        abort(404)
+    page = _page_of(tag_id=found.id)
+    return _cached_page(render_template("articles/tag.html", tag=found, page=page), page)
+
+
+@bp.route("/search")
+def search():
+    """Published stories that match ``q``, newest first; result pages are not for search engines to index."""
+    q = services.clean_search(request.args.get("q"))
+    page = _page_of(search=q) if q else services.EMPTY_PAGE
+    return render_template("articles/search.html", q=q, page=page)
+
+
+def _page_of(**which) -> services.Page:
+    """The page of stories the request's ``after`` (older) or ``before`` (newer) cursor asks for."""
+    return services.latest(limit=LIST_SIZE, cursor=request.args.get("after"), before=request.args.get("before"),
+                           **which)
+
+
+def _cached_page(html: str, page: services.Page):
+    """A list page: a reader (or a cache) that has this very page gets 304. The ETag is the page's own hash,
+    so that any change (a story published, taken down, renamed) changes it."""
+    response = make_response(html)
+    if page.stories:
+        response.last_modified = max(story.published_at for story in page.stories)
+    response.add_etag()
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    return response.make_conditional(request)
 
 
 @bp.route("/feed.atom")

@@ -9,6 +9,9 @@ CONFIRM = "confirm-email"
 RESET = "reset-password"
 INVITE = "invitation"
 UNSUBSCRIBE = "unsubscribe"
+NEWSLETTER_CONFIRM = "newsletter-confirm"  # double opt-in: {"s": subscriber id, "e": address}
+NEWSLETTER_UNSUBSCRIBE = "newsletter-unsubscribe"  # same payload, never expires (links in old issues work)
+NEWSLETTER_CONFIRM_MAX_AGE = 7 * 24 * 3600
 
 
 class TokenError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app, g, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -57,6 +57,32 @@ def unread_notifications() -> int:
     return g.unread_notifications
 
 
+# The reader-facing side of the site: it wears the outlet's header and footer, not the desk's.
+PUBLIC_BLUEPRINTS = {"articles", "newsletter"}
+PUBLIC_ENDPOINTS = {"pages.guidelines"}
+
+
+def public_page() -> bool:
+    """Whether this request renders a page of the outlet's public site (the desk's pages, and its admin pages
+    for the newsletter, are not)."""
+    if not has_request_context() or request.endpoint is None:
+        return False
+    if request.endpoint == "submissions.index":
+        return not current_user.is_authenticated
+    if "admin" in request.endpoint:
+        return False
+    return request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in PUBLIC_ENDPOINTS
+
+
+def site_sections() -> list:
+    """The sections for the public navigation (one query per request, only where it shows)."""
+    if "site_sections" not in g:
+        from workflow.articles.services import sections
+
+        g.site_sections = sections()
+    return g.site_sections
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_filter(format_datetime, "datetime")
@@ -66,6 +92,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(email_subject, "email_subject")
     app.add_template_global(unread_notifications, "unread_notifications")
     app.add_template_global(external_url, "absolute_url")
+    app.add_template_global(public_page, "public_page")
+    app.add_template_global(site_sections, "site_sections")
 
     @app.context_processor
     def globals_for_templates():

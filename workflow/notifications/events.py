@@ -17,6 +17,7 @@ from workflow.notifications.models import Choice
 CONTRIBUTOR = "contributor"
 STAFF = "staff"
 EVERYONE = "everyone"
+READERS = "readers"  # newsletter subscribers: an address, no account, so no choices and no bell
 
 ALL_CHOICES = (Choice.IMMEDIATELY, Choice.DIGEST, Choice.NEVER)
 
@@ -33,7 +34,8 @@ class Event:
 
     @property
     def has_choice(self) -> bool:
-        return not self.security
+        """On the preferences page. Readers have no account: they unsubscribe from the newsletter itself."""
+        return not self.security and self.audience != READERS
 
     @property
     def one_click_unsubscribe(self) -> bool:
@@ -41,6 +43,9 @@ class Event:
         return not self.security
 
     def concerns(self, is_staff: bool) -> bool:
+        """Whether someone with an account (a contributor, or the desk) can receive it."""
+        if self.audience == READERS:
+            return False
         return self.audience == EVERYONE or (self.audience == STAFF) == is_staff
 
 
@@ -93,6 +98,14 @@ EVENTS: dict[str, Event] = {
         Event("digest.daily", "Your daily digest from the {{ outlet }} desk", in_app=False, audience=STAFF,
               choices=(Choice.IMMEDIATELY, Choice.NEVER),
               label="The desk's daily summary: new pitches, deadlines today, overdue drafts and late answers"),
+        # The newsletter (workflow/newsletter/): sent to a subscriber's address, never to an account. The
+        # confirmation carries the double opt-in link and no List-Unsubscribe (there is nothing to leave yet);
+        # each weekly issue carries the subscriber's own one-click unsubscribe link.
+        Event("newsletter.confirm", "Confirm your subscription to the {{ outlet }} newsletter", security=True,
+              audience=READERS, in_app=False, choices=(Choice.IMMEDIATELY,)),
+        Event("newsletter.weekly", "This week in {{ outlet }}: {{ article_count }} new "
+              "{{ 'story' if article_count == 1 else 'stories' }}", audience=READERS, in_app=False,
+              choices=(Choice.IMMEDIATELY,), label="The weekly newsletter"),
     )
 }
 

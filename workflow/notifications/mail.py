@@ -14,7 +14,7 @@ from flask import current_app
 
 from workflow.core.urls import external_url
 from workflow.notifications import wording
-from workflow.notifications.events import EVENTS
+from workflow.notifications.events import EVENTS, READERS
 from workflow.notifications.models import Notification
 
 
@@ -49,8 +49,17 @@ def _links(sample: bool = False) -> dict:
 
 
 def unsubscribe_url(notification: Notification) -> str | None:
-    """The one-click unsubscribe link (RFC 8058) for everything that is not about the account's security."""
-    if notification.recipient_id is None or not EVENTS[notification.event].one_click_unsubscribe:
+    """The one-click unsubscribe link (RFC 8058) for everything that is not about the account's security; for
+    the newsletter, the subscriber's own link (it names the subscriber and the address)."""
+    spec = EVENTS[notification.event]
+    if spec.audience == READERS:
+        subscriber_id = (notification.params or {}).get("subscriber_id")
+        if not spec.one_click_unsubscribe or subscriber_id is None:
+            return None
+        from workflow.newsletter.services import unsubscribe_token
+
+        return external_url("newsletter.unsubscribe", token=unsubscribe_token(subscriber_id, notification.email))
+    if notification.recipient_id is None or not spec.one_click_unsubscribe:
         return None
     from workflow.notifications.services import unsubscribe_token
 

@@ -557,8 +557,12 @@ def render_bodies(event: str, params: Mapping, *, recipient_name: str | None, li
         parts |= {name: Markup(_render(source, plain, autoescape=True))
                   for name, source in default_wording(event).blocks.items()}
     shell = _shell(current_app.jinja_env)
+    from workflow.notifications.events import EVENTS, READERS
+
+    for_readers = EVENTS[event].audience == READERS  # a newsletter reader: no account, no preferences page
     context = {"outlet": plain["outlet"], "recipient": plain["recipient"], "unsubscribe_url": unsubscribe_url,
-               "preferences_url": preferences_url, "parts": parts}
+               "preferences_url": None if for_readers else preferences_url, "for_readers": for_readers,
+               "parts": parts}
     html_body = render_template(shell, layout="emails/_layout.html", **context)
     text_body = html.unescape(render_template(shell, layout="emails/_layout.txt", **context))
     return text_body, html_body

@@ -186,6 +186,27 @@ class AuditEntry(db.Model):
 
     actor: Mapped[User] = relationship()
 
+    @property
+    def is_transition(self) -> bool:
+        return self.action not in PAGE_ACTIONS
+
+    @property
+    def what(self) -> str:
+        """What happened, after the actor's name: "moved it from edited to published", "cancelled …"."""
+        if self.action in PAGE_ACTIONS:
+            return PAGE_ACTIONS[self.action].format(comment=self.comment)
+        if self.from_state is None:
+            return "pitched the story"
+        return f"moved it from {self.from_state.title.lower()} to {self.to_state.title.lower()}"
+
+
+# Audit entries that change the story's page, not its state (see workflow/articles/editorial.py).
+PAGE_ACTIONS = {
+    "page_settings": "set how the story's page looks",
+    "schedule": "scheduled publication for {comment}",
+    "unschedule": "cancelled the scheduled publication",
+}
+
 
 class Attachment(db.Model):
     """A file sent with a pitch, stored outside the web root under a random key."""

@@ -158,6 +158,9 @@ def transition(actor: User, submission: Submission, data: TransitionInput) -> Au
     with db.session.no_autoflush:
         _apply_effects(rule, actor, submission, data)
         submission.state = rule.target
+        if rule.target is not State.EDITED:  # a schedule holds only while the story waits, edited
+            submission.scheduled_at = None
+            submission.scheduled_by_id = None
         _touch(submission, actor, f"{actor.display_name} {rule.done}")
     try:
         db.session.flush()

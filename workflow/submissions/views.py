@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from workflow.articles import services as articles
+from workflow.articles.editorial_views import publication_panel
 from workflow.auth.forms import ActionForm
 from workflow.core import storage
 from workflow.core.errors import Conflict, DomainError
@@ -36,7 +37,8 @@ def _load_visible(submission_id: int) -> Submission:
 @bp.route("/")
 def index():
     if not current_user.is_authenticated:
-        return render_template("home.html", page=articles.latest(cursor=request.args.get("after")))
+        return render_template("home.html", page=articles.latest(cursor=request.args.get("after"),
+                                                                 before=request.args.get("before")))
     return redirect(url_for("submissions.queue" if current_user.is_staff else "submissions.dashboard"))
 
 
@@ -118,6 +120,7 @@ def _detail_context(submission: Submission, transition_form: TransitionForm | No
         "refusals": refusals,
         "can_see_internal": permissions.can_see_internal_notes(current_user),
         "Requirement": Requirement,
+        "publication": publication_panel(submission),
     }
 
 
