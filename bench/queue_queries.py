@@ -1,5 +1,6 @@
-"""How many SQL statements the editor queue and the readers' pages (home, article, feed) cost, at 10 and at
-10,000 submissions (a seventh of them published).
+"""How many SQL statements the editor queue and the readers' pages (home, article, section, tag, search, feed)
+cost, at 10 and at 10,000 submissions (a seventh of them published, each with a section, two tags and a top
+photo).
 
 Run it from the project root:
 
@@ -35,6 +36,7 @@ from flask_migrate import upgrade  # noqa: E402
 
 from tests.conftest import fresh_postgres_database  # noqa: E402
 from workflow import create_app  # noqa: E402
+from workflow.articles.models import Image, Section, Tag, submission_tags  # noqa: E402
 from workflow.auth import services as accounts  # noqa: E402
 from workflow.auth.models import Role, User  # noqa: E402
 from workflow.extensions import db  # noqa: E402
@@ -128,11 +130,40 @@ def insert_submissions(app, start: int, stop: int, contributors: list[int], edit
                     "published_dek": "What happened, in a sentence." if published else None,
                     "published_body": "\n\n".join(["A paragraph of the story."] * 30) if published else None,
                 })
-            db.session.execute(sa.insert(table), rows)
+            ids = list(db.session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                          rows).scalars())
+            _dress([sid for sid, row in zip(ids, rows) if row["state"] is State.PUBLISHED])
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(sa.text("ANALYZE submissions"))
+
+
+def _dress(story_ids: list[int]) -> None:
+    """What a published story's page shows beyond its text: a section, two tags and a top photo (rows only)."""
+    if not story_ids:
+        return
+    sections = list(db.session.scalars(sa.select(Section.id).order_by(Section.id)))
+    if not sections:
+        db.session.execute(sa.insert(Section.__table__), [
+            {"slug": slug, "name": slug.title(), "description": "", "position": n, "created_at": datetime.now(UTC)}
+            for n, slug in enumerate(("news", "analysis", "voices", "explainers"))])
+        db.session.execute(sa.insert(Tag.__table__), [{"slug": f"tag-{n}", "name": f"Tag {n}"} for n in range(20)])
+        sections = list(db.session.scalars(sa.select(Section.id).order_by(Section.id)))
+    tags = list(db.session.scalars(sa.select(Tag.id).order_by(Tag.id)))
+    images = Image.__table__
+    image_ids = list(db.session.execute(sa.insert(images).returning(images.c.id, sort_by_parameter_order=True), [
+        {"key": f"bench{sid}", "submission_id": sid, "filename": "top.jpg", "content_type": "image/jpeg",
+         "width": 1600, "height": 900, "widths": [480, 800, 1200, 1600], "sha256": "0" * 64, "alt": "A photo",
+         "caption": "What the photo shows.", "credit": "A photographer", "created_at": datetime.now(UTC)}
+        for sid in story_ids]).scalars())
+    table = Submission.__table__
+    db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("sid"))
+                       .values(section_id=sa.bindparam("section"), top_image_id=sa.bindparam("image")),
+                       [{"sid": sid, "section": sections[sid % len(sections)], "image": image}
+                        for sid, image in zip(story_ids, image_ids)], execution_options={"synchronize_session": False})
+    db.session.execute(sa.insert(submission_tags), [{"submission_id": sid, "tag_id": tags[(sid + n) % len(tags)]}
+                                                   for sid in story_ids for n in (0, 7)])
 
 
 def measure(app, client, path: str) -> tuple[int, float]:
@@ -189,7 +220,8 @@ def run(label: str, database_url: str, sizes: list[int], workdir: Path) -> list[
                 newest = db.session.scalar(sa.select(Submission.slug).where(Submission.state == State.PUBLISHED)
                                            .order_by(Submission.published_at.desc()).limit(1))
             for name, path in (("home (reader)", "/"), ("article (reader)", f"/articles/{newest}"),
-                               ("feed (reader)", "/feed.atom")):
+                               ("section (reader)", "/sections/news"), ("tag (reader)", "/tags/tag-3"),
+                               ("search (reader)", "/search?q=story"), ("feed (reader)", "/feed.atom")):
                 count, ms = measure(app, reader, path)
                 results.append((label, size, name, count, ms))
     finally:

@@ -109,6 +109,21 @@ def test_the_page_answers_304_to_a_reader_who_has_it_already(app, factory):
     assert reader.get(f"/articles/{slug}", headers={"If-None-Match": '"other"'}).status_code == 200
 
 
+def test_the_home_and_contributor_pages_answer_304_until_a_story_is_published(app, factory):
+    slug, _ = _publish(app, factory, byline="K. Marsh")
+    reader = Client(app)
+    with app.app_context():
+        contributor = db.session.scalar(db.select(Submission).where(Submission.slug == slug)).contributor.public_id
+    for path in ("/", f"/contributors/{contributor}"):
+        first = reader.get(path)
+        assert first.headers.get("ETag") and first.headers.get("Last-Modified"), path
+        assert reader.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304, path
+    etag = reader.get("/").headers["ETag"]
+    _publish(app, factory, headline="A newer story")
+    fresh = reader.get("/", headers={"If-None-Match": etag})
+    assert fresh.status_code == 200 and "A newer story" in text_of(fresh)
+
+
 def test_a_page_costs_the_same_queries_however_long_the_story_and_however_many_stories(app, factory,
                                                                                        count_queries):
     short_slug, _ = _publish(app, factory, body="Short.")

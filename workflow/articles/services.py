@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from slugify import slugify
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from workflow.articles.models import PreviousSlug, Section, Tag, submission_tags
 from workflow.auth.models import User
@@ -35,10 +35,11 @@ class Moved(Exception):
 
 
 def published(slug: str) -> Submission | None:
-    """The published story at ``slug`` with its contributor (one query); None if there never was one;
-    Gone if it was unpublished."""
+    """The published story at ``slug`` with its contributor, section and top image (one query) and its tags (one
+    more); None if there never was one; Gone if it was unpublished."""
     story = db.session.scalar(sa.select(Submission).where(Submission.slug == slug)
-                              .options(joinedload(Submission.contributor)))
+                              .options(joinedload(Submission.contributor), joinedload(Submission.section),
+                                       joinedload(Submission.top_image), selectinload(Submission.tags)))
     if story is None:
         current = db.session.scalar(sa.select(Submission.slug).join(PreviousSlug)
                                     .where(PreviousSlug.slug == slug, Submission.state == State.PUBLISHED))

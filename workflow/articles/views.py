@@ -24,11 +24,17 @@ def article(slug: str):
         return render_template("articles/gone.html"), 410
     if story is None:
         abort(404)
+    from workflow.articles.images import images_of
+
+    photos = images_of(story)  # one query: the body may place any of them
     response = make_response(render_template(
-        "articles/article.html", story=story, body=rendering.markdown_to_html(story.published_body),
+        "articles/article.html", story=story,
+        body=rendering.markdown_to_html(story.published_body, {photo.key: photo for photo in photos}),
         minutes=rendering.read_minutes(story.published_body)))
-    # The page changes when the story is republished (its version moves) or the byline is renamed.
-    fingerprint = f"{story.id}:{story.version}:{story.published_at.isoformat()}:{story.contributor.byline_name}"
+    # The page changes when the story is republished (its version moves), the byline is renamed, or a photo's
+    # words change (editing a caption does not touch the story).
+    fingerprint = (f"{story.id}:{story.version}:{story.published_at.isoformat()}:{story.contributor.byline_name}:"
+                   + repr([(photo.id, photo.alt, photo.caption, photo.credit) for photo in photos]))
     response.set_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])
     response.last_modified = story.published_at
     response.cache_control.public = True
@@ -41,8 +47,8 @@ def contributor(public_id: str):
     person = services.public_contributor(public_id)
     if person is None:
         abort(404)
-    return render_template("articles/contributor.html", person=person,
-                           page=_page_of(contributor_id=person.id))
+    page = _page_of(contributor_id=person.id)
+    return cached_list_page(render_template("articles/contributor.html", person=person, page=page), page)
 
 
 @bp.route("/sections/<slug>")
@@ -51,7 +57,7 @@ def section(slug: str):
     if found is None:
         abort(404)
     page = _page_of(section_id=found.id)
-    return _cached_page(render_template("articles/section.html", section=found, page=page), page)
+    return cached_list_page(render_template("articles/section.html", section=found, page=page), page)
 
 
 @bp.route("/sections/<slug>/feed.atom")
@@ -70,7 +76,7 @@ def tag(slug: str):
     if found is None:
         abort(404)
     page = _page_of(tag_id=found.id)
-    return _cached_page(render_template("articles/tag.html", tag=found, page=page), page)
+    return cached_list_page(render_template("articles/tag.html", tag=found, page=page), page)
 
 
 @bp.route("/search")
@@ -87,7 +93,7 @@ def _page_of(**which) -> services.Page:
                            **which)
 
 
-def _cached_page(html: str, page: services.Page):
+def cached_list_page(html: str, page: services.Page):
     """A list page: a reader (or a cache) that has this very page gets 304. The ETag is the page's own hash,
     so that any change (a story published, taken down, renamed) changes it."""
     response = make_response(html)

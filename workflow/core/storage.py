@@ -89,6 +89,19 @@ def store(data: bytes, content_type: str) -> StoredFile:
     return StoredFile(key=key, content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
 
+def store_as(key: str, data: bytes) -> None:
+    """Write ``data`` under a key the caller chose (alphanumeric), atomically; removed again on rollback."""
+    path = path_for(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    after_rollback(db.session(), lambda: remove(key))
+
+
 def remove(key: str) -> None:
     try:
         path_for(key).unlink()

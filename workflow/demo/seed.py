@@ -2,7 +2,9 @@
 
 Among them, for the schedule to show what it does: a fresh pitch still within the response promise and older
 ones past it, drafts past their deadline, and a story due tomorrow (its "due soon" reminder goes out with the
-first run of beat).
+first run of beat). The published stories have what readers see: sections, tags, a description, a top photo
+(drawn by ``pictures.py``) with its caption and credit, a pull quote and, in some, a photo in the body; one
+edited story is scheduled for tomorrow morning.
 
 Everything goes through the real services, so the audit trail, revisions and messages are what the desk
 would have written. The notifications those past events created are dropped: nobody should be emailed
@@ -80,10 +82,39 @@ BODY_PARAGRAPHS = [
     "Aid groups estimate that tens of thousands of people depend on the service each week.",
     "By evening the street is quiet again, and the generator hums until the fuel runs out.",
 ]
+# The published demo stories read like stories: each paragraph once, in an order that holds together.
+STORY_OPENINGS = [
+    "The first sound of the day is the generator, coughing into life a little after five. By six there is a queue.",
+    "For most of the year the road in was closed. When it opened again in the spring, the first thing people "
+    "did was come back to see what was left.",
+    "It took three weeks of messages and two cancelled meetings before anyone agreed to talk, and then it was "
+    "on one condition: no names.",
+]
+STORY_MIDDLE = [
+    "Prices have doubled since the summer. Flour, when it comes, comes in sacks stamped with the names of aid "
+    "agencies; fuel comes in plastic cans from across the river, and nobody asks where it was filled.",
+    "The local council still meets, in the basement of the old post office, on Tuesdays. Its members argue "
+    "about the same things councils argue about everywhere: rubbish, water, who pays for the school roof.",
+    "“People think we are waiting for the war to end,” said a man who runs the only repair shop still open on "
+    "the main street. “We are not waiting. We are fixing radios.”",
+    "Aid groups estimate that tens of thousands of people depend on the service each week. They say the number "
+    "has grown every month this year, as families from villages nearer the front move in with relatives.",
+    "Phone coverage comes and goes with the shelling. When it goes, news travels the old way: by word of mouth, "
+    "from the bakery to the mosque to the bus stop, changing a little at each.",
+    "Children have school three days a week, in shifts, because there are not enough rooms with windows that "
+    "still close. Teachers bring their own chalk.",
+    "Local officials say supplies should improve next month. Few people believe the promise, and fewer plan "
+    "around it.",
+]
+STORY_ENDINGS = [
+    "By evening the street is quiet again, and the generator hums until the fuel runs out.",
+    "Asked what she would do when it is over, she laughed. “Sleep,” she said. “And then the washing.”",
+    "The queue will form again tomorrow before dawn. Nobody here calls it resilience. They call it Tuesday.",
+]
 
 # How far along the workflow each demo submission goes, in order: the target state of each.
 PLAN = (
-    [State.PITCHED] * 8 + [State.ASSIGNED] * 7 + [State.EDITED] * 4 + [State.PUBLISHED] * 5
+    [State.PITCHED] * 8 + [State.ASSIGNED] * 7 + [State.EDITED] * 3 + [State.PUBLISHED] * 6
     + [State.DECLINED] * 4 + [State.WITHDRAWN] * 2
 )
 # reporter@example.org's: a pitch sent yesterday evening (the older pitches are all past the response promise),
@@ -116,6 +147,7 @@ def load_demo(progress: bool = True, seed: int = 7) -> dict:
     contributors = [people["reporter@example.org"], people["reporter2@example.org"],
                     people["reporter3@example.org"]]
 
+    sections = _sections()
     for index, (target, (headline, dek)) in enumerate(zip(PLAN, SUBJECTS)):
         contributor = contributors[index % len(contributors)]
         editor = editors[index % len(editors)]
@@ -131,7 +163,7 @@ def load_demo(progress: bool = True, seed: int = 7) -> dict:
                 proposed_deadline=(moment + timedelta(days=21)).date(),
                 experience="Five years reporting from the region; I speak the local dialect.",
             ))
-        moment = _walk(rng, submission, target, contributor, editor, admin, moment)
+        moment = _walk(rng, submission, target, contributor, editor, admin, moment, sections)
         if index == DUE_TOMORROW:
             submission.deadline = (datetime.now(UTC) + timedelta(days=1)).date()
         bar.update()
@@ -142,9 +174,78 @@ def load_demo(progress: bool = True, seed: int = 7) -> dict:
     discard_after_commit(db.session())
     forget_outbox(db.session())
     db.session.flush()
+    _schedule_one(editors[1])
     _news_of_today(people)
     return {"people": [(email, role.value) for email, _, _, role in PEOPLE], "password": DEMO_PASSWORD,
             "submissions": len(PLAN)}
+
+
+SECTIONS = [("News", "news", "Reporting from the ground, as it happens."),
+            ("Analysis", "analysis", "What the events of the week mean, and what may come next."),
+            ("First person", "first-person", "Contributors write what they lived."),
+            ("Explainers", "explainers", "The background to the news, told plainly.")]
+TAGS = ["Supply lines", "Health", "Education", "Displacement", "Energy", "Local government", "Culture",
+        "Aid", "Media"]
+CREDITS = ["Samir Khoury", "A. Correspondent", "Daniel Osei"]
+TOP_ALT = "Low hills under an evening sky, a few houses with lit windows and a road leading away"
+
+
+def _sections() -> list:
+    from workflow.articles.models import Section
+
+    sections = [Section(name=name, slug=slug, description=description, position=position)
+                for position, (name, slug, description) in enumerate(SECTIONS)]
+    db.session.add_all(sections)
+    db.session.flush()
+    return sections
+
+
+def _photographed_body(rng: random.Random, story: Submission, editor: User) -> tuple[str, int]:
+    """The edited text of a story to be published, with its photos uploaded: paragraphs, a subheading, a pull
+    quote and, in every other story, a photo in the body. Returns the body and the top image's id."""
+    from workflow.articles import images
+    from workflow.demo.pictures import landscape
+
+    n = story.id
+    credit = f"Illustration for the demo, after a photo by {CREDITS[n % len(CREDITS)]}"
+    top = images.add_image(editor, story, "top.jpg", landscape(n), alt=TOP_ALT,
+                           caption=f"{story.headline}: the view from the edge of town.", credit=credit)
+    quoted = next(p for p in STORY_MIDDLE if "radios" in p)  # the pull quote repeats a line of the story
+    middle = rng.sample([p for p in STORY_MIDDLE if p is not quoted], 5)
+    middle.insert(1, quoted)
+    parts = [rng.choice(STORY_OPENINGS), story.summary + " " + middle[0], *middle[1:3]]
+    parts.append("::: pullquote\n“We are not waiting. We are fixing radios.”\n:::")
+    parts.append("## What comes next")
+    parts += [*middle[3:], rng.choice(STORY_ENDINGS)]
+    if n % 2 == 0:
+        inside = images.add_image(editor, story, "inside.jpg", landscape(n + 100),
+                                  alt="The road out of town at dusk", caption="The only road still open after dark.",
+                                  credit=credit)
+        parts.insert(3, f"![The road out of town at dusk](image:{inside.key})")
+    parts.append("*Names of some residents have been withheld for their safety.*")
+    return "\n\n".join(parts), top.id
+
+
+def _set_the_page(rng: random.Random, story: Submission, editor: User, sections: list, top_image_id: int) -> None:
+    from workflow.articles import editorial
+
+    editorial.update_page(editor, story, editorial.PageSettings(
+        section_id=sections[story.id % len(sections)].id, tags=", ".join(rng.sample(TAGS, 3)),
+        seo_description=story.summary, top_image_id=top_image_id), seen_version=story.version)
+
+
+def _schedule_one(editor: User) -> None:
+    """One edited story waits for tomorrow morning: beat publishes it then."""
+    from workflow.articles import editorial
+
+    story = db.session.scalar(sa.select(Submission).where(Submission.state == State.EDITED)
+                              .order_by(Submission.id).limit(1))
+    if story is None:
+        return
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    if story.editor is not None and story.editor.is_staff:
+        editor = story.editor
+    editorial.schedule(editor, story, tomorrow, seen_version=story.version)
 
 
 def _news_of_today(people: dict[str, User]) -> None:
@@ -171,7 +272,7 @@ def _act(moment, rng, actor, submission, action, **kwargs):
     return moment
 
 
-def _walk(rng, submission: Submission, target: State, contributor, editor, admin, moment):
+def _walk(rng, submission: Submission, target: State, contributor, editor, admin, moment, sections):
     def later(hours=24):
         return moment + timedelta(hours=rng.uniform(1, hours))
 
@@ -208,9 +309,13 @@ def _walk(rng, submission: Submission, target: State, contributor, editor, admin
         return moment
     moment = later(24)
     with clock_set_to(moment):
-        services.save_draft(editor, submission, submission.headline, submission.summary + " An edited dek.",
-                            _body(rng, 5), note="Tightened the top")
+        body, top_image_id = (_photographed_body(rng, submission, editor) if target is State.PUBLISHED
+                              else (_body(rng, 5), None))
+        services.save_draft(editor, submission, submission.headline, submission.summary,
+                            body, note="Tightened the top")
     moment = _act(moment, rng, editor, submission, "mark_edited")
     if target is State.EDITED:
         return moment
+    with clock_set_to(moment):
+        _set_the_page(rng, submission, editor, sections, top_image_id)
     return _act(moment, rng, editor, submission, "publish")

@@ -10,6 +10,8 @@ from wtforms import SelectChoice
 
 from workflow.articles import services as articles
 from workflow.articles.editorial_views import publication_panel
+from workflow.articles.media import images_panel
+from workflow.articles.views import cached_list_page
 from workflow.auth.forms import ActionForm
 from workflow.core import storage
 from workflow.core.errors import Conflict, DomainError
@@ -37,8 +39,8 @@ def _load_visible(submission_id: int) -> Submission:
 @bp.route("/")
 def index():
     if not current_user.is_authenticated:
-        return render_template("home.html", page=articles.latest(cursor=request.args.get("after"),
-                                                                 before=request.args.get("before")))
+        page = articles.latest(cursor=request.args.get("after"), before=request.args.get("before"))
+        return cached_list_page(render_template("home.html", page=page), page)
     return redirect(url_for("submissions.queue" if current_user.is_staff else "submissions.dashboard"))
 
 
@@ -121,6 +123,7 @@ def _detail_context(submission: Submission, transition_form: TransitionForm | No
         "can_see_internal": permissions.can_see_internal_notes(current_user),
         "Requirement": Requirement,
         "publication": publication_panel(submission),
+        "images_panel": images_panel(submission),
     }
 
 
