@@ -83,7 +83,8 @@ def latest(limit: int = 10, cursor: str | None = None, contributor_id: int | Non
     not parse shows the first page; so does a "newer" cursor that runs into the start.
     """
     query = (sa.select(Submission).where(Submission.state == State.PUBLISHED)
-             .options(joinedload(Submission.contributor), joinedload(Submission.section)))
+             .options(joinedload(Submission.contributor), joinedload(Submission.section),
+                      joinedload(Submission.top_image)))
     if not with_body:
         query = query.options(defer(Submission.published_body, raiseload=True))
     if contributor_id is not None:
