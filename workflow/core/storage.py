@@ -75,22 +75,15 @@ def check_upload(filename: str, data: bytes) -> str:
 
 
 def store(data: bytes, content_type: str) -> StoredFile:
+    """Write an uploaded file under a new random key."""
     key = secrets.token_hex(16)
-    path = path_for(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    # The row that points at this file may yet be rolled back; then the file goes too.
-    after_rollback(db.session(), lambda: remove(key))
+    store_as(key, data)
     return StoredFile(key=key, content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
 
 def store_as(key: str, data: bytes) -> None:
-    """Write ``data`` under a key the caller chose (alphanumeric), atomically; removed again on rollback."""
+    """Write ``data`` under a key the caller chose (alphanumeric), atomically. The row that points at the file
+    may yet be rolled back; then the file goes too."""
     path = path_for(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
