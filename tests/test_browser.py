@@ -86,6 +86,9 @@ def open_page(browser, base_url, app):
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        # Anything the Content-Security-Policy blocks on our own pages is a bug (a style or script it forbids).
+        page.on("console", lambda message: errors.append(message.text)
+                if "Content Security Policy" in message.text else None)
         page.js_errors = errors
         return page
 

@@ -50,7 +50,7 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from workflow.core import celery, database, transaction  # noqa: F401 (database registers engine hooks)
+    from workflow.core import celery, database, security, transaction  # noqa: F401 (database: engine hooks)
     from workflow.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     transaction.init_app(app)
+    security.init_app(app)
     celery.init_app(app)
 
     from workflow.auth.services import load_user_by_session_token

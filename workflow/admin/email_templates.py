@@ -13,6 +13,7 @@ from wtforms import StringField, TextAreaField
 
 from workflow.admin.views import bp
 from workflow.auth.forms import ActionForm
+from workflow.core.security import allow_inline_styles
 from workflow.core.views import render_form, staff_required
 from workflow.notifications import wording
 from workflow.notifications.events import EVENTS, Event
@@ -65,6 +66,7 @@ def email_templates():
 def email_template(event: str):
     """Edit one email's wording. "Preview" renders it with sample values and saves nothing; "Save" uses it."""
     spec = _editable_event(event)
+    allow_inline_styles()  # the preview frame shows the email's own HTML, styled inline as mail needs
     current = wording.wording_for(event)
     form = wording_form(current)
     shown = None
