@@ -189,13 +189,45 @@ def test_registration_errors_appear_next_to_the_field_and_keep_what_was_typed(ap
 
 
 @pytest.mark.parametrize(("password", "accepted"), [
-    ("x" * 11, False),
-    ("x" * 12, True),
+    ("tide-map-ow", False),
+    ("tide-map-owl", True),
 ])
 def test_password_needs_at_least_twelve_characters(app, client, password, accepted):
     response = register(client, password=password, confirm=password)
     assert response.status_code == (303 if accepted else 422)
     assert can_sign_in(app, REGISTRATION["email"], password) is accepted
+
+
+@pytest.mark.parametrize("password", [
+    "123qweasdzxc",  # in the list as it is
+    "QwertyQwerty",  # a common one repeated (any case)
+    "password2024!",  # a common one with digits and signs at the end
+    "sunshine123456",
+    "aaaaaaaaaaaaaa",  # one character over and over
+])
+def test_the_most_common_passwords_are_refused_with_a_reason(app, client, password):
+    response = register(client, password=password, confirm=password)
+    assert response.status_code == 422
+    assert "This password is among the most common ones" in (field_error(response, "password") or "")
+    assert input_value(response, "email") == REGISTRATION["email"]
+    assert not can_sign_in(app, REGISTRATION["email"], password)
+
+
+def test_a_common_password_is_refused_on_reset_change_and_the_command_line(app, factory):
+    from workflow.auth import services
+    from workflow.core.errors import DomainError
+
+    person = factory.user("contributor")
+    reporter = signed_in_client(app, person.email)
+    response = reporter.post("/account/password", {
+        "pw-current_password": PASSWORD, "pw-password": "letmein12345", "pw-confirm": "letmein12345"})
+    assert response.status_code == 422
+    assert "among the most common" in (field_error(response, "pw-password") or "")
+    with app.app_context(), pytest.raises(DomainError, match="among the most common"):
+        services.create_user("cli@example.org", "iloveyou2026", "From the shell")
+    result = app.test_cli_runner().invoke(args=["users", "create", "--email", "cli@example.org", "--name", "Shell",
+                                                "--password", "football1234"])
+    assert result.exit_code != 0 and "among the most common" in result.output
 
 
 def test_the_registration_form_is_for_visitors_only(app, factory):

@@ -31,8 +31,10 @@ def _get(email: str) -> User:
 @click.password_option(help="At least 12 characters.")
 def create(email, display_name, byline, role, password):
     """Create a confirmed account."""
-    if len(password) < services.MIN_PASSWORD_LENGTH:
-        raise click.ClickException(f"The password needs at least {services.MIN_PASSWORD_LENGTH} characters.")
+    try:
+        services.check_new_password(password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
     try:
         validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as error:

@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from workflow.auth.models import Role
+from workflow.auth.passwords import COMMON_PASSWORD_MESSAGE, is_common
 from workflow.auth.services import MIN_PASSWORD_LENGTH
 
 NAME_HELP = "Shown to the desk."
@@ -22,11 +23,17 @@ def _email_field(label="Email address"):
     ], render_kw={"autocomplete": "email"})
 
 
+def _not_common(form, field):
+    if field.data and is_common(field.data):
+        raise ValidationError(COMMON_PASSWORD_MESSAGE)
+
+
 def _new_password_fields(label="Password"):
     password = PasswordField(label, validators=[
         DataRequired("Choose a password."),
         Length(min=MIN_PASSWORD_LENGTH, max=200,
                message=f"Use at least {MIN_PASSWORD_LENGTH} characters (at most 200)."),
+        _not_common,
     ], render_kw={"autocomplete": "new-password"},
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong one.")
     confirm = PasswordField("Repeat the password", validators=[

@@ -9,7 +9,14 @@ from flask import current_app
 
 from workflow.auth import tokens
 from workflow.auth.models import Invitation, Role, User, new_session_token
-from workflow.auth.passwords import burn_time_like_a_verification, hash_password, needs_rehash, verify_password
+from workflow.auth.passwords import (
+    COMMON_PASSWORD_MESSAGE,
+    burn_time_like_a_verification,
+    hash_password,
+    is_common,
+    needs_rehash,
+    verify_password,
+)
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
 from workflow.extensions import db
@@ -38,6 +45,7 @@ def load_user_by_session_token(token: str) -> User | None:
 def create_user(email: str, password: str, display_name: str, byline_name: str | None = None,
                 role: Role = Role.CONTRIBUTOR, confirmed: bool = False) -> User:
     """Create an account directly (CLI, demo data, accepted invitations). No email is sent."""
+    check_new_password(password)
     email = normalize_email(email)
     if find_user_by_email(email) is not None:
         raise DomainError("An account with this email address already exists.", field="email")
@@ -184,7 +192,17 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     log.info("user %s changed their password", user.id)
 
 
+def check_new_password(password: str) -> None:
+    """Refuse a password too short or among the most common (the forms say so first; this guards every other
+    way in, such as the command line)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+    if is_common(password):
+        raise DomainError(COMMON_PASSWORD_MESSAGE, field="password")
+
+
 def _set_password(user: User, new_password: str) -> None:
+    check_new_password(new_password)
     user.password_hash = hash_password(new_password)
     user.session_token = new_session_token()  # every other session ends
     notify("account.password_changed", user)
