@@ -154,7 +154,11 @@ def app(service_env):
 
 @pytest.fixture
 def clean_db(app):
-    """Each test starts from empty tables."""
+    """Each test starts from empty tables, and with no rate limit counted against it."""
+    from workflow.extensions import limiter
+
+    with app.app_context():
+        limiter.reset()
     yield
     empty_tables(app)
 

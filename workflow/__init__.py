@@ -50,12 +50,19 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     from workflow.core import celery, database, security, transaction  # noqa: F401 (database: engine hooks)
-    from workflow.extensions import csrf, db, login_manager, migrate
+    from workflow.extensions import csrf, db, limiter, login_manager, migrate
+
+    if app.config["PROXY_HOPS"]:  # the client's address and scheme as the load balancer saw them
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     transaction.init_app(app)
     security.init_app(app)

@@ -161,6 +161,17 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": env == "production",
         "REMEMBER_COOKIE_SECURE": env == "production",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Rate limits: counted where every web process sees them (Redis: the broker's, unless told otherwise).
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL") or (
+            broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"),
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_KEY_PREFIX": "workflow-limits",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # A broken limit store must not take the site down: the request goes through and the error is logged.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        # Load balancers in front of the web processes: how many set X-Forwarded-For (and -Proto) for us.
+        "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
     }
 
@@ -183,5 +194,8 @@ def check_production_safety(config: dict) -> None:
         problems.append(f"set {PREFIX}DATABASE_URL to a PostgreSQL database (SQLite is for the quick start only)")
     if str(config.get("CELERY", {}).get("broker_url", "")).startswith(("filesystem://", "memory://")):
         problems.append(f"set {PREFIX}BROKER_URL to Redis or RabbitMQ (the filesystem broker is for one machine)")
+    if config.get("RATELIMIT_ENABLED") and str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        problems.append(f"set {PREFIX}RATELIMIT_STORAGE_URL to Redis (limits in memory do not hold across web "
+                        "processes)")
     if problems:
         raise ConfigurationError("Refusing to start in production: " + "; ".join(problems) + ".")

@@ -17,6 +17,7 @@ from workflow.auth.forms import (
     ResetPasswordForm,
 )
 from workflow.auth.tokens import TokenError
+from workflow.core import limits
 from workflow.core.errors import DomainError
 from workflow.core.views import attach_error, render_form, safe_next
 
@@ -28,6 +29,7 @@ def _home():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limits.registration
 def register():
     if current_user.is_authenticated:
         return redirect(_home())
@@ -85,6 +87,7 @@ def resend_confirmation():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.sign_in
 def login():
     if current_user.is_authenticated:
         return redirect(_home())
@@ -108,6 +111,7 @@ def logout():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limits.password_reset
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from workflow.auth.forms import ActionForm
 from workflow.auth.tokens import TokenError
+from workflow.core import limits
 from workflow.core.urls import external_url
 from workflow.core.views import FORM_ERROR_STATUS, staff_required
 from workflow.extensions import csrf, db
@@ -57,6 +58,7 @@ def signup_page():
 
 @bp.post("/newsletter")
 @csrf.exempt  # the signup carries no session token (see SignupForm); the origin is checked instead
+@limits.newsletter_signup
 def signup():
     """Whatever the address's state, the same answer: the page never tells who is subscribed."""
     form = SignupForm()

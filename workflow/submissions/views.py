@@ -13,7 +13,7 @@ from workflow.articles.editorial_views import publication_panel
 from workflow.articles.media import images_panel
 from workflow.articles.views import cached_list_page
 from workflow.auth.forms import ActionForm
-from workflow.core import storage
+from workflow.core import limits, storage
 from workflow.core.errors import Conflict, DomainError
 from workflow.core.views import FORM_ERROR_STATUS, attach_error, render_form, staff_required
 from workflow.extensions import db
@@ -58,6 +58,7 @@ def dashboard():
 
 @bp.route("/pitch", methods=["GET", "POST"])
 @login_required
+@limits.pitch
 def pitch():
     form = PitchForm()
     form.attachments.description = f"PDF, Word (DOCX) or images, up to {storage.upload_limit()} each."
