@@ -47,6 +47,9 @@ def configure_logging(app: Flask) -> None:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
     logging.getLogger("workflow").setLevel(level)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from workflow.core import logs
+
+    logs.install()  # tokens from emailed links never reach a log line
 
 
 def register_extensions(app: Flask) -> None:
