@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from workflow.auth.views import bp as auth_bp
     from workflow.newsletter.views import bp as newsletter_bp
     from workflow.notifications.views import bp as notifications_bp
+    from workflow.privacy.views import bp as privacy_bp
     from workflow.submissions.views import bp as submissions_bp
 
     app.register_blueprint(auth_bp)
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(editorial_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(newsletter_bp)
+    app.register_blueprint(privacy_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
