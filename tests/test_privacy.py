@@ -59,3 +59,96 @@ def test_only_a_signed_in_person_gets_a_download_and_only_their_own(app, factory
     client.login(editor.email)
     data = json.loads(zipfile.ZipFile(io.BytesIO(client.get("/account/export").data)).read("data.json"))
     assert data["account"]["email"] == editor.email and data["submissions"] == []
+
+
+# --- closing an account ---------------------------------------------------------------------------------------
+
+def _everything(app) -> str:
+    """Every row of every table, as text: what a search of the database would find."""
+    import sqlalchemy as sa
+
+    from workflow.extensions import db
+
+    with app.app_context():
+        rows = [repr(tuple(row)) for table in db.metadata.sorted_tables
+                for row in db.session.execute(sa.select(table))]
+        db.session.remove()
+    return "\n".join(rows)
+
+
+def _delete(client, password=None, understood="y"):
+    from tests.helpers import PASSWORD
+
+    return client.post("/account/delete", {"del-password": PASSWORD if password is None else password,
+                                           "del-understood": understood}, page="/account")
+
+
+def test_a_contributor_deletes_their_account_and_only_the_published_byline_stays(app, factory, make_client):
+    from tests.helpers import PASSWORD, text_of
+    from tests.test_articles import _publish
+    from workflow.auth.models import User
+    from workflow.extensions import db
+
+    slug, editor = _publish(app, factory, byline="Quiet Pen", body="The published text.")
+    with app.app_context():
+        from workflow.submissions.models import Submission
+
+        published = db.session.scalar(db.select(Submission).where(Submission.slug == slug))
+        person = published.contributor
+        email, real_name, public_id = person.email, person.display_name, person.public_id
+    client = make_client()
+    client.login(email)
+    response = client.post("/pitch", {**valid_pitch(headline="My unpublished scoop", sources="Secret source X"),
+                                      "attachments": [(io.BytesIO(PDF), "sources.pdf")]},
+                           page="/pitch", content_type="multipart/form-data")
+    pending = int(response.headers["Location"].rsplit("/", 1)[1])
+    from workflow.core import storage
+    from workflow.submissions.models import Attachment
+
+    with app.app_context():
+        sent = [storage.path_for(key) for key in db.session.scalars(
+            db.select(Attachment.storage_key).where(Attachment.submission_id == pending))]
+    assert sent and all(path.exists() for path in sent)
+
+    refused = _delete(client, password="wrong password here")
+    assert refused.status_code == 422 and "That is not your password." in text_of(refused)
+    unticked = _delete(client, understood="")
+    assert unticked.status_code == 422 and "Tick the box" in text_of(unticked)
+    assert client.get("/dashboard").status_code == 200  # still there, still signed in
+
+    done = _delete(client)
+    assert done.status_code == 303
+    assert "Your account is deleted." in text_of(client.get(done.headers["Location"]))
+    assert client.get("/dashboard").status_code == 302  # signed out
+    assert Client(app).login(email, PASSWORD).status_code == 422
+
+    reader = Client(app)
+    article = reader.get(f"/articles/{slug}")
+    assert article.status_code == 200
+    page = article.get_data(as_text=True)
+    assert "Written by" in text_of(article) and "Quiet Pen" in text_of(article)
+    assert f"/contributors/{public_id}" not in page  # no page about the person any more
+    assert reader.get(f"/contributors/{public_id}").status_code == 404
+    desk = make_client()
+    desk.login(editor.email)
+    assert desk.get(f"/submissions/{pending}").status_code == 404
+
+    stored = _everything(app)
+    for trace in (email, real_name, "My unpublished scoop", "Secret source X", "sources.pdf"):
+        assert trace not in stored, trace
+    assert "The published text." in stored and "Quiet Pen" in stored
+    assert not [path for path in sent if path.exists()], "the files they sent are still stored"
+    with app.app_context():
+        account = db.session.get(User, published.contributor_id)
+        assert account.email.endswith("@deleted.invalid") and not account.is_active
+
+
+def test_editors_and_admins_cannot_delete_their_own_account_here(app, factory, make_client):
+    from tests.helpers import text_of
+
+    editor = factory.user("editor")
+    client = make_client()
+    client.login(editor.email)
+    assert 'name="del-password"' not in client.get("/account").get_data(as_text=True)
+    response = _delete(client)
+    assert response.status_code == 422 and "closed by an admin" in text_of(response)

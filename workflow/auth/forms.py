@@ -98,6 +98,14 @@ class ProfileForm(FlaskForm):
                     "under a pen name, leave out anything that could identify you.")
 
 
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password to confirm.")],
+                             render_kw={"autocomplete": "current-password"})
+    understood = BooleanField("I understand: my account, my pitches, drafts, messages and files are deleted for "
+                              "good; my published stories stay online under my byline.",
+                              validators=[DataRequired("Tick the box to confirm that you understand.")])
+
+
 class ActionForm(FlaskForm):
     """A button that changes something: CSRF and nothing else."""
 

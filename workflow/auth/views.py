@@ -10,6 +10,7 @@ from workflow.auth.forms import (
     ActionForm,
     ChangeEmailForm,
     ChangePasswordForm,
+    DeleteAccountForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -161,7 +162,25 @@ def accept_invitation(token):
 def account():
     return render_template("auth/account.html", profile_form=ProfileForm(obj=current_user),
                            password_form=ChangePasswordForm(prefix="pw"),
-                           email_form=ChangeEmailForm(prefix="em"))
+                           email_form=ChangeEmailForm(prefix="em"), delete_form=DeleteAccountForm(prefix="del"))
+
+
+@bp.post("/account/delete")
+@login_required
+def delete_account():
+    from workflow.privacy.deletion import delete_account as close
+
+    form = DeleteAccountForm(prefix="del")
+    if form.validate_on_submit():
+        try:
+            close(current_user, form.password.data)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            logout_user()
+            flash("Your account is deleted. Your published stories stay online under your byline.", "info")
+            return redirect(url_for("submissions.index"), 303)
+    return _account_with_errors(delete_form=form)
 
 
 @bp.post("/account/profile")
@@ -216,6 +235,7 @@ def change_email():
 def _account_with_errors(**forms):
     defaults = {"profile_form": ProfileForm(obj=current_user, formdata=None),
                 "password_form": ChangePasswordForm(prefix="pw", formdata=None),
-                "email_form": ChangeEmailForm(prefix="em", formdata=None)}
+                "email_form": ChangeEmailForm(prefix="em", formdata=None),
+                "delete_form": DeleteAccountForm(prefix="del", formdata=None)}
     defaults.update(forms)
     return render_template("auth/account.html", **defaults), 422
