@@ -4,12 +4,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo worker lint clean
+.PHONY: run test install migrate demo worker lint clean lock
 
-$(STAMP): pyproject.toml
+# Every install is the same: the exact versions and hashes of requirements.lock (`make lock` writes it again
+# from pyproject.toml's lower bounds), then the project itself.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,6 +34,12 @@ test: install
 
 worker: install
 	$(BIN)/celery -A celery_worker worker --loglevel INFO
+
+## Write requirements.lock again (pinned versions with hashes) after a change to pyproject.toml's dependencies.
+lock: install
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --no-emit-index-url --no-emit-find-links --extra test \
+		--output-file requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
