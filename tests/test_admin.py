@@ -429,3 +429,31 @@ def test_an_admin_cannot_disable_themselves(app, admin):
     assert "You cannot disable your own account." in flashes(admin.client, response)
     assert is_signed_in(admin.client)
     assert people_listed(admin)[admin.email] == "Admin Active"
+
+
+def test_the_admin_log_names_who_did_what_to_whom_and_only_admins_read_it(app, factory, admin, make_client):
+    from tests.helpers import text_of
+
+    person = factory.user("contributor")
+    assert invite(admin, "new.editor@example.org").status_code == 303
+    admin.client.post(f"/admin/people/{person.id}/role", {"role": "editor"}, page=f"/admin/people/{person.id}")
+    admin.client.post(f"/admin/people/{person.id}/disable", page=f"/admin/people/{person.id}")
+    admin.client.post("/admin/sections", {"name": "Analysis", "description": "", "position": "1"},
+                      page="/admin/sections")
+    admin.client.post("/admin/pages/guidelines", {"title": "Write for us", "body": "Pitch us."},
+                      page="/admin/pages/guidelines")
+
+    page = admin.client.get("/admin/log")
+    assert page.status_code == 200
+    rows = [" ".join(row.split()) for row in re.findall(r"<tr>\s*<td>.*?</tr>", page.get_data(as_text=True), re.S)]
+    done = [re.sub(r"<[^>]+>", " ", row) for row in rows]
+    assert len(done) == 5
+    assert "Ada Admin" in done[0] and "edit page" in done[0] and "page guidelines" in done[0]  # newest first
+    assert any("change role" in row and f"user {person.id}" in row and "contributor to editor" in row
+               for row in done)
+    assert any("disable" in row and f"user {person.id}" in row for row in done)
+    assert any("invite" in row and "as editor" in row for row in done)
+    assert "new.editor@example.org" not in text_of(page)  # numbers, not people's details
+    editor = make_client()
+    editor.login(factory.user("editor").email)
+    assert editor.get("/admin/log").status_code == 403

@@ -42,6 +42,16 @@ def _people_context(invite_form: InviteForm | None = None) -> dict:
             "action_form": ActionForm()}
 
 
+@bp.route("/log")
+@admin_required
+def action_log():
+    """What admins (and editors, for the emails' wording) changed, newest first."""
+    from workflow.admin.log import entries
+
+    rows, more = entries(before=request.args.get("before", type=int))
+    return render_template("admin/log.html", rows=rows, more=more)
+
+
 @bp.route("/people")
 @admin_required
 def people():

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from workflow.admin.log import record as record_admin_action
 from workflow.articles.models import Page
 from workflow.articles.rendering import markdown_to_html
 from workflow.core.views import admin_required, render_form
@@ -42,6 +43,7 @@ def save_page(actor, slug: str, title: str, body: str) -> Page:
     page.body = body
     page.updated_by_id = actor.id
     db.session.flush()
+    record_admin_action(actor, "edit_page", f"page {slug}")
     log.info("user %s edited the page %s", actor.id, slug)
     return page
 

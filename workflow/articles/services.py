@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from slugify import slugify
 from sqlalchemy.orm import defer, joinedload, selectinload
 
+from workflow.admin.log import record as record_admin_action
 from workflow.articles.models import PreviousSlug, Section, Tag, submission_tags
 from workflow.auth.models import User
 from workflow.core.errors import DomainError, PermissionDenied
@@ -295,6 +296,7 @@ def create_section(actor: User, data: SectionInput) -> Section:
         slug = f"{base}-{n}"
     section = Section(slug=slug, name=name, description=data.description.strip(), position=data.position)
     _flush_section(section)
+    record_admin_action(actor, "create_section", f"section {section.id}", slug)
     log.info("section %s created by user %s", slug, actor.id)
     return section
 
@@ -306,6 +308,7 @@ def update_section(actor: User, section: Section, data: SectionInput) -> None:
     section.description = data.description.strip()
     section.position = data.position
     _flush_section(section)
+    record_admin_action(actor, "update_section", f"section {section.id}", section.slug)
     log.info("section %s updated by user %s", section.slug, actor.id)
 
 
@@ -333,6 +336,7 @@ def delete_section(actor: User, section: Section) -> int:
         sa.update(Submission).where(Submission.section_id == section.id)
         .values(section_id=None, version=Submission.version + 1)
         .execution_options(synchronize_session=False)).rowcount
+    record_admin_action(actor, "delete_section", f"section {section.id}", f"{section.slug}, {moved} stories moved out")
     db.session.delete(section)
     db.session.flush()
     log.info("section %s deleted by user %s (%d stories moved out)", section.slug, actor.id, moved)

@@ -7,6 +7,7 @@ import logging
 import sqlalchemy as sa
 from flask import current_app
 
+from workflow.admin.log import record as record_admin_action
 from workflow.auth import tokens
 from workflow.auth.models import Invitation, Role, User, new_session_token
 from workflow.auth.passwords import (
@@ -249,6 +250,7 @@ def invite(actor: User, email: str, role: Role) -> Invitation:
     db.session.flush()
     notify("account.invitation", email=email, invitation_id=invitation.id, role=role.value,
            inviter=actor.display_name)
+    record_admin_action(actor, "invite", f"invitation {invitation.id}", f"as {role.value}")
     log.info("admin %s invited a new %s (invitation %s)", actor.id, role.value, invitation.id)
     return invitation
 
@@ -285,6 +287,7 @@ def revoke_invitation(actor: User, invitation: Invitation) -> None:
     if not invitation.is_open:
         raise DomainError("This invitation is no longer open.")
     invitation.revoked_at = utcnow()
+    record_admin_action(actor, "revoke_invitation", f"invitation {invitation.id}")
     db.session.flush()
 
 
@@ -294,6 +297,7 @@ def change_role(actor: User, user: User, role: Role) -> None:
         raise DomainError("You cannot remove your own admin role; ask another admin.", field="role")
     if user.role is role:
         return
+    record_admin_action(actor, "change_role", f"user {user.id}", f"{user.role.value} to {role.value}")
     user.role = role
     notify("account.role_changed", user, role=role.value)
     db.session.flush()
@@ -308,6 +312,7 @@ def disable(actor: User, user: User) -> None:
     if user.disabled_at is None:
         user.disabled_at = utcnow()
         user.session_token = new_session_token()
+        record_admin_action(actor, "disable", f"user {user.id}")
         db.session.flush()
         log.info("admin %s disabled user %s", actor.id, user.id)
 
@@ -315,5 +320,6 @@ def disable(actor: User, user: User) -> None:
 def enable(actor: User, user: User) -> None:
     _require_admin(actor)
     user.disabled_at = None
+    record_admin_action(actor, "enable", f"user {user.id}")
     db.session.flush()
     log.info("admin %s enabled user %s", actor.id, user.id)

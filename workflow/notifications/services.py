@@ -284,6 +284,9 @@ def retry_delivery(actor: User, notification: Notification) -> None:
     notification.locked_until = None
     db.session.flush()
     _enqueue_after_commit(db.session(), notification.id)
+    from workflow.admin.log import record
+
+    record(actor, "retry_delivery", f"notification {notification.id}")
     log.info("admin %s retried notification %s", actor.id, notification.id)
 
 

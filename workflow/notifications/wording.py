@@ -447,6 +447,7 @@ def save_wording(actor, event: str, subject: str, blocks: Mapping[str, str]) -> 
         if row is not None:
             db.session.delete(row)
             db.session.flush()
+        _record(actor, "save_email_wording", event, "the default")
         log.info("user %s saved the default wording of %s", actor.id, event)
         return None
     if row is None:
@@ -461,9 +462,16 @@ def save_wording(actor, event: str, subject: str, blocks: Mapping[str, str]) -> 
     row.updated_by_id = actor.id
     row.updated_at = utcnow()
     db.session.flush()
+    _record(actor, "save_email_wording", event)
     log.info("user %s saved the wording of %s (subject and %s)", actor.id, event,
              ", ".join(sorted(changed)) or "no block")
     return row
+
+
+def _record(actor, action: str, event: str, detail: str = "") -> None:
+    from workflow.admin.log import record
+
+    record(actor, action, f"email {event}", detail)
 
 
 def reset_wording(actor, event: str) -> bool:
@@ -476,6 +484,7 @@ def reset_wording(actor, event: str) -> bool:
         return False
     db.session.delete(row)
     db.session.flush()
+    _record(actor, "reset_email_wording", event)
     log.info("user %s reset the wording of %s to the default", actor.id, event)
     return True
 
