@@ -123,6 +123,8 @@ def service_env(database_url, smtp_server, broker, tmp_path_factory):
         "WORKFLOW_LOG_LEVEL": "INFO",
         # A queue of this run's own, so that test runs side by side never take each other's tasks.
         "WORKFLOW_QUEUE": f"workflow-test-{uuid.uuid4().hex[:8]}",
+        # Rate limits of this run's own too: a run resetting its counters never clears another's.
+        "WORKFLOW_RATELIMIT_KEY_PREFIX": f"workflow-test-limits-{uuid.uuid4().hex[:8]}",
     }
     if broker["folder"]:
         env["WORKFLOW_BROKER_FOLDER"] = broker["folder"]

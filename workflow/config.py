@@ -56,6 +56,8 @@ def from_environment(instance_path: str) -> dict:
     broker_url = _env("BROKER_URL") or "filesystem://"
     broker_folder = Path(_env("BROKER_FOLDER") or instance / "broker")
     upload_dir = _env("UPLOAD_DIR") or str(instance / "uploads")
+    limits_url = _env("RATELIMIT_STORAGE_URL") or (
+        broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://")
 
     celery: dict = {
         "broker_url": broker_url,
@@ -163,10 +165,11 @@ def from_environment(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         # Rate limits: counted where every web process sees them (Redis: the broker's, unless told otherwise).
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL") or (
-            broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"),
+        "RATELIMIT_STORAGE_URI": limits_url,
+        # The store's own key prefix: installations (or test runs) sharing one Redis count apart.
+        "RATELIMIT_STORAGE_OPTIONS": ({"key_prefix": _env("RATELIMIT_KEY_PREFIX", "workflow-limits")}
+                                      if limits_url.startswith(("redis://", "rediss://")) else {}),
         "RATELIMIT_STRATEGY": "moving-window",
-        "RATELIMIT_KEY_PREFIX": "workflow-limits",
         "RATELIMIT_HEADERS_ENABLED": True,
         # A broken limit store must not take the site down: the request goes through and the error is logged.
         "RATELIMIT_SWALLOW_ERRORS": True,
