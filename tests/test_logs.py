@@ -33,9 +33,10 @@ def _captured():
 
 def test_the_web_server_s_request_lines_and_our_own_lines_carry_no_token(app, factory):
     stream, handler = _captured()
-    werkzeug = logging.getLogger("werkzeug")
-    level = werkzeug.level
+    werkzeug, ours = logging.getLogger("werkzeug"), logging.getLogger("workflow")
+    levels = werkzeug.level, ours.level  # another test's app may have set a quieter level
     werkzeug.setLevel(logging.INFO)
+    ours.setLevel(logging.INFO)
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -54,7 +55,8 @@ def test_the_web_server_s_request_lines_and_our_own_lines_carry_no_token(app, fa
     finally:
         server.shutdown()
         thread.join(timeout=5)
-        werkzeug.setLevel(level)
+        werkzeug.setLevel(levels[0])
+        ours.setLevel(levels[1])
         logging.getLogger().removeHandler(handler)
     written = stream.getvalue()
     assert "/confirm/[token]" in written and "/password/reset/[token]" in written  # the lines are there
