@@ -251,3 +251,30 @@ def worker(service_env, app, tmp_path_factory):
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+# --- whole installations in processes (tests/processes.py) -------------------------------------------------
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server of the test's own, on a free port, which the test may stop and start."""
+    from tests.processes import RedisServer
+
+    if not RedisServer.available():
+        missing_service("redis-server is not installed, so the test cannot run a Redis of its own")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """A database of the test's own for an installation in processes, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'desk.sqlite'}"
+        return
+    if not postgres_available():
+        missing_service("PostgreSQL is not reachable")
+    with fresh_postgres_database() as url:
+        yield url

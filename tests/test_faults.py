@@ -14,35 +14,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import fresh_postgres_database, missing_service, postgres_available
-from tests.processes import Desk, RedisServer, wait_for
+from tests.processes import Desk, wait_for
 from workflow import ROOT
 from workflow.core.models import utcnow
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
 PASSWORD = "a long and private password"
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    if not RedisServer.available():
-        missing_service("redis-server is not installed, so the test cannot run a Redis of its own")
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'desk.sqlite'}"
-        return
-    if not postgres_available():
-        missing_service("PostgreSQL is not reachable")
-    with fresh_postgres_database() as url:
-        yield url
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import fresh_postgres_database, missing_service, postgres_available
 from tests.helpers import PASSWORD, Client, text_of
-from tests.processes import Desk, RedisServer
+from tests.processes import Desk
 
 WRONG = "not the right password at all"
 
@@ -98,27 +97,6 @@ def test_a_contributor_can_send_ten_pitches_an_hour(app, factory):
 
 
 # --- two web processes, one Redis ----------------------------------------------------------------------------
-
-@pytest.fixture
-def redis_server(tmp_path):
-    if not RedisServer.available():
-        missing_service("redis-server is not installed, so the test cannot run a Redis of its own")
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'desk.sqlite'}"
-        return
-    if not postgres_available():
-        missing_service("PostgreSQL is not reachable")
-    with fresh_postgres_database() as url:
-        yield url
-
 
 @pytest.mark.slow
 def test_failed_sign_ins_are_counted_across_two_web_processes(tmp_path, database, redis_server, smtp_server):
