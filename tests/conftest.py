@@ -169,9 +169,11 @@ def clean_db(app):
 def mailbox(smtp_server):
     smtp_server.clear()
     smtp_server.refuse_with = None
+    smtp_server.refuse_only_to = None
     smtp_server.refusals_left = 0
     yield smtp_server
     smtp_server.refuse_with = None
+    smtp_server.refuse_only_to = None
     smtp_server.refusals_left = 0
     smtp_server.stall_data = False
 

@@ -128,6 +128,7 @@ class MailCatcher:
         self.messages: list[EmailMessage] = []
         self.refuse_with: str | None = None
         self.refusals_left = 0  # with refuse_with: refuse this many messages, then accept again
+        self.refuse_only_to: str | None = None  # refuse only messages to this address (others are accepted)
         self.stall_data = False  # hold every message at DATA until released, or until its sender dies
         self.stalled = 0
         self._lock = threading.Condition()
@@ -143,7 +144,7 @@ class MailCatcher:
             finally:
                 with self._lock:
                     self.stalled -= 1
-        if self.refuse_with:
+        if self.refuse_with and (self.refuse_only_to is None or self.refuse_only_to in envelope.rcpt_tos):
             with self._lock:
                 if self.refusals_left > 0:
                     self.refusals_left -= 1
@@ -166,11 +167,13 @@ class MailCatcher:
         if self._controller:
             self._controller.stop()
 
-    def refuse_next(self, count: int, reply: str) -> None:
-        """Answer ``reply`` to the next ``count`` messages, then accept again."""
+    def refuse_next(self, count: int, reply: str, to: str | None = None) -> None:
+        """Answer ``reply`` to the next ``count`` messages (to ``to`` only, if given: a late email from an earlier
+        test, delivered meanwhile, must not use up the refusals), then accept again."""
         with self._lock:
             self.refusals_left = count
             self.refuse_with = reply
+            self.refuse_only_to = to
 
     def clear(self) -> None:
         with self._lock:

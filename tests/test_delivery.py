@@ -44,8 +44,8 @@ def admin_client(app, factory) -> Client:
 
 def test_temporary_refusals_are_retried_and_every_attempt_is_in_the_ledger(app, clean_db, worker, mailbox,
                                                                            factory):
-    mailbox.refuse_next(3, "451 4.7.1 Greylisted, try again later")
     reporter = factory.user("contributor")
+    mailbox.refuse_next(3, "451 4.7.1 Greylisted, try again later", to=reporter.email)
     submission = factory.submission(reporter)
     message = mailbox.wait_for_subject(reporter.email, "We received your pitch", timeout=30)
     time.sleep(0.5)

@@ -55,7 +55,7 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from workflow.core import celery, database, security, transaction  # noqa: F401 (database: engine hooks)
+    from workflow.core import celery, database, form_input, security, transaction  # noqa: F401 (database: hooks)
     from workflow.extensions import csrf, db, limiter, login_manager, migrate
 
     if app.config["PROXY_HOPS"]:  # the client's address and scheme as the load balancer saw them
@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     transaction.init_app(app)
     security.init_app(app)
+    form_input.init_app(app)
     celery.init_app(app)
 
     from workflow.auth.services import load_user_by_session_token

@@ -57,7 +57,12 @@ def _again(submission: Submission, status: int, **forms):
     from workflow.submissions.views import _detail_context
 
     context = _detail_context(submission)
-    context["publication"] = publication_panel(submission, **forms)
+    panel = publication_panel(submission, **forms)
+    context["publication"] = panel
+    if panel is None:  # the story left the states the panel shows in: say why at the top of the page
+        form = next(iter(forms.values()))
+        context["refusals"] = [*context["refusals"], *form.form_errors,
+                               *(message for field in form for message in field.errors)]
     return render_template("submissions/detail.html", **context), status
 
 
