@@ -280,3 +280,74 @@ def database(request, tmp_path):
         missing_service("PostgreSQL is not reachable")
     with fresh_postgres_database() as url:
         yield url
+
+
+# --- the walks over the URL map (tests/test_access_matrix.py, tests/test_csrf_walk.py) ------------------------
+
+@pytest.fixture
+def one_of_everything(app, factory, make_client):
+    """One of everything a URL can name, for the walks over the URL map: contributor A's assigned story with a
+    draft, a file, a photo, a message and an internal note; B's own pitch; someone else's published story; the
+    desk's things (a saved view, an invitation, a section, a tag, a newsletter subscriber). Returns the values of
+    the URL arguments, the slug of each endpoint that takes one, and a signed-in client per role."""
+    import io
+
+    import sqlalchemy as sa
+    from PIL import Image as Picture
+
+    from tests.helpers import Client
+    from tests.test_articles import _publish
+    from workflow.articles import images
+    from workflow.articles.models import Section, Tag
+    from workflow.auth import services as accounts
+    from workflow.auth.models import Role, User
+    from workflow.core import storage
+    from workflow.newsletter.models import Subscriber
+    from workflow.notifications.models import Notification
+    from workflow.submissions import services
+    from workflow.submissions.models import Attachment, Submission
+
+    slug, editor = _publish(app, factory)
+    admin = factory.user("admin")
+    person_a = factory.user(email="reporter.a@example.org")
+    person_b = factory.user(email="reporter.b@example.org")
+    story = factory.submission(person_a, "assigned", editor=editor, with_draft=True,
+                               headline="Secret headline of A", summary="Sources: the mayor's driver.")
+    factory.submission(person_b, "pitched", headline="B's own pitch")
+    factory.message(editor, story, "Private message to A about the mayor")
+    factory.message(editor, story, "Internal note: A's source is risky", internal=True)
+    with app.app_context():
+        submission = db.session.get(Submission, story.id)
+        stored = storage.store(b"%PDF-1.4 secret notes", "application/pdf")
+        attachment = Attachment(submission_id=story.id, uploaded_by_id=person_a.id, filename="a-secret-notes.pdf",
+                                content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+                                storage_key=stored.key)
+        db.session.add(attachment)
+        buffer = io.BytesIO()
+        Picture.new("RGB", (640, 360), (90, 80, 70)).save(buffer, "JPEG")
+        photo = images.add_image(db.session.get(User, person_a.id), submission, "p.jpg", buffer.getvalue(),
+                                 alt="The mayor's car")
+        section = Section(slug="news", name="News")
+        db.session.add_all([section, Tag(slug="ports", name="Ports")])
+        view = services.save_view(db.session.get(User, editor.id), "Mine", "assignee=mine")
+        db.session.add(Subscriber(email="reader@example.org"))
+        invitation = accounts.invite(db.session.get(User, admin.id), "invitee@example.org", Role.EDITOR)
+        db.session.commit()
+        notification = db.session.scalar(sa.select(Notification.id).where(Notification.recipient_id == person_a.id)
+                                         .limit(1))
+        published = db.session.scalar(sa.select(Submission).where(Submission.slug == slug))
+        values = {
+            "submission_id": story.id, "attachment_id": attachment.id, "image_id": photo.id, "key": photo.key,
+            "width": photo.widths[0], "number": 1, "notification_id": notification, "view_id": view.id,
+            "invitation_id": invitation.id, "user_id": person_a.id, "section_id": section.id,
+            "event": "submission.assigned", "public_id": published.contributor.public_id, "filename": "desk.css",
+            "token": "not-a-real-token",
+        }
+    slugs = {"articles.article": slug, "articles.section": "news", "articles.section_feed": "news",
+             "articles.tag": "ports", "pages.edit": "guidelines"}
+    clients = {"anonymous": Client(app)}
+    for role, person in (("contributor_a", person_a), ("contributor_b", person_b), ("editor", editor),
+                         ("admin", admin)):
+        clients[role] = make_client()
+        clients[role].login(person.email)
+    return values, slugs, clients

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import hashlib
 import re
 import socket
 import struct
@@ -325,3 +326,35 @@ class _Ref:
 
     def __repr__(self) -> str:
         return f"<{self.__dict__}>"
+
+
+# The Celery worker of the test session goes on delivering the emails the fixture's actions wrote, meanwhile:
+# what it writes (the delivery columns of the outbox, and its ledger) is left out; what requests write is not.
+DELIVERY_COLUMNS = {"status", "attempts", "queued_at", "attempts_at_retry", "next_attempt_at", "locked_until",
+                    "sent_at", "last_error", "server_reply"}
+WORKER_TABLES = {"delivery_attempts"}
+
+
+def fingerprint(app) -> str:
+    """A hash of every row of every table: equal before and after means no request changed anything."""
+    digest = hashlib.sha256()
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            if table.name in WORKER_TABLES:
+                continue
+            columns = [c for c in table.columns if not (table.name == "notifications" and c.name in DELIVERY_COLUMNS)]
+            order = list(table.primary_key.columns) or columns
+            for row in db.session.execute(sa.select(*columns).order_by(*order)):
+                digest.update(repr(tuple(row)).encode())
+        db.session.remove()
+    return digest.hexdigest()
+
+
+def url_of(app, rule, values: dict, slugs: dict) -> str:
+    """The URL of a rule of the URL map, its arguments filled from ``values`` (``slug`` from ``slugs``, by
+    endpoint)."""
+    from flask import url_for
+
+    with app.test_request_context():
+        return url_for(rule.endpoint, **{name: slugs[rule.endpoint] if name == "slug" else values[name]
+                                         for name in rule.arguments})

@@ -9,14 +9,7 @@ POST routes are checked for the people who may not act: nothing in the database 
 
 from __future__ import annotations
 
-import io
-
-import pytest
-import sqlalchemy as sa
-
-from tests.helpers import Client
-from tests.test_csrf_walk import fingerprint
-from workflow.extensions import db
+from tests.helpers import fingerprint, url_of
 
 ROLES = ("anonymous", "contributor_a", "contributor_b", "editor", "admin")
 
@@ -58,67 +51,6 @@ EXPECTED: dict[str, dict[str, int]] = {
 }
 
 
-@pytest.fixture
-def matrix_world(app, factory, make_client):
-    """A's assigned story with a draft, a file, a photo, a message and an internal note; B's own pitch; a
-    published story of someone else's; the desk's things (a saved view, an invitation, a section)."""
-    from PIL import Image as Picture
-
-    from tests.test_articles import _publish
-    from workflow.articles import images
-    from workflow.articles.models import Section, Tag
-    from workflow.auth import services as accounts
-    from workflow.auth.models import Role, User
-    from workflow.core import storage
-    from workflow.notifications.models import Notification
-    from workflow.submissions import services
-    from workflow.submissions.models import Attachment, Submission
-
-    slug, editor = _publish(app, factory)
-    admin = factory.user("admin")
-    person_a = factory.user(email="reporter.a@example.org")
-    person_b = factory.user(email="reporter.b@example.org")
-    story = factory.submission(person_a, "assigned", editor=editor, with_draft=True,
-                               headline="Secret headline of A", summary="Sources: the mayor's driver.")
-    factory.submission(person_b, "pitched", headline="B's own pitch")
-    factory.message(editor, story, "Private message to A about the mayor")
-    factory.message(editor, story, "Internal note: A's source is risky", internal=True)
-    with app.app_context():
-        submission = db.session.get(Submission, story.id)
-        stored = storage.store(b"%PDF-1.4 secret notes", "application/pdf")
-        attachment = Attachment(submission_id=story.id, uploaded_by_id=person_a.id, filename="a-secret-notes.pdf",
-                                content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
-                                storage_key=stored.key)
-        db.session.add(attachment)
-        buffer = io.BytesIO()
-        Picture.new("RGB", (640, 360), (90, 80, 70)).save(buffer, "JPEG")
-        photo = images.add_image(db.session.get(User, person_a.id), submission, "p.jpg", buffer.getvalue(),
-                                 alt="The mayor's car")
-        section = Section(slug="news", name="News")
-        db.session.add_all([section, Tag(slug="ports", name="Ports")])
-        services.save_view(db.session.get(User, editor.id), "Mine", "assignee=mine")
-        invitation = accounts.invite(db.session.get(User, admin.id), "invitee@example.org", Role.EDITOR)
-        db.session.commit()
-        notification = db.session.scalar(sa.select(Notification.id).where(Notification.recipient_id == person_a.id)
-                                         .limit(1))
-        published = db.session.scalar(sa.select(Submission).where(Submission.slug == slug))
-        values = {
-            "submission_id": story.id, "attachment_id": attachment.id, "image_id": photo.id, "key": photo.key,
-            "width": photo.widths[0], "number": 1, "notification_id": notification, "view_id": 0,
-            "invitation_id": invitation.id, "user_id": person_a.id, "section_id": section.id,
-            "event": "submission.assigned", "public_id": published.contributor.public_id, "filename": "desk.css",
-            "token": "not-a-real-token",
-        }
-    slugs = {"articles.article": slug, "articles.section": "news", "articles.section_feed": "news",
-             "articles.tag": "ports", "pages.edit": "guidelines"}
-    clients = {"anonymous": Client(app)}
-    for role, person in (("contributor_a", person_a), ("contributor_b", person_b), ("editor", editor),
-                         ("admin", admin)):
-        clients[role] = make_client()
-        clients[role].login(person.email)
-    return values, slugs, clients
-
-
 # What only A and the desk may read; never on a page another contributor or a reader gets.
 SECRETS = ("Secret headline of A", "the mayor's driver", "Private message to A", "A's source is risky",
            "a-secret-notes.pdf", "reporter.a@example.org")
@@ -126,21 +58,13 @@ SECRETS = ("Secret headline of A", "the mayor's driver", "Private message to A",
 DESK_ONLY = ("A's source is risky",)
 
 
-def _url(app, rule, values, slugs) -> str:
-    from flask import url_for
-
-    with app.test_request_context():
-        return url_for(rule.endpoint, **{name: slugs[rule.endpoint] if name == "slug" else values[name]
-                                         for name in rule.arguments})
-
-
-def test_every_get_route_answers_each_role_as_written_and_leaks_nothing(app, matrix_world):
-    values, slugs, clients = matrix_world
+def test_every_get_route_answers_each_role_as_written_and_leaks_nothing(app, one_of_everything):
+    values, slugs, clients = one_of_everything
     rules = [rule for rule in app.url_map.iter_rules() if "GET" in rule.methods]
     assert {rule.endpoint for rule in rules} == set(EXPECTED), "a route without its row in the matrix"
     differences, cells = [], 0
     for rule in rules:
-        url = _url(app, rule, values, slugs)
+        url = url_of(app, rule, values, slugs)
         for role in ROLES:
             response = clients[role].get(url)
             cells += 1
@@ -157,9 +81,9 @@ def test_every_get_route_answers_each_role_as_written_and_leaks_nothing(app, mat
     assert cells == len(rules) * len(ROLES)
 
 
-def test_no_one_outside_may_change_a_s_story_or_the_desk_s_things(app, matrix_world):
+def test_no_one_outside_may_change_a_s_story_or_the_desk_s_things(app, one_of_everything):
     """Every POST route, as anonymous and as contributor B, with the page's CSRF token: nothing changes."""
-    values, slugs, clients = matrix_world
+    values, slugs, clients = one_of_everything
     exempt = {"newsletter.signup", "newsletter.unsubscribe", "notifications.unsubscribe", "auth.login",
               "auth.register", "auth.forgot_password", "auth.resend_confirmation", "auth.logout",
               "auth.reset_password", "auth.confirm_post", "auth.accept_invitation", "newsletter.confirm_post",
@@ -170,7 +94,7 @@ def test_no_one_outside_may_change_a_s_story_or_the_desk_s_things(app, matrix_wo
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint in exempt:
             continue
-        url = _url(app, rule, values, slugs)
+        url = url_of(app, rule, values, slugs)
         for role in ("anonymous", "contributor_b"):
             before = fingerprint(app)
             token_page = "/login" if role == "anonymous" else "/account"
