@@ -54,9 +54,9 @@ def _back(submission: Submission):
 
 
 def _again(submission: Submission, status: int, **forms):
-    from workflow.submissions.views import _detail_context
+    from workflow.submissions.views import detail_context
 
-    context = _detail_context(submission)
+    context = detail_context(submission)
     panel = publication_panel(submission, **forms)
     context["publication"] = panel
     if panel is None:  # the story left the states the panel shows in: say why at the top of the page
@@ -76,9 +76,9 @@ def _seen(form) -> int:
 @bp.post("/submissions/<int:submission_id>/page")
 @staff_required
 def page(submission_id: int):
-    from workflow.submissions.views import _conflict_page, _load_visible
+    from workflow.submissions.views import conflict_page, load_visible
 
-    submission = _load_visible(submission_id)
+    submission = load_visible(submission_id)
     form = PageForm()
     _choices(form, submission)
     if form.validate_on_submit():
@@ -88,7 +88,7 @@ def page(submission_id: int):
                 seo_description=form.seo_description.data or "", top_image_id=form.top_image_id.data),
                 seen_version=_seen(form))
         except Conflict as conflict:
-            return _conflict_page(conflict)
+            return conflict_page(conflict)
         except DomainError as error:
             attach_error(form, error)
             return _again(submission, error.status_code, page_form=form)
@@ -100,16 +100,16 @@ def page(submission_id: int):
 @bp.post("/submissions/<int:submission_id>/schedule")
 @staff_required
 def schedule(submission_id: int):
-    from workflow.submissions.views import _conflict_page, _load_visible
+    from workflow.submissions.views import conflict_page, load_visible
 
-    submission = _load_visible(submission_id)
+    submission = load_visible(submission_id)
     form = ScheduleForm()
     if form.validate_on_submit():
         at = form.publish_at.data.replace(tzinfo=UTC)
         try:
             editorial.schedule(current_user, submission, at, seen_version=_seen(form))
         except Conflict as conflict:
-            return _conflict_page(conflict)
+            return conflict_page(conflict)
         except DomainError as error:
             attach_error(form, error)
             return _again(submission, error.status_code, schedule_form=form)
@@ -121,15 +121,15 @@ def schedule(submission_id: int):
 @bp.post("/submissions/<int:submission_id>/schedule/cancel")
 @staff_required
 def unschedule(submission_id: int):
-    from workflow.submissions.views import _conflict_page, _load_visible
+    from workflow.submissions.views import conflict_page, load_visible
 
-    submission = _load_visible(submission_id)
+    submission = load_visible(submission_id)
     form = UnscheduleForm()
     if form.validate_on_submit():
         try:
             editorial.unschedule(current_user, submission, seen_version=_seen(form))
         except Conflict as conflict:
-            return _conflict_page(conflict)
+            return conflict_page(conflict)
         except DomainError as error:
             flash(error.message, "error")
             return _back(submission)

@@ -87,9 +87,9 @@ def images_panel(submission: Submission, upload_form: UploadForm | None = None,
 def _load(submission_id: int, image_id: int | None = None) -> tuple[Submission, Image | None]:
     """The submission if this person may see it (404 otherwise, as the submission page does); and one of its
     images. Someone who may see it but not change its photos gets 403."""
-    from workflow.submissions.views import _load_visible
+    from workflow.submissions.views import load_visible
 
-    submission = _load_visible(submission_id)
+    submission = load_visible(submission_id)
     image = None
     if image_id is not None:
         image = db.session.get(Image, image_id)
@@ -102,9 +102,9 @@ def _load(submission_id: int, image_id: int | None = None) -> tuple[Submission, 
 
 def _again(submission: Submission, status: int, **panel):
     """The submission page again, the form with its errors and what was typed in it."""
-    from workflow.submissions.views import _detail_context
+    from workflow.submissions.views import detail_context
 
-    context = _detail_context(submission)
+    context = detail_context(submission)
     context["images_panel"] = images_panel(submission, **panel)
     return render_template("submissions/detail.html", **context), status
 
@@ -178,7 +178,6 @@ def image(key: str, width: int):
         abort(404)
     response = send_file(storage.path_for(images.storage_key(photo, width)), mimetype=photo.content_type,
                          etag=f"{photo.key}-{width}", conditional=True, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Resource-Policy"] = "same-site"
     if submission.state is State.PUBLISHED:
         # The bytes at an address never change (a new photo has a new key); only access to them can.

@@ -27,7 +27,7 @@ from workflow.submissions.workflow import Requirement, State, find_transition
 bp = Blueprint("submissions", __name__)
 
 
-def _load_visible(submission_id: int) -> Submission:
+def load_visible(submission_id: int) -> Submission:
     """The submission if this person may see it; 404 otherwise, so ids of others' work reveal nothing."""
     submission = db.session.get(Submission, submission_id,
                                 options=[joinedload(Submission.contributor), joinedload(Submission.editor)])
@@ -89,7 +89,7 @@ def pitch():
                        files_sent=files_sent, resend_form=ActionForm(formdata=None))
 
 
-def _detail_context(submission: Submission, transition_form: TransitionForm | None = None,
+def detail_context(submission: Submission, transition_form: TransitionForm | None = None,
                     message_form: MessageForm | None = None) -> dict:
     editors = services.active_editors() if current_user.is_staff else []
     actions = []
@@ -135,14 +135,14 @@ def _error_messages(form) -> list[str]:
 @bp.route("/submissions/<int:submission_id>")
 @login_required
 def detail(submission_id):
-    submission = _load_visible(submission_id)
-    return render_template("submissions/detail.html", **_detail_context(submission))
+    submission = load_visible(submission_id)
+    return render_template("submissions/detail.html", **detail_context(submission))
 
 
 @bp.post("/submissions/<int:submission_id>/transition")
 @login_required
 def transition(submission_id):
-    submission = _load_visible(submission_id)
+    submission = load_visible(submission_id)
     form = TransitionForm()
     form.editor_id.choices = [SelectChoice(e.id, e.display_name) for e in services.active_editors()]
     if form.validate_on_submit():
@@ -158,18 +158,18 @@ def transition(submission_id):
                 assigned_words=form.assigned_words.data, fee=form.fee.data,
             ))
         except Conflict as conflict:
-            return _conflict_page(conflict)
+            return conflict_page(conflict)
         except DomainError as error:
             attach_error(form, error)
             return render_template("submissions/detail.html",
-                                   **_detail_context(submission, transition_form=form)), error.status_code
+                                   **detail_context(submission, transition_form=form)), error.status_code
         flash(f"You {rule.done}. It is now {rule.target.title.lower()}.", "success")
         return redirect(url_for("submissions.detail", submission_id=submission.id), 303)
     return render_template("submissions/detail.html",
-                           **_detail_context(submission, transition_form=form)), FORM_ERROR_STATUS
+                           **detail_context(submission, transition_form=form)), FORM_ERROR_STATUS
 
 
-def _conflict_page(conflict: Conflict, unsaved: DraftForm | None = None):
+def conflict_page(conflict: Conflict, unsaved: DraftForm | None = None):
     submission = conflict.current
     changes = db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.submission_id == submission.id,
@@ -189,7 +189,7 @@ def _conflict_page(conflict: Conflict, unsaved: DraftForm | None = None):
 @bp.route("/submissions/<int:submission_id>/draft", methods=["GET", "POST"])
 @login_required
 def draft(submission_id):
-    submission = _load_visible(submission_id)
+    submission = load_visible(submission_id)
     if not permissions.can_write_draft(current_user, submission):
         abort(403)
     latest = services.latest_revision(submission)
@@ -207,7 +207,7 @@ def draft(submission_id):
             revision = services.save_draft(current_user, submission, form.headline.data, form.dek.data,
                                            form.body.data, form.note.data or "", seen_version=seen)
         except Conflict as conflict:
-            return _conflict_page(conflict, unsaved=form)  # what they wrote, to copy into the current draft
+            return conflict_page(conflict, unsaved=form)  # what they wrote, to copy into the current draft
         except (DomainError, ValueError) as error:
             attach_error(form, error if isinstance(error, DomainError) else DomainError("Reload the page."))
         else:
@@ -219,7 +219,7 @@ def draft(submission_id):
 @bp.route("/submissions/<int:submission_id>/revisions/<int:number>")
 @login_required
 def revision(submission_id, number):
-    submission = _load_visible(submission_id)
+    submission = load_visible(submission_id)
     rev = db.session.scalar(sa.select(Revision).where(Revision.submission_id == submission.id,
                                                       Revision.number == number))
     if rev is None:
@@ -231,7 +231,7 @@ def revision(submission_id, number):
 @login_required
 def diff(submission_id):
     """Compare two revisions; by default the editor's latest edit against the contributor's last draft."""
-    submission = _load_visible(submission_id)
+    submission = load_visible(submission_id)
     revisions = db.session.scalars(
         sa.select(Revision).where(Revision.submission_id == submission.id)
         .options(joinedload(Revision.author)).order_by(Revision.number)
@@ -262,7 +262,7 @@ def diff(submission_id):
 @bp.post("/submissions/<int:submission_id>/messages")
 @login_required
 def post_message(submission_id):
-    submission = _load_visible(submission_id)
+    submission = load_visible(submission_id)
     form = MessageForm()
     if form.validate_on_submit():
         try:
@@ -271,24 +271,23 @@ def post_message(submission_id):
         except DomainError as error:
             attach_error(form, error)
             return render_template("submissions/detail.html",
-                                   **_detail_context(submission, message_form=form)), error.status_code
+                                   **detail_context(submission, message_form=form)), error.status_code
         flash("Internal note added." if form.internal.data and current_user.is_staff else "Message sent.",
               "success")
         return redirect(url_for("submissions.detail", submission_id=submission.id) + "#conversation", 303)
     return render_template("submissions/detail.html",
-                           **_detail_context(submission, message_form=form)), FORM_ERROR_STATUS
+                           **detail_context(submission, message_form=form)), FORM_ERROR_STATUS
 
 
 @bp.route("/submissions/<int:submission_id>/attachments/<int:attachment_id>")
 @login_required
 def attachment(submission_id, attachment_id):
-    submission = _load_visible(submission_id)
+    submission = load_visible(submission_id)
     item = db.session.get(Attachment, attachment_id)
     if item is None or item.submission_id != submission.id:
         abort(404)
     response = send_file(storage.path_for(item.storage_key), mimetype=item.content_type, as_attachment=True,
                          download_name=item.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
