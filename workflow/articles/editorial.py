@@ -20,6 +20,7 @@ from workflow.auth.models import User
 from workflow.core.errors import Conflict, DomainError, PermissionDenied
 from workflow.core.models import utcnow
 from workflow.extensions import db
+from workflow.submissions import services
 from workflow.submissions.models import AuditEntry, Submission
 from workflow.submissions.workflow import State
 
@@ -88,9 +89,7 @@ def _check(actor: User, submission: Submission, seen_version: int) -> None:
 
 def _save(actor: User, submission: Submission, action: str, what: str, comment: str, seen_version: int) -> None:
     """Flush the change as one UPDATE guarded by the version, and write it to the audit trail."""
-    submission.last_activity_at = utcnow()
-    submission.last_activity_by_id = actor.id
-    submission.last_activity = f"{actor.display_name} {what}"[:200]
+    services.touch(submission, actor, f"{actor.display_name} {what}")
     try:
         db.session.flush()
     except StaleDataError as exc:
@@ -163,8 +162,6 @@ def publish_due(now: datetime | None = None) -> list[int]:
     Each is published once: the publish transition clears the schedule in the same guarded UPDATE, so a second
     run (or two beats racing) finds nothing due or loses the version check and moves on.
     """
-    from workflow.submissions import services
-
     published = []
     for submission_id in due(now):
         submission = db.session.get(Submission, submission_id)

@@ -62,7 +62,7 @@ class TransitionInput:
     fee: Decimal | None = None
 
 
-def _touch(submission: Submission, actor: User, what: str) -> None:
+def touch(submission: Submission, actor: User, what: str) -> None:
     submission.last_activity_at = utcnow()
     submission.last_activity_by_id = actor.id
     submission.last_activity = what[:200]
@@ -161,7 +161,7 @@ def transition(actor: User, submission: Submission, data: TransitionInput) -> Au
         if rule.target is not State.EDITED:  # a schedule holds only while the story waits, edited
             submission.scheduled_at = None
             submission.scheduled_by_id = None
-        _touch(submission, actor, f"{actor.display_name} {rule.done}")
+        touch(submission, actor, f"{actor.display_name} {rule.done}")
     try:
         db.session.flush()
     except StaleDataError as exc:
@@ -274,7 +274,7 @@ def save_draft(actor: User, submission: Submission, headline: str, dek: str, bod
         sa.select(sa.func.max(Revision.number)).where(Revision.submission_id == submission.id)) or 0) + 1
     kind = RevisionKind.EDITOR if actor.is_staff else RevisionKind.CONTRIBUTOR
     verb = "edited the draft" if kind is RevisionKind.EDITOR else "saved a draft"
-    _touch(submission, actor, f"{actor.display_name} {verb} (revision {number})")
+    touch(submission, actor, f"{actor.display_name} {verb} (revision {number})")
     try:
         db.session.flush()
     except StaleDataError as exc:
