@@ -15,6 +15,7 @@ import secrets
 
 import sqlalchemy as sa
 
+from workflow.articles import images
 from workflow.articles.models import Image
 from workflow.auth.models import User, new_session_token
 from workflow.auth.passwords import hash_password, verify_password
@@ -46,7 +47,7 @@ def delete_account(user: User, password: str) -> None:
 
     files = list(db.session.scalars(sa.select(Attachment.storage_key).where(Attachment.submission_id.in_(all_ids))))
     for photo in db.session.scalars(sa.select(Image).where(Image.submission_id.in_([s.id for s in dropped]))):
-        files += [f"{photo.key}w{width}" for width in photo.widths]
+        files += [images.storage_key(photo, width) for width in photo.widths]
 
     db.session.execute(sa.delete(Notification).where(sa.or_(Notification.recipient_id == user.id,
                                                             Notification.submission_id.in_(all_ids))))

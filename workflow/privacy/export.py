@@ -15,6 +15,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from workflow.articles import images
 from workflow.articles.models import Image
 from workflow.auth.models import User
 from workflow.core import storage
@@ -61,7 +62,7 @@ def data_of(user: User) -> tuple[dict, list[tuple[str, str]]]:
             files.append((f"attachments/{story.id}-{attachment.id}-{attachment.filename}", attachment.storage_key))
         for photo in photos:
             files.append((f"photos/{story.id}-{photo.id}.{photo.content_type.rpartition('/')[2]}",
-                          f"{photo.key}w{max(photo.widths)}"))
+                          images.storage_key(photo, max(photo.widths))))
         stories.append({
             **_row(story, ["id", "state", "headline", "summary", "angle", "sources", "proposed_words",
                            "proposed_deadline", "experience", "deadline", "assigned_words", "fee", "created_at",
