@@ -48,7 +48,7 @@ def save_page(actor, slug: str, title: str, body: str) -> Page:
     return page
 
 
-class PageForm(FlaskForm):
+class OutletPageForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Give the page a title."),
                                              Length(max=200, message="At most 200 characters.")])
     body = TextAreaField("Text (Markdown)", validators=[
@@ -76,7 +76,7 @@ def edit(slug: str):
     if slug not in DEFAULTS:
         abort(404)
     page = page_of(slug)
-    form = PageForm(obj=page) if request.method == "GET" else PageForm()
+    form = OutletPageForm(obj=page) if request.method == "GET" else OutletPageForm()
     if form.validate_on_submit():
         save_page(current_user, slug, form.title.data, form.body.data)
         flash("The page is saved and public.", "success")

@@ -60,6 +60,7 @@ def unread_notifications() -> int:
 # The reader-facing side of the site: it wears the outlet's header and footer, not the desk's.
 PUBLIC_BLUEPRINTS = {"articles", "newsletter"}
 PUBLIC_ENDPOINTS = {"pages.guidelines"}
+DESK_ENDPOINTS = {"newsletter.admin"}  # the desk's page inside a public blueprint
 
 
 def public_page() -> bool:
@@ -69,9 +70,8 @@ def public_page() -> bool:
         return False
     if request.endpoint == "submissions.index":
         return not current_user.is_authenticated
-    if "admin" in request.endpoint:
-        return False
-    return request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in PUBLIC_ENDPOINTS
+    return (request.blueprint in PUBLIC_BLUEPRINTS and request.endpoint not in DESK_ENDPOINTS
+            or request.endpoint in PUBLIC_ENDPOINTS)
 
 
 def site_sections() -> list:
