@@ -251,12 +251,13 @@ class PickyServer:
         self.drop_after = drop_after
         self.accepted: list[email.message.EmailMessage] = []
         self.peers: set = set()
-        self._carried: dict[int, int] = {}
         self._controller: Controller | None = None
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.peers.add(session.peer)
-        if self.drop_after is not None and self._carried.get(id(session), 0) >= self.drop_after:
+        # The count lives on the session itself: a dict keyed by id(session) would credit a new connection
+        # with the messages of a closed one whose session object happened to have the same id.
+        if self.drop_after is not None and getattr(session, "carried", 0) >= self.drop_after:
             asyncio.get_running_loop().call_soon(server.transport.close)
             return "421 4.4.2 Idle for too long, closing"
         envelope.mail_from = address
@@ -269,7 +270,7 @@ class PickyServer:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        self._carried[id(session)] = self._carried.get(id(session), 0) + 1
+        session.carried = getattr(session, "carried", 0) + 1
         reply = self.refuse_data.get(envelope.rcpt_tos[0])
         if reply:
             return reply

@@ -177,6 +177,37 @@ def test_a_new_deadline_earns_a_new_reminder(app, commissioned):
     ]
 
 
+def test_a_reminder_run_holds_its_ground_while_another_process_writes(app, commissioned, monkeypatch, caplog):
+    """The quick start's worker commits while beat's run is between reading and writing: on SQLite the other
+    writer waits for the run (which began with the write lock) instead of making it fail and start over."""
+    editor, reporter, story = commissioned
+    moment = due_at(deadline_of(app, story)) - timedelta(hours=24)
+    other_write_done = threading.Event()
+    from workflow.notifications import services
+
+    choice_for = services.choice_for
+
+    def another_process_writes_meanwhile(engine):
+        with engine.begin() as connection:  # a connection of its own, like a worker's
+            connection.execute(sa.update(User).where(User.id == editor.id).values(display_name="Edna E."))
+        other_write_done.set()
+
+    def read_then_let_the_other_write(user, event):  # the run reads the contributor's choice, then writes
+        found = choice_for(user, event)
+        threading.Thread(target=another_process_writes_meanwhile, args=(db.engine,)).start()
+        other_write_done.wait(timeout=1)  # on SQLite it cannot commit before the run does
+        return found
+
+    monkeypatch.setattr(services, "choice_for", read_then_let_the_other_write)
+    with caplog.at_level("INFO"):
+        assert run_reminders(app, moment) == 1
+    assert other_write_done.wait(timeout=20)
+    assert [record.getMessage() for record in caplog.records if "busy" in record.getMessage()] == []
+    assert [event for event, _ in reminders_of(app, story)] == ["reminder.deadline_soon"]
+    with app.app_context():
+        assert db.session.get(User, editor.id).display_name == "Edna E."
+
+
 def test_reminders_follow_the_contributors_choice_and_skip_disabled_people(app, factory):
     editor = factory.user("editor")
     admin = factory.user("admin")

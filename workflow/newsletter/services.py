@@ -19,6 +19,7 @@ from flask import current_app, g
 from sqlalchemy.orm import joinedload
 
 from workflow.auth import tokens
+from workflow.core import database
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.newsletter.models import NewsletterIssue, Subscriber
@@ -35,7 +36,6 @@ RESEND_AFTER = timedelta(minutes=10)  # one confirmation email per address at mo
 FIRST_ISSUE_SPAN = timedelta(days=7)
 MAX_STORIES = 20
 CHUNK = 1000  # subscribers written per transaction by send_weekly
-RUNS_ON_SQLITE_BUSY = 5
 
 
 def normalise(address: str) -> str:
@@ -212,15 +212,7 @@ def send_weekly(now: datetime | None = None) -> WeeklyRun:
     chunks and a rerun writes only what is missing. Commits.
     """
     now = now or utcnow()
-    for attempt in range(1, RUNS_ON_SQLITE_BUSY + 1):
-        try:
-            return _send_weekly(now)
-        except sa.exc.OperationalError as exc:  # SQLite: a worker committed meanwhile; the run is idempotent
-            db.session.rollback()
-            if db.engine.dialect.name != "sqlite" or "locked" not in str(exc.orig) or attempt == RUNS_ON_SQLITE_BUSY:
-                raise
-            log.info("SQLite was busy (%s); starting the newsletter run again", exc.orig)
-    raise AssertionError("unreachable")
+    return database.again_if_sqlite_is_busy(db.session, lambda: _send_weekly(now), "newsletter run")
 
 
 def _send_weekly(now: datetime) -> WeeklyRun:

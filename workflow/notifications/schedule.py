@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
 from workflow.auth.models import Role, User
+from workflow.core import database
 from workflow.core.models import utcnow
 from workflow.core.templating import format_date
 from workflow.extensions import db
@@ -29,7 +30,6 @@ from workflow.submissions.workflow import State
 
 log = logging.getLogger(__name__)
 
-RUNS_ON_SQLITE_BUSY = 5
 REMIND_BEFORE = timedelta(hours=48)
 NEW_PITCH_WINDOW = timedelta(days=1)
 SECTION_LIMIT = 10  # submissions listed per section of the desk summary; the rest are counted ("and 4 more")
@@ -51,21 +51,6 @@ def _existing_keys(keys: Iterable[str]) -> set[str]:
         chunk = keys[start:start + _KEYS_PER_QUERY]
         found.update(db.session.scalars(sa.select(Notification.dedup_key).where(Notification.dedup_key.in_(chunk))))
     return found
-
-
-def _again_if_sqlite_is_busy(run):
-    """Run ``run()``, and run it again if SQLite refused a write because another process (a worker) committed
-    since this transaction began reading (WAL answers "database is locked" at once, without waiting). Every
-    run is idempotent, so starting over is safe. Other errors, and any error on PostgreSQL, go up."""
-    for attempt in range(1, RUNS_ON_SQLITE_BUSY + 1):
-        try:
-            return run()
-        except sa.exc.OperationalError as exc:
-            db.session.rollback()
-            if db.engine.dialect.name != "sqlite" or "locked" not in str(exc.orig) or attempt == RUNS_ON_SQLITE_BUSY:
-                raise
-            log.info("SQLite was busy (%s); starting the run again", exc.orig)
-    return None
 
 
 # Reminders ---------------------------------------------------------------------------------------------------
@@ -93,7 +78,7 @@ def send_reminders(now: datetime | None = None) -> int:
     digest or skipped as the contributor chose. Returns how many reminders were written; commits.
     """
     now = now or utcnow()
-    return _again_if_sqlite_is_busy(lambda: _send_reminders(now))
+    return database.again_if_sqlite_is_busy(db.session, lambda: _send_reminders(now), "reminders run")
 
 
 def _send_reminders(now: datetime) -> int:
@@ -197,7 +182,7 @@ def send_digests(now: datetime | None = None) -> int:
     and day (UTC): a second run the same day writes nothing. Commits once per digest.
     """
     now = now or utcnow()
-    return _again_if_sqlite_is_busy(lambda: _send_digests(now))
+    return database.again_if_sqlite_is_busy(db.session, lambda: _send_digests(now), "digest run")
 
 
 def _send_digests(now: datetime) -> int:
@@ -217,6 +202,7 @@ def _send_digests(now: datetime) -> int:
         key = digest_key(user.id, day)
         if key in done:
             continue
+        database.lock_for_writing(db.session)  # each digest is its own transaction (committed below)
         with_desk = user.is_staff and user.id not in quiet and desk["has_items"]
         held = _held_for(user)
         if not held and not with_desk:
