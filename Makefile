@@ -17,6 +17,18 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# The page checkers the test suite runs (axe-core in Chromium, the Nu HTML checker on Java): npm packages at the
+# exact versions and hashes of tests/a11y/package-lock.json. Without npm the page checks are skipped (not in CI).
+CHECKERS := tests/a11y
+CHECKERS_STAMP := $(CHECKERS)/node_modules/.installed
+
+$(CHECKERS_STAMP): $(CHECKERS)/package.json $(CHECKERS)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(CHECKERS) --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm is not installed: the page checks (axe-core, Nu HTML checker) will be skipped"; \
+	fi
+
 migrate: install
 	$(BIN)/flask --app workflow db upgrade
 
@@ -28,7 +40,7 @@ run: demo
 	$(BIN)/python -m workflow.quickstart
 
 ## Install and run the whole test suite (services that are missing are skipped, unless CI=true).
-test: install
+test: install $(CHECKERS_STAMP)
 	$(BIN)/ruff check workflow tests migrations bench celery_worker.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -42,4 +54,4 @@ lock: install
 		--output-file requirements.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache $(CHECKERS)/node_modules

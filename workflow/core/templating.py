@@ -17,6 +17,14 @@ def format_datetime(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str
     return value.astimezone(UTC).strftime(fmt) + " UTC"
 
 
+def machine_datetime(value: datetime | None) -> str:
+    """A moment for a ``<time datetime>`` attribute: UTC, to the second (HTML allows at most three digits of
+    a fraction, and a reader needs none)."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def format_date(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else ""
 
@@ -87,6 +95,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
+    app.add_template_filter(machine_datetime, "machine_datetime")
     app.add_template_filter(ago, "ago")
     app.add_template_global(hidden_fields, "hidden_fields")
     app.add_template_global(email_subject, "email_subject")
