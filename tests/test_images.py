@@ -323,8 +323,12 @@ def test_before_publication_only_the_owner_and_the_desk_see_a_photo_after_it_eve
     ("owner", "assigned", 303),
     ("editor", "assigned", 303),
     ("other contributor", "assigned", 404),  # as the submission page: someone else's work does not exist
+    ("owner", "edited", 403),  # the text is the desk's now, and so are the photos
+    ("owner", "withdrawn", 403),  # as with the draft and the messages: the contributor left the story
+    ("owner", "declined", 403),
     ("owner", "published", 403),  # published: the desk changes its photos
     ("editor", "published", 303),
+    ("editor", "edited", 303),
 ])
 def test_who_may_upload_change_and_delete(app, factory, who, state, expected):
     editor, reporter, story = _assigned(factory)
@@ -335,6 +339,20 @@ def test_who_may_upload_change_and_delete(app, factory, who, state, expected):
     [image] = _images(app, story.id)
     if state == "published":
         _publish(app, editor, reporter, story, "Text.")
+    elif state in ("edited", "withdrawn", "declined"):
+        from workflow.auth.models import User
+        from workflow.submissions import services
+
+        action, actor = {"edited": ("mark_edited", editor), "withdrawn": ("withdraw", reporter),
+                         "declined": ("decline", editor)}[state]
+        with app.app_context():
+            submission = db.session.get(Submission, story.id)
+            if state == "edited":
+                services.save_draft(db.session.get(User, reporter.id), submission, submission.headline, "Dek.",
+                                    "Text.")
+            services.transition(db.session.get(User, actor.id), submission, services.TransitionInput(
+                action=action, seen_version=submission.version, comment="Not for us."))
+            db.session.commit()
     client = {"owner": owner, "editor": _signed_in(app, editor),
               "other contributor": _signed_in(app, factory.user())}[who]
     token = client.csrf_token()

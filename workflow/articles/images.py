@@ -191,12 +191,14 @@ def snippet(image: Image) -> str:
 # Who may do what ----------------------------------------------------------------------------------------------
 
 def can_manage_images(user: User, submission: Submission) -> bool:
-    """The desk always; the contributor who pitched the story while it is not published."""
+    """The desk always; the contributor who pitched the story while it is theirs to work on (pitched or
+    assigned, as with the draft). Once it is edited, published, declined or withdrawn, its photos are the
+    desk's: a contributor cannot take away the top image of a story about to be published."""
     if not getattr(user, "is_authenticated", False):
         return False
     if user.is_staff:
         return True
-    return permissions.is_owner(user, submission) and submission.state is not State.PUBLISHED
+    return permissions.is_owner(user, submission) and submission.state in (State.PITCHED, State.ASSIGNED)
 
 
 def can_see(user: User, image: Image, submission: Submission | None = None) -> bool:
@@ -242,8 +244,8 @@ def _words(alt: str, caption: str, credit: str) -> tuple[str, str, str]:
 
 def _check_manage(actor: User, submission: Submission) -> None:
     if not can_manage_images(actor, submission):
-        raise PermissionDenied("You cannot change this story's photos." if submission.state is not State.PUBLISHED
-                               else "The story is published: ask your editor to change its photos.")
+        raise PermissionDenied("The story is with the desk now: ask your editor to change its photos."
+                               if permissions.is_owner(actor, submission) else "You cannot change this story's photos.")
 
 
 def add_image(actor: User, submission: Submission, filename: str, data: bytes, alt: str = "", caption: str = "",
