@@ -145,8 +145,9 @@ class Desk:
     def user(self, email: str, role: str, password: str, name: str) -> None:
         self.flask("users", "create", "--email", email, "--name", name, "--role", role, "--password", password)
 
-    def web(self) -> LiveServer:
-        port = free_port()
+    def web(self, port: int | None = None) -> LiveServer:
+        """A gunicorn web server, on ``port`` if given (the one a ``base_url`` setting names), else on a free one."""
+        port = port or free_port()
         service = Service(f"web-{port}", [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                                           "--workers", "2", "--threads", "2", "workflow:create_app()"],
                           self.env, self.tmp_path).start()
