@@ -193,6 +193,16 @@ def test_no_copy_keeps_gps_camera_or_comments_and_the_photo_is_turned_upright(ap
         assert top[0] > 150 > top[2] and bottom[2] > 150 > bottom[0]
 
 
+def test_a_photo_between_two_widths_keeps_its_own_width_as_the_largest(app, factory):
+    _, reporter, story = _assigned(factory)
+    owner = _signed_in(app, reporter)
+    assert _upload(owner, story.id, _photo(size=(960, 640))).status_code == 303
+    [image] = _images(app, story.id)
+    assert image.widths == [480, 800, 960] and (image.width, image.height) == (960, 640)
+    with PILImage.open(io.BytesIO(owner.get(f"/images/{image.key}/960").get_data())) as served:
+        assert served.size == (960, 640)
+
+
 def test_a_photo_narrower_than_every_width_is_kept_at_its_own_width(app, factory):
     _, reporter, story = _assigned(factory)
     owner = _signed_in(app, reporter)
@@ -493,7 +503,7 @@ def test_the_article_shows_the_top_image_and_photos_in_the_body_at_every_stored_
 
     assert second["alt"] == "The road out"  # the photo's own description, not the reminder in the text
     assert second["loading"] == "lazy" and second["decoding"] == "async" and "sizes" in second
-    assert (second["width"], second["height"]) == ("800", "533")
+    assert (second["width"], second["height"]) == ("900", "600")  # kept at its own width, the largest it has
     assert re.search(r'<figure class="figure"><img[^>]*><figcaption>The only road still open\. '
                      r'<span class="figure__credit">Photo: R\. Field</span></figcaption></figure>', html)
     assert "<p><figure" not in html

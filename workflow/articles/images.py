@@ -3,8 +3,9 @@
 An upload is never stored as it came. Pillow reads its real type from the content (JPEG, PNG or WebP; nothing
 else), refuses it before decoding a single pixel if it declares more than ``MAX_IMAGE_PIXELS`` (a decompression
 bomb), turns it upright by its EXIF orientation, converts its colours to sRGB, and re-encodes the pixels alone at
-the widths of ``IMAGE_WIDTHS`` that fit in it. No EXIF, no GPS position, no XMP, no comment, no colour profile
-survives: a contributor's photo never tells where or with what it was taken.
+the widths of ``IMAGE_WIDTHS`` that fit in it (and at its own width, if it lies between two). No EXIF, no GPS
+position, no XMP, no comment, no colour profile survives: a contributor's photo never tells where or with what
+it was taken.
 """
 
 from __future__ import annotations
@@ -111,7 +112,12 @@ def process(filename: str, data: bytes) -> Processed:
     if pixels.width < MIN_WIDTH:
         raise DomainError(f"“{name}” is only {pixels.width} pixels wide: photos need at least {MIN_WIDTH} "
                           "pixels across to look sharp on the page.", field="image")
-    widths = [w for w in current_app.config["IMAGE_WIDTHS"] if w <= pixels.width] or [pixels.width]
+    # The standard widths that fit, and the photo's own width when it lies between two of them: a 960 px photo
+    # is kept at 480, 800 and 960, not cut down to 800.
+    standard = current_app.config["IMAGE_WIDTHS"]
+    widths = [w for w in standard if w <= pixels.width]
+    if pixels.width < max(standard) and pixels.width not in widths:
+        widths.append(pixels.width)
     files, size = {}, (0, 0)
     for target in sorted(widths):
         size = (target, max(1, round(pixels.height * target / pixels.width)))
