@@ -26,6 +26,8 @@ from tests.helpers import Client, MailCatcher, empty_tables
 from workflow import ROOT, create_app
 from workflow.extensions import db
 
+pytest_plugins = ["tests.browsers"]  # browser, live_server, base_url, open_page for every browser test
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get("WORKFLOW_TEST_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.browsers import page_opener
 from tests.conftest import REDIS_URL, fresh_postgres_database, missing_service, postgres_available, redis_available
 from tests.helpers import MailCatcher, free_port, plain_body
 from tests.processes import Desk, LiveServer, RedisServer
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP
 from workflow import ROOT
 from workflow.core.models import utcnow
 
@@ -150,22 +150,14 @@ def seed_the_queue(site_web: LiveServer, people: dict) -> dict[str, int]:
     return ids
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        missing_service(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        missing_service("the playwright package is not installed (pip install -e '.[test]')")
-    expect.set_options(timeout=15_000)  # the machine may be busy: each check waits up to 15 s for the page
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            yield chromium
-            chromium.close()
-    finally:
-        expect.set_options(timeout=None)  # Playwright's default again, for the other modules of the session
+@pytest.fixture(scope="module", autouse=True)
+def patient_checks(browser):
+    """The session's Chromium (tests/browsers.py); the machine may be busy, so each check here waits up to 15 s."""
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=15_000)
+    yield
+    playwright_expect.set_options(timeout=None)  # Playwright's default again, for the other modules of the session
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -209,28 +201,8 @@ def site(request, browser, tmp_path_factory, smtp_server):
 @pytest.fixture
 def open_page(browser, site):
     """``open_page()``: a page in a fresh browser context (a person of their own); all closed after the test."""
-    contexts = []
-
-    def opener():
-        context = browser.new_context(viewport=DESKTOP, base_url=site.base_url, locale="en-GB")
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("console", lambda message: errors.append(message.text)
-                if "Content Security Policy" in message.text else None)
-        page.js_errors = errors
-        return page
-
-    yield opener
-    try:
-        for context in contexts:
-            for page in context.pages:
-                assert not page.js_errors, page.js_errors
-    finally:
-        for context in contexts:
-            context.close()
+    with page_opener(browser, site.base_url) as opener:
+        yield opener
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.browsers import DESKTOP
 from tests.conftest import missing_service
-from tests.test_browser import CHROMIUM_ARGS, DESKTOP, browser, live_server  # noqa: F401  (fixtures)
 from workflow import ROOT
 from workflow.extensions import db
 
@@ -171,7 +171,7 @@ def demo(app, clean_db):
 
 
 @pytest.fixture
-def browse(browser, live_server, app, demo):  # noqa: F811  (the fixtures imported above)
+def browse(browser, live_server, app, demo):
     """``browse(who)``: a page in a context of its own, signed in as ``who`` (an email) or anonymous (None).
     Contexts bypass the Content-Security-Policy: axe is injected as an inline script."""
     saved = app.config["BASE_URL"]

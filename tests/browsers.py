@@ -1,0 +1,103 @@
+"""Headless Chromium for the browser tests (Playwright, sync API), shared by every test file through
+``pytest_plugins`` in conftest.py: the browser, the app served on a real port, and pages that fail a test on a
+script error or anything the Content-Security-Policy blocks.
+
+The server is werkzeug's ``make_server`` in a background thread, serving the session's ``app`` fixture, so
+these tests run on SQLite and on PostgreSQL like every other. One browser is started for the whole session;
+each test gets fresh browser contexts (cookies, viewport). Chromium comes from Debian (``/usr/bin/chromium``,
+or ``WORKFLOW_TEST_CHROMIUM``); it is never downloaded. Without it these tests are skipped, unless
+``CI=true``: then they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import missing_service
+from tests.helpers import free_port
+
+CHROMIUM = os.environ.get("WORKFLOW_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
+
+
+# --- fixtures -----------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        missing_service(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_service("the playwright package is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app on a free loopback port, one per database, for the whole session."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"live-server-{port}", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def base_url(app, live_server, clean_db):
+    """The live server's address; links in emails point there during the test."""
+    saved = app.config["BASE_URL"]
+    app.config["BASE_URL"] = live_server
+    yield live_server
+    app.config["BASE_URL"] = saved
+
+
+@contextmanager
+def page_opener(browser, base_url: str):
+    """Yields ``open(viewport=DESKTOP, **context_options)``: a page in a fresh browser context (cookies, viewport,
+    ``java_script_enabled``, ``device_scale_factor``...) that records script errors and anything the
+    Content-Security-Policy blocks on our own pages (a style or script it forbids is a bug). On the way out it
+    fails on any of those, and closes every context."""
+    contexts = []
+
+    def opener(viewport=DESKTOP, **options):
+        context = browser.new_context(viewport=viewport, base_url=base_url, locale="en-GB", **options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        page.js_errors = errors
+        return page
+
+    try:
+        yield opener
+        for context in contexts:
+            for page in context.pages:
+                assert not page.js_errors, page.js_errors
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def open_page(browser, base_url, app):
+    """``open_page(viewport=..., **context_options)``: see :func:`page_opener`."""
+    with page_opener(browser, base_url) as opener:
+        yield opener
