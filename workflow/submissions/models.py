@@ -208,6 +208,15 @@ PAGE_ACTIONS = {
 }
 
 
+class StateCount(db.Model):
+    """Submissions in one state, kept by triggers on ``submissions`` (see workflow/submissions/counts.py)."""
+
+    __tablename__ = "submission_state_counts"
+
+    state: Mapped[State] = mapped_column(state_column_type(), primary_key=True)
+    count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
 class Attachment(db.Model):
     """A file sent with a pitch, stored outside the web root under a random key."""
 

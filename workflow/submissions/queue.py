@@ -2,7 +2,8 @@
 
 Paging is by keyset (``WHERE (sort_key, id) > (:last_key, :last_id)``), so page 2,000 costs what page 1
 does. A page costs a fixed number of queries whatever its size: the rows with their people joined in one
-query, and the counts per state in another (plus, only when a cursor leads nowhere, the first page again).
+query, and the counts per state in another (read from the counters the database keeps, unless a filter
+other than the state narrows the queue) (plus, only when a cursor leads nowhere, the first page again).
 Cursors are opaque base64 JSON ``[sort kind, key, id]``; anything that does not decode to a sensible position
 for the current sort shows the first page. ``bench/queue_queries.py`` measures the query count at scale.
 
@@ -28,6 +29,7 @@ from sqlalchemy.orm import joinedload, raiseload
 from workflow.auth.models import User
 from workflow.core.models import utcnow
 from workflow.extensions import db
+from workflow.submissions.counts import state_counts
 from workflow.submissions.models import Submission
 from workflow.submissions.workflow import State
 
@@ -243,9 +245,12 @@ def _filter_conditions(filters: QueueFilters, viewer: User, promise: ResponsePro
 
 
 def counts_by_state(filters: QueueFilters, viewer: User, promise: ResponsePromise | None = None) -> dict[State, int]:
-    query = sa.select(Submission.state, sa.func.count()).group_by(Submission.state)
-    for condition in _filter_conditions(filters, viewer, promise or response_promise(), include_state=False):
-        query = query.where(condition)
+    """Submissions in each state that match the filters other than the state: the whole desk's come from the
+    counters the database keeps (workflow/submissions/counts.py); a narrowed queue counts its own rows."""
+    conditions = _filter_conditions(filters, viewer, promise or response_promise(), include_state=False)
+    if not conditions:
+        return state_counts()
+    query = sa.select(Submission.state, sa.func.count()).group_by(Submission.state).where(*conditions)
     counts = {state: 0 for state in State}
     for state, count in db.session.execute(query):
         counts[state] = count

@@ -1,0 +1,416 @@
+"""Years of a desk's history, made up fast: people, pitches in every state, drafts, conversations, audit trails
+and notifications, for the benchmarks (``flask --app workflow bench seed``).
+
+Rows are written in bulk beside whatever the database already holds: PostgreSQL takes them through ``COPY``
+(psycopg), SQLite through batched ``executemany``. Ids are handed out here (after the current highest), so that
+a row can name the rows it belongs to without asking the database; the sequences are moved past them at the
+end. Nothing goes through the ORM or the services: no email is sent, no task queued. The notifications it
+writes are history (sent, or digested), never pending.
+
+The spread is meant to look like a desk that has run for ``years``: more pitches each year than the last;
+old pitches finished (published, declined, withdrawn) and recent ones still moving (pitched, assigned,
+edited); twenty editors, one contributor for every 25 pitches, some far busier than others. The same
+``seed`` gives the same data.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from workflow.articles.models import Section, Tag, submission_tags
+from workflow.auth.models import Role, User
+from workflow.auth.passwords import hash_password
+from workflow.extensions import db
+from workflow.notifications.models import Notification
+from workflow.submissions.models import AuditEntry, Message, Revision, Submission
+from workflow.submissions.workflow import State
+
+BENCH_DOMAIN = "bench.example.org"
+BENCH_PASSWORD = "bench-password-2026"
+EDITORS = 20
+PITCHES_PER_CONTRIBUTOR = 25
+BATCH = 5_000
+
+PLACES = ["Kharkiv", "Odesa", "Zaporizhzhia", "Kherson", "Mykolaiv", "Dnipro", "Sumy", "Chernihiv", "Lviv",
+          "Kyiv", "Pokrovsk", "Kramatorsk", "Sloviansk", "Izium", "Bucha", "Irpin", "Mariupol", "Berdiansk",
+          "Vinnytsia", "Poltava", "Uzhhorod", "Chernivtsi", "Rivne", "Lutsk", "Ternopil", "Kropyvnytskyi"]
+SUBJECTS = ["night bakers", "railway workers", "school teachers", "field medics", "grain farmers", "volunteer drivers",
+            "deminers", "dentists", "librarians", "radio hosts", "miners", "fishermen", "nurses", "power engineers",
+            "bus drivers", "orphanage staff", "water engineers", "street cleaners", "pharmacists", "lawyers",
+            "veterans", "students", "choirs", "football clubs", "beekeepers", "firefighters", "vets", "priests"]
+TWISTS = ["keep the lights on", "after the curfew", "under the drones", "count what was lost", "rebuild in winter",
+          "wait for news from the front", "train the next shift", "move the harvest", "fight the paperwork",
+          "open again", "run out of insulin", "find the missing", "clear the fields", "stay behind",
+          "come home", "sue for damages", "learn to live with the sirens", "share the last generator"]
+WORDS = ("the city council said shelling damaged a substation overnight and crews worked until dawn to restore "
+         "power to the hospital while volunteers handed out water and blankets residents described queues at "
+         "the only pharmacy still open and a school that moved its lessons underground teachers say attendance "
+         "has doubled since the basement was fitted with lights and heaters the regional administration "
+         "promised new shelters before the frost but contractors have not been paid since spring farmers near "
+         "the front line plant around craters and mark unexploded shells with red paint one family showed "
+         "receipts for a generator bought with savings meant for a wedding the mayor declined to comment on "
+         "the figures which could not be independently verified local journalists have documented each strike "
+         "since the first winter and shared their archive with prosecutors").split()
+SECTIONS = [("news", "News"), ("analysis", "Analysis"), ("reportage", "Reportage"), ("opinion", "Opinion"),
+            ("culture", "Culture")]
+TAGS = [place.lower() for place in PLACES[:12]] + ["energy", "health", "education", "agriculture", "justice",
+                                                   "refugees", "reconstruction", "demining"]
+
+# Final states: old pitches are finished; the last few months are still moving.
+SETTLED = {State.PUBLISHED: 30, State.DECLINED: 52, State.WITHDRAWN: 8, State.EDITED: 1, State.ASSIGNED: 2,
+           State.PITCHED: 7}
+RECENT = {State.PUBLISHED: 14, State.DECLINED: 24, State.WITHDRAWN: 4, State.EDITED: 8, State.ASSIGNED: 22,
+          State.PITCHED: 28}
+RECENT_DAYS = 120
+TRANSITION_EVENTS = {"assign": "submission.assigned", "decline": "submission.declined",
+                     "mark_edited": "submission.edited", "publish": "submission.published",
+                     "request_revision": "submission.revision_requested"}
+
+
+@dataclass
+class Plan:
+    submissions: int
+    years: int = 10
+    seed: int = 2026
+    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+
+    @property
+    def contributors(self) -> int:
+        return max(10, self.submissions // PITCHES_PER_CONTRIBUTOR)
+
+
+@dataclass
+class Loaded:
+    """How many rows of each table the run wrote."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def add(self, table: str, count: int) -> None:
+        self.rows[table] = self.rows.get(table, 0) + count
+
+
+class Writer:
+    """Bulk rows into one table: COPY on PostgreSQL, batched executemany on SQLite."""
+
+    def __init__(self, connection: sa.Connection):
+        self.connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+
+    def write(self, table: sa.Table, columns: list[str], rows: Iterable[tuple]) -> int:
+        if self.postgres:
+            return self._copy(table, columns, rows)
+        return self._insert(table, columns, rows)
+
+    def _copy(self, table: sa.Table, columns: list[str], rows: Iterable[tuple]) -> int:
+        raw = self.connection.connection.driver_connection  # psycopg.Connection
+        count = 0
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([json.dumps(value) if isinstance(value, dict) else value for value in row])
+                count += 1
+        return count
+
+    def _insert(self, table: sa.Table, columns: list[str], rows: Iterable[tuple]) -> int:
+        # Through the table's own types (datetimes as SQLite stores them, JSON, enums as their values).
+        statement = table.insert()
+        count, batch = 0, []
+        for row in rows:
+            batch.append(dict(zip(columns, row, strict=True)))
+            if len(batch) >= BATCH:
+                self.connection.execute(statement, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            self.connection.execute(statement, batch)
+            count += len(batch)
+        return count
+
+
+def _next_id(connection: sa.Connection, table: sa.Table) -> int:
+    return (connection.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
+
+
+def _move_sequences(connection: sa.Connection, tables: list[sa.Table]) -> None:
+    """PostgreSQL: the next id each table hands out comes after the ones written here."""
+    if connection.dialect.name != "postgresql":
+        return  # SQLite takes the highest rowid + 1 (and AUTOINCREMENT's sqlite_sequence follows explicit ids)
+    for table in tables:
+        connection.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+            f"(SELECT coalesce(max(id), 1) FROM {table.name}))")
+
+
+def _slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+class Generator:
+    def __init__(self, plan: Plan, connection: sa.Connection, progress: Callable[[int], None] | None = None):
+        self.plan = plan
+        self.connection = connection
+        self.random = random.Random(plan.seed)
+        self.writer = Writer(connection)
+        self.progress = progress or (lambda n: None)
+        self.loaded = Loaded()
+        # Pools of text: a few hundred of each, combined at random (the benchmarks measure rows, not prose).
+        self.sentences = [self._sentence() for _ in range(400)]
+        self.paragraphs = [" ".join(self.random.choices(self.sentences, k=4)) for _ in range(300)]
+
+    # --- text ------------------------------------------------------------------------------------------------
+
+    def _sentence(self) -> str:
+        words = self.random.choices(WORDS, k=self.random.randint(9, 18))
+        return " ".join(words).capitalize() + "."
+
+    def headline(self) -> str:
+        r = self.random
+        return f"{r.choice(PLACES)}: the {r.choice(SUBJECTS)} who {r.choice(TWISTS)}"
+
+    def body(self) -> str:
+        return "\n\n".join(self.random.choices(self.paragraphs, k=self.random.randint(3, 5)))
+
+    # --- people ----------------------------------------------------------------------------------------------
+
+    def people(self) -> tuple[list[int], list[int]]:
+        """Editor and contributor ids: the bench's people already there, and as many more as the plan needs."""
+        users = User.__table__
+        existing = self.connection.execute(
+            sa.select(users.c.id, users.c.role).where(users.c.email.like(f"%@{BENCH_DOMAIN}")).order_by(users.c.id)
+        ).all()
+        editors = [row.id for row in existing if row.role in (Role.EDITOR, Role.ADMIN)]
+        contributors = [row.id for row in existing if row.role is Role.CONTRIBUTOR]
+        password = hash_password(BENCH_PASSWORD)  # one hash for everyone: argon2 is slow on purpose
+        start = _next_id(self.connection, users)
+        rows = []
+        created = self.plan.now - timedelta(days=365 * self.plan.years + 30)
+        for n in range(len(editors), EDITORS):
+            rows.append(self._person(start + len(rows), f"editor{n + 1}", Role.ADMIN if n == 0 else Role.EDITOR,
+                                     password, created))
+        editors += [row[0] for row in rows]
+        for n in range(len(contributors), self.plan.contributors):
+            rows.append(self._person(start + len(rows), f"contributor{n + 1}", Role.CONTRIBUTOR, password, created))
+        contributors += [row[0] for row in rows if row[5] == Role.CONTRIBUTOR.value]
+        self.loaded.add("users", self.writer.write(users, USER_COLUMNS, rows))
+        return editors, contributors
+
+    def _person(self, user_id: int, handle: str, role: Role, password: str, created: datetime) -> tuple:
+        first = self.random.choice(["Olena", "Taras", "Iryna", "Mykola", "Sofia", "Andriy", "Kateryna", "Oleh",
+                                    "Nadia", "Yuri", "Marta", "Bohdan"])
+        last = self.random.choice(["Koval", "Shevchenko", "Bondar", "Melnyk", "Tkachenko", "Kravets", "Marchenko",
+                                   "Lysenko", "Savchuk", "Hnatiuk", "Petrenko", "Rudenko"])
+        name = f"{first} {last}"
+        return (user_id, f"{handle}@{BENCH_DOMAIN}", password, name, name, role.value, created,
+                secrets.token_urlsafe(24), created, secrets.token_urlsafe(9), "")
+
+    # --- sections and tags -----------------------------------------------------------------------------------
+
+    def sections_and_tags(self) -> tuple[list[int], list[int]]:
+        sections, tags = Section.__table__, Tag.__table__
+        for slug, name in SECTIONS:
+            if self.connection.scalar(sa.select(sections.c.id).where(sections.c.slug == slug)) is None:
+                self.connection.execute(sections.insert().values(slug=slug, name=name, description="",
+                                                                 position=len(SECTIONS), created_at=self.plan.now))
+        for slug in TAGS:
+            if self.connection.scalar(sa.select(tags.c.id).where(tags.c.slug == slug)) is None:
+                self.connection.execute(tags.insert().values(slug=slug, name=slug.capitalize()))
+        return (list(self.connection.scalars(sa.select(sections.c.id))),
+                list(self.connection.scalars(sa.select(tags.c.id))))
+
+    # --- submissions and what grows from them ----------------------------------------------------------------
+
+    def run(self) -> Loaded:
+        editors, contributors = self.people()
+        sections, tags = self.sections_and_tags()
+        # Busy and quiet contributors: a few write a lot.
+        weights = [1.0 / (1 + n % 40) for n in range(len(contributors))]
+        start = {table.name: _next_id(self.connection, table)
+                 for table in (Submission.__table__, Revision.__table__, Message.__table__,
+                               AuditEntry.__table__, Notification.__table__)}
+        stories = _Stories(self, editors, contributors, weights, sections, tags, start)
+        for chunk_start in range(0, self.plan.submissions, BATCH * 4):
+            count = min(BATCH * 4, self.plan.submissions - chunk_start)
+            stories.make(count)
+            for table, columns, rows in stories.tables():
+                self.loaded.add(table.name, self.writer.write(table, columns, rows))
+            self.progress(count)
+        _move_sequences(self.connection, [User.__table__, Submission.__table__, Revision.__table__,
+                                          Message.__table__, AuditEntry.__table__, Notification.__table__])
+        return self.loaded
+
+
+USER_COLUMNS = ["id", "email", "password_hash", "display_name", "byline_name", "role", "email_confirmed_at",
+                "session_token", "created_at", "public_id", "public_bio"]
+SUBMISSION_COLUMNS = [
+    "id", "contributor_id", "editor_id", "state", "headline", "summary", "angle", "sources", "proposed_words",
+    "proposed_deadline", "experience", "deadline", "assigned_words", "fee", "published_at", "slug",
+    "published_headline", "published_dek", "published_body", "section_id", "seo_description", "created_at",
+    "pitched_at", "last_activity_at", "last_activity_by_id", "last_activity", "version"]
+REVISION_COLUMNS = ["id", "submission_id", "number", "author_id", "kind", "headline", "dek", "body", "note",
+                    "version", "created_at"]
+MESSAGE_COLUMNS = ["id", "submission_id", "author_id", "body", "internal", "created_at"]
+AUDIT_COLUMNS = ["id", "submission_id", "actor_id", "action", "from_state", "to_state", "comment", "version",
+                 "created_at"]
+NOTIFICATION_COLUMNS = ["id", "event", "recipient_id", "email", "submission_id", "params", "status", "attempts",
+                        "attempts_at_retry", "created_at", "sent_at", "in_app", "read_at"]
+
+
+class _Stories:
+    """One chunk of submissions at a time, with their drafts, messages, audit rows and notifications."""
+
+    def __init__(self, generator: Generator, editors, contributors, weights, sections, tags, start):
+        self.g = generator
+        self.r = generator.random
+        self.editors, self.contributors, self.weights = editors, contributors, weights
+        self.sections, self.tags = sections, tags
+        self.next = dict(start)
+        self.emails = {}
+        self.clear()
+
+    def clear(self) -> None:
+        self.rows = {name: [] for name in ("submissions", "revisions", "messages", "audit_entries",
+                                           "notifications", "submission_tags")}
+
+    def tables(self) -> Iterator[tuple[sa.Table, list[str], list[tuple]]]:
+        yield Submission.__table__, SUBMISSION_COLUMNS, self.rows["submissions"]
+        yield Revision.__table__, REVISION_COLUMNS, self.rows["revisions"]
+        yield Message.__table__, MESSAGE_COLUMNS, self.rows["messages"]
+        yield AuditEntry.__table__, AUDIT_COLUMNS, self.rows["audit_entries"]
+        yield Notification.__table__, NOTIFICATION_COLUMNS, self.rows["notifications"]
+        yield submission_tags, ["submission_id", "tag_id"], self.rows["submission_tags"]
+
+    def _id(self, table: str) -> int:
+        value = self.next[table]
+        self.next[table] += 1
+        return value
+
+    def make(self, count: int) -> None:
+        self.clear()
+        plan = self.g.plan
+        span = 365 * plan.years
+        contributors = self.r.choices(self.contributors, weights=self.weights, k=count)
+        for contributor in contributors:
+            # More pitches every year: the age is skewed towards the present.
+            age_days = span * (self.r.random() ** 1.6)
+            created = plan.now - timedelta(days=age_days, seconds=self.r.randint(0, 86_399))
+            odds = RECENT if age_days < RECENT_DAYS else SETTLED
+            state = self.r.choices(list(odds), weights=list(odds.values()))[0]
+            self._story(contributor, created, state)
+
+    def _email(self, user_id: int) -> str:
+        if user_id not in self.emails:
+            self.emails[user_id] = self.g.connection.scalar(
+                sa.select(User.__table__.c.email).where(User.__table__.c.id == user_id))
+        return self.emails[user_id]
+
+    def _story(self, contributor: int, created: datetime, state: State) -> None:
+        r, g = self.r, self.g
+        sid = self._id("submissions")
+        headline = g.headline()
+        editor = r.choice(self.editors)
+        version = 1
+        moments = [created]
+
+        def later(days_low: float, days_high: float) -> datetime:
+            moment = min(moments[-1] + timedelta(days=r.uniform(days_low, days_high)), g.plan.now)
+            moments.append(moment)
+            return moment
+
+        events = [("pitch", None, State.PITCHED, contributor, created)]
+        path = {
+            State.PITCHED: [],
+            State.DECLINED: [("decline", State.PITCHED, State.DECLINED, editor)],
+            State.WITHDRAWN: [("withdraw", State.PITCHED, State.WITHDRAWN, contributor)],
+            State.ASSIGNED: [("assign", State.PITCHED, State.ASSIGNED, editor)],
+            State.EDITED: [("assign", State.PITCHED, State.ASSIGNED, editor),
+                           ("mark_edited", State.ASSIGNED, State.EDITED, editor)],
+            State.PUBLISHED: [("assign", State.PITCHED, State.ASSIGNED, editor),
+                              ("mark_edited", State.ASSIGNED, State.EDITED, editor),
+                              ("publish", State.EDITED, State.PUBLISHED, editor)],
+        }[state]
+        if state is State.PUBLISHED and r.random() < 0.2:  # one round of revision on the way
+            path = path[:2] + [("request_revision", State.EDITED, State.ASSIGNED, editor),
+                               ("mark_edited", State.ASSIGNED, State.EDITED, editor)] + path[2:]
+        for action, source, target, actor in path:
+            events.append((action, source, target, actor, later(1, 12)))
+
+        commissioned = state in (State.ASSIGNED, State.EDITED, State.PUBLISHED)
+        assigned_at = next((when for action, *_, when in events if action == "assign"), None)
+        deadline = (assigned_at + timedelta(days=r.randint(7, 30))).date() if assigned_at else None
+        published_at = events[-1][4] if state is State.PUBLISHED else None
+
+        # Drafts: the contributor's while the story is assigned, then the editor's edit before marking it edited.
+        if commissioned:
+            edited_at = next((when for action, *_, when in events if action == "mark_edited"), None)
+            written_at = assigned_at + ((edited_at or g.plan.now) - assigned_at) * r.uniform(0.3, 0.9)
+            drafts = [(contributor, "contributor", written_at)]
+            if edited_at:
+                drafts.append((editor, "editor", edited_at - timedelta(hours=r.uniform(0.1, 3))))
+            for number, (author, kind, when) in enumerate(drafts, start=1):
+                version += 1
+                self.rows["revisions"].append((
+                    self._id("revisions"), sid, number, author, kind, headline, r.choice(self.g.sentences),
+                    g.body(), "", version, max(when, assigned_at)))
+
+        # The conversation: a few messages, some of them the desk's internal notes, while the story moved.
+        for _ in range(r.choice((0, 0, 1, 1, 2, 3))):
+            internal = r.random() < 0.25
+            author = editor if internal or r.random() < 0.5 else contributor
+            when = created + (moments[-1] - created) * r.random()
+            self.rows["messages"].append((self._id("messages"), sid, author, r.choice(self.g.sentences), internal,
+                                          when))
+
+        # The audit trail and the contributor's notifications for each transition.
+        last_actor, last_action = contributor, "pitched"
+        for action, source, target, actor, when in events:
+            version += 1 if source is not None else 0
+            self.rows["audit_entries"].append((self._id("audit_entries"), sid, actor, action,
+                                               source.value if source else None, target.value, "", version, when))
+            event = TRANSITION_EVENTS.get(action)
+            if event:
+                read = when + timedelta(hours=r.randint(1, 72)) if r.random() < 0.8 else None
+                self.rows["notifications"].append((
+                    self._id("notifications"), event, contributor, self._email(contributor), sid,
+                    {"submission_id": sid, "headline": headline}, "sent", 1, 0, when,
+                    when + timedelta(seconds=r.randint(1, 30)), True, read))
+            last_actor, last_action = actor, "pitched" if source is None else action.replace("_", " ")
+
+        slug = section = dek = body = None
+        if state is State.PUBLISHED:
+            slug = f"{_slugify(headline)}-{sid}"
+            section = r.choice(self.sections)
+            dek, body = r.choice(self.g.sentences), g.body()
+            for tag in r.sample(self.tags, 2):
+                self.rows["submission_tags"].append((sid, tag))
+        summary = " ".join(r.choices(self.g.sentences, k=2))
+        self.rows["submissions"].append((
+            sid, contributor, editor if commissioned or state is State.DECLINED else None, state.value, headline,
+            summary, r.choice(self.g.sentences), r.choice(self.g.sentences), r.choice((800, 1200, 1500, None)),
+            None, "", deadline, r.choice((800, 1000, 1200)) if commissioned else None,
+            r.choice((150, 200, 300)) if commissioned else None, published_at, slug,
+            headline if slug else None, dek, body, section, None, created, created, max(moments), last_actor,
+            last_action, version))
+
+
+def seed(plan: Plan, progress: Callable[[int], None] | None = None) -> Loaded:
+    """Write ``plan.submissions`` submissions (and their people, drafts, messages, audit rows, notifications)
+    in one transaction; the per-state counts are set right at the end."""
+    from workflow.submissions.counts import recount_states
+
+    with db.engine.begin() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:  # a million trigger calls would cost more than one count at the end
+            connection.exec_driver_sql("ALTER TABLE submissions DISABLE TRIGGER submissions_state_counts_insert_delete")
+        loaded = Generator(plan, connection, progress).run()
+        if postgres:
+            connection.exec_driver_sql("ALTER TABLE submissions ENABLE TRIGGER submissions_state_counts_insert_delete")
+        recount_states(connection)
+    return loaded
+
