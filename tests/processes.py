@@ -7,6 +7,7 @@ machine's shared services and always cleans up, even when it fails.
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import re
 import shutil
@@ -180,13 +181,21 @@ class LiveServer:
 
     def answers(self) -> bool:
         try:
-            with urllib.request.urlopen(self.base_url + "/login", timeout=1) as response:
+            with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as response:
                 return response.status == 200
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 
     def browser(self) -> LiveClient:
         return LiveClient(self.base_url)
+
+    def readiness(self) -> tuple[int, dict]:
+        """``GET /readyz``: the status and what it says of each check."""
+        try:
+            with urllib.request.urlopen(self.base_url + "/readyz", timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
 
 
 class LiveClient:

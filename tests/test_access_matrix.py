@@ -41,6 +41,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "articles.section": PUBLIC, "articles.section_feed": PUBLIC, "articles.tag": PUBLIC,
     "articles.search": PUBLIC, "articles.sitemap": PUBLIC, "articles.robots": PUBLIC,
     "pages.guidelines": PUBLIC,
+    # For load balancers and Prometheus: nothing personal in them (/metrics takes a token where one is set).
+    "health.healthz": PUBLIC, "health.readyz": PUBLIC, "health.metrics": PUBLIC,
     "newsletter.signup_page": PUBLIC, "newsletter.check_inbox": PUBLIC,
     "newsletter.confirm": BAD_TOKEN_404, "newsletter.unsubscribe": BAD_TOKEN_404,
     "notifications.unsubscribe": BAD_TOKEN_404,

@@ -53,7 +53,11 @@ def test_the_broker_stops_and_starts_again_and_every_email_arrives_once(desk, re
     mailbox.wait_for_count(2 * len(reporters))  # each pitch: one to the reporter, one to the editor
     time.sleep(1)  # let the worker acknowledge the last task (see the supervisor note below)
 
+    assert web.readiness() == (200, {"status": "ok", "checks": {"database": "ok", "broker": "ok"}})
     redis_server.stop()
+    # The load balancer's readiness probe says what is wrong; the liveness probe still answers.
+    assert web.readiness() == (503, {"status": "unavailable", "checks": {"database": "ok", "broker": "failed"}})
+    assert web.answers()
     editor = web.browser()
     editor.login("editor@example.org", PASSWORD)
     deadline = (utcnow().date() + timedelta(days=7)).isoformat()
@@ -73,6 +77,7 @@ def test_the_broker_stops_and_starts_again_and_every_email_arrives_once(desk, re
     # this test does the same, and the outbox makes sure nothing is lost either way.
     if worker.process.poll() is not None:
         desk.worker("restarted")
+    assert web.readiness()[0] == 200
     for address in reporters:
         mailbox.wait_for_subject(address, "commissioned", timeout=60)
     time.sleep(3)  # a sweep or two more: nothing is sent twice
@@ -80,6 +85,17 @@ def test_the_broker_stops_and_starts_again_and_every_email_arrives_once(desk, re
         assert len([m for m in mailbox.to(address) if "commissioned" in m["Subject"]]) == 1
     ids = [m["Message-ID"] for m in mailbox.messages]
     assert len(ids) == len(set(ids))
+
+
+def test_readiness_names_a_database_that_does_not_answer(tmp_path, redis_server, mailbox):
+    desk = Desk(tmp_path, "postgresql+psycopg://postgres@127.0.0.1:1/nowhere", redis_server.url, mailbox)
+    try:
+        web = desk.web()  # it starts, and says it is alive, without a database
+        assert web.readiness() == (503, {"status": "unavailable",
+                                         "checks": {"database": "failed", "broker": "ok"}})
+        wait_for(lambda: "not ready: database: OperationalError" in web.service.log(), 10, "the failure logged")
+    finally:
+        desk.stop()
 
 
 def test_a_worker_killed_while_sending_leaves_the_email_to_another_exactly_once(desk, mailbox):

@@ -42,7 +42,8 @@ FAILING_IMPACTS = ("serious", "critical")
 
 # Routes that answer with something other than an HTML page: the checkers have nothing to read there.
 NOT_HTML = {"static", "articles.feed", "articles.section_feed", "articles.sitemap", "articles.robots",
-            "media.image", "privacy.export", "submissions.attachment"}
+            "media.image", "privacy.export", "submissions.attachment", "health.healthz", "health.readyz",
+            "health.metrics"}
 
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});

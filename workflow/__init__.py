@@ -55,7 +55,14 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from workflow.core import celery, database, form_input, security, transaction  # noqa: F401 (database: hooks)
+    from workflow.core import (  # noqa: F401 (database: hooks)
+        celery,
+        database,
+        form_input,
+        metrics,
+        security,
+        transaction,
+    )
     from workflow.extensions import csrf, db, limiter, login_manager, migrate
 
     if app.config["PROXY_HOPS"]:  # the client's address and scheme as the load balancer saw them
@@ -71,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     form_input.init_app(app)
     celery.init_app(app)
+    metrics.init_app(app)
 
     from workflow.auth.services import load_user_by_session_token
 
@@ -88,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from workflow.articles.pages import bp as pages_bp
     from workflow.articles.views import bp as articles_bp
     from workflow.auth.views import bp as auth_bp
+    from workflow.core.health import bp as health_bp
     from workflow.newsletter.views import bp as newsletter_bp
     from workflow.notifications.views import bp as notifications_bp
     from workflow.privacy.views import bp as privacy_bp
@@ -103,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(newsletter_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(health_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -120,6 +130,7 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from workflow.articles.cli import articles
     from workflow.auth.cli import users
+    from workflow.bench.cli import bench
     from workflow.demo.cli import demo
     from workflow.newsletter.cli import newsletter
     from workflow.notifications.cli import notifications
@@ -129,3 +140,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(notifications)
     app.cli.add_command(articles)
     app.cli.add_command(newsletter)
+    app.cli.add_command(bench)

@@ -176,6 +176,8 @@ def from_environment(instance_path: str) -> dict:
         # Load balancers in front of the web processes: how many set X-Forwarded-For (and -Proto) for us.
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+        # /metrics answers only a scraper that sends "Authorization: Bearer <token>" when this is set.
+        "METRICS_TOKEN": _env("METRICS_TOKEN", ""),
     }
 
 

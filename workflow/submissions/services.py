@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
@@ -14,7 +15,9 @@ from workflow.articles import services as articles
 from workflow.auth.models import Role, User
 from workflow.core import storage
 from workflow.core.errors import Conflict, DomainError, PermissionDenied
+from workflow.core.metrics import count_transition
 from workflow.core.models import utcnow
+from workflow.core.transaction import after_commit
 from workflow.extensions import db
 from workflow.notifications.services import notify
 from workflow.submissions import permissions
@@ -174,6 +177,7 @@ def transition(actor: User, submission: Submission, data: TransitionInput) -> Au
     db.session.add(entry)
     _notify_transition(rule, actor, submission, data)
     db.session.flush()
+    after_commit(db.session, partial(count_transition, rule.action, rule.target.value))
     log.info("user %s: submission %s %s -> %s (%s)", actor.id, submission.id, source.value, rule.target.value,
              rule.action)
     return entry
