@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import Client
@@ -55,14 +57,42 @@ def test_metrics_count_committed_transitions_and_the_outbox(app, factory, client
     after = scrape(client)
     assert transitions(after, "assign", "assigned") == transitions(before, "assign", "assigned") + 1
     assert transitions(after, "decline", "declined") == transitions(before, "decline", "declined")
-    # No worker runs here: the pitch's and the assignment's notifications wait in the outbox.
-    assert after[("workflow_outbox_pending", ())] >= 3
-    assert after[("workflow_outbox_oldest_pending_seconds", ())] >= 0
-    assert ("workflow_delivery_attempts_recent", (("outcome", "sent"),)) in after
     # Every request is timed, by endpoint.
     served = after[("workflow_http_request_duration_seconds_count",
                     (("endpoint", "submissions.transition"), ("method", "POST"), ("status", "303")))]
     assert served >= 1
+
+
+def test_metrics_read_the_outbox_and_the_ledger_from_the_database(app, client):
+    """What the workers did, as every web process sees it: rows no task was ever sent for (no sweeper runs in
+    the tests), and attempts old and new."""
+    from workflow.core.models import utcnow
+    from workflow.extensions import db
+    from workflow.notifications.models import AttemptOutcome, DeliveryAttempt, DeliveryStatus, Notification
+
+    now = utcnow()
+    with app.app_context():
+        waiting = [Notification(event="submission.received", email=f"r{n}@example.org", params={},
+                                status=DeliveryStatus.PENDING, created_at=now - timedelta(minutes=10 + n))
+                   for n in range(3)]
+        done = Notification(event="submission.received", email="done@example.org", params={},
+                            status=DeliveryStatus.SENT, created_at=now, sent_at=now)
+        db.session.add_all([*waiting, done])
+        db.session.flush()
+        for n, (outcome, minutes) in enumerate([(AttemptOutcome.SENT, 1), (AttemptOutcome.TEMPORARY_FAILURE, 2),
+                                                (AttemptOutcome.TEMPORARY_FAILURE, 5),
+                                                (AttemptOutcome.PERMANENT_FAILURE, 60)]):
+            db.session.add(DeliveryAttempt(notification_id=done.id, attempt=n + 1, worker="w1", outcome=outcome,
+                                           started_at=now - timedelta(minutes=minutes)))
+        db.session.commit()
+
+    samples = scrape(client)
+    assert samples[("workflow_outbox_pending", ())] == 3
+    assert 12 * 60 <= samples[("workflow_outbox_oldest_pending_seconds", ())] < 13 * 60
+    recent = {outcome.value: samples[("workflow_delivery_attempts_recent", (("outcome", outcome.value),))]
+              for outcome in AttemptOutcome}
+    # The last 15 minutes only: the permanent failure of an hour ago is not in it.
+    assert recent == {"sending": 0, "sent": 1, "temporary_failure": 2, "permanent_failure": 0}
 
 
 def test_metrics_ask_for_the_token_when_one_is_set(app, client):

@@ -199,6 +199,8 @@ class Generator:
             rows.append(self._person(start + len(rows), f"contributor{n + 1}", Role.CONTRIBUTOR, password, created))
         contributors += [row[0] for row in rows if row[5] == Role.CONTRIBUTOR.value]
         self.loaded.add("users", self.writer.write(users, USER_COLUMNS, rows))
+        self.emails = dict(self.connection.execute(
+            sa.select(users.c.id, users.c.email).where(users.c.email.like(f"%@{BENCH_DOMAIN}"))).all())
         return editors, contributors
 
     def _person(self, user_id: int, handle: str, role: Role, password: str, created: datetime) -> tuple:
@@ -271,7 +273,7 @@ class _Stories:
         self.editors, self.contributors, self.weights = editors, contributors, weights
         self.sections, self.tags = sections, tags
         self.next = dict(start)
-        self.emails = {}
+        self.emails = generator.emails
         self.clear()
 
     def clear(self) -> None:
@@ -303,12 +305,6 @@ class _Stories:
             odds = RECENT if age_days < RECENT_DAYS else SETTLED
             state = self.r.choices(list(odds), weights=list(odds.values()))[0]
             self._story(contributor, created, state)
-
-    def _email(self, user_id: int) -> str:
-        if user_id not in self.emails:
-            self.emails[user_id] = self.g.connection.scalar(
-                sa.select(User.__table__.c.email).where(User.__table__.c.id == user_id))
-        return self.emails[user_id]
 
     def _story(self, contributor: int, created: datetime, state: State) -> None:
         r, g = self.r, self.g
@@ -377,7 +373,7 @@ class _Stories:
             if event:
                 read = when + timedelta(hours=r.randint(1, 72)) if r.random() < 0.8 else None
                 self.rows["notifications"].append((
-                    self._id("notifications"), event, contributor, self._email(contributor), sid,
+                    self._id("notifications"), event, contributor, self.emails[contributor], sid,
                     {"submission_id": sid, "headline": headline}, "sent", 1, 0, when,
                     when + timedelta(seconds=r.randint(1, 30)), True, read))
             last_actor, last_action = actor, "pitched" if source is None else action.replace("_", " ")
