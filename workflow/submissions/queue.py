@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload, raiseload
+from sqlalchemy.orm import joinedload, load_only, raiseload
 
 from workflow.auth.models import User
 from workflow.core.models import utcnow
@@ -257,6 +257,18 @@ def counts_by_state(filters: QueueFilters, viewer: User, promise: ResponsePromis
     return counts
 
 
+# What a row of the queue shows, and nothing more: the stories' texts (a published body runs to pages) and the
+# people's other columns stay in the database; touching anything else raises instead of querying per row.
+QUEUE_ROW_LOADING = (
+    load_only(Submission.id, Submission.headline, Submission.state, Submission.contributor_id, Submission.editor_id,
+              Submission.created_at, Submission.pitched_at, Submission.deadline, Submission.last_activity_at,
+              Submission.last_activity, Submission.version, raiseload=True),
+    joinedload(Submission.contributor).load_only(User.id, User.display_name, raiseload=True),
+    joinedload(Submission.editor).load_only(User.id, User.display_name, raiseload=True),
+    raiseload("*"),
+)
+
+
 def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None, before: str | None = None,
                page_size: int = 50, promise: ResponsePromise | None = None) -> QueuePage:
     """One page of the queue, with cursors to the next and previous pages and the counts per state.
@@ -266,11 +278,7 @@ def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None,
     The page carries the response ``promise`` it was measured against, so the rows past it can be flagged.
     """
     promise = promise or response_promise()
-    query = (
-        sa.select(Submission)
-        .options(joinedload(Submission.contributor), joinedload(Submission.editor),
-                 joinedload(Submission.last_activity_by), raiseload("*"))
-    )
+    query = sa.select(Submission).options(*QUEUE_ROW_LOADING)
     for condition in _filter_conditions(filters, viewer, promise):
         query = query.where(condition)
 
