@@ -63,6 +63,8 @@ def _forget_after_rollback(session: Session, previous_transaction) -> None:
 def init_app(app: Flask) -> None:
     @app.after_request
     def commit_or_rollback(response):
+        if not db.session.registry.has():
+            return response  # the request never touched the database (health checks, static files)
         if request.method not in SAFE_METHODS and response.status_code < 400:
             db.session.commit()
         else:
