@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo worker lint clean lock
+.PHONY: run test install migrate demo worker lint clean lock bench bench-clean
 
 # Every install is the same: the exact versions and hashes of requirements.lock (`make lock` writes it again
 # from pyproject.toml's lower bounds), then the project itself.
@@ -44,13 +44,22 @@ test: install $(CHECKERS_STAMP)
 	$(BIN)/ruff check workflow tests migrations bench celery_worker.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## The scale benchmarks (bench/run.py): PostgreSQL and Redis on loopback, and wrk (apt-get install wrk).
+## The first run seeds the bench databases (10k, 100k, 1M submissions) and keeps them for the next.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## Drop the bench databases.
+bench-clean: install
+	$(BIN)/python bench/run.py --drop
+
 worker: install
 	$(BIN)/celery -A celery_worker worker --loglevel INFO
 
 ## Write requirements.lock again (pinned versions with hashes) after a change to pyproject.toml's dependencies.
 lock: install
 	$(BIN)/pip install --quiet pip-tools
-	$(BIN)/pip-compile --quiet --generate-hashes --no-emit-index-url --no-emit-find-links --extra test \
+	$(BIN)/pip-compile --quiet --generate-hashes --no-emit-index-url --no-emit-find-links --extra test --extra bench \
 		--output-file requirements.lock pyproject.toml
 
 clean:
