@@ -178,14 +178,16 @@ def _ms(text: str) -> float:
 
 def wrk(url: str, seconds: int, connections: int, cookie: str | None = None) -> Load:
     command = ["wrk", "--threads", "1", "--connections", str(connections), "--duration", f"{seconds}s", "--latency",
-               "--header", f"User-Agent: {USER_AGENT}"]
+               "--timeout", "10s", "--header", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["--header", f"Cookie: {cookie}"]
     command.append(url)
     # A short warm-up first (templates compiled, connections open, caches warm), not counted.
     subprocess.run([*command[:6], "2s", *command[7:]], capture_output=True, check=True)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", output, flags=re.M))
+    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", output, flags=re.M))
+    if not {"50", "90", "99"} <= set(percentiles):
+        raise RuntimeError(f"wrk measured no latencies for {url}:\n{output}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     shown = " ".join(part if "Cookie" not in part else "'Cookie: session=…'" for part in command)
     return Load(rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
@@ -233,6 +235,7 @@ class Bench:
         self.seconds = args.seconds
         self.connections = args.connections
         self.notification_rows: list = []
+        self.repeat = args.repeat
 
     def add(self, figure: Figure) -> None:
         self.figures.append(figure)
@@ -243,7 +246,9 @@ class Bench:
 
     def load(self, label: str, url: str, cookie: str | None = None, must_contain: str = "") -> Load:
         check_page(url, cookie, must_contain)
-        result = wrk(url, self.seconds, self.connections, cookie)
+        # The best of two: on a shared machine a run is only ever slowed down by something else.
+        result = max((wrk(url, self.seconds, self.connections, cookie) for _ in range(self.repeat)),
+                     key=lambda load: load.rps)
         self.latencies[label] = result
         return result
 
@@ -501,6 +506,7 @@ def main() -> None:
     parser.add_argument("--drop", action="store_true", help="drop the bench databases, and do nothing else")
     parser.add_argument("--seconds", type=int, default=10, help="length of each load")
     parser.add_argument("--connections", type=int, default=8, help="wrk's open connections")
+    parser.add_argument("--repeat", type=int, default=2, help="loads per figure; the best one counts")
     args = parser.parse_args()
     if args.drop:
         drop_databases()
@@ -513,7 +519,8 @@ def main() -> None:
     medium, large = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
     bench = Bench(args)
     print(f"gunicorn {' '.join(GUNICORN)}; wrk --threads 1 --connections {args.connections} "
-          f"--duration {args.seconds}s (after a 2 s warm-up); PostgreSQL {ADMIN_URL.rsplit('@', 1)[-1]}", flush=True)
+          f"--duration {args.seconds}s (after a 2 s warm-up; best of {args.repeat}); "
+          f"PostgreSQL {ADMIN_URL.rsplit('@', 1)[-1]}", flush=True)
     started = time.time()
     if only & {"P1", "P4", "P6", "P7"}:
         medium_url = ensure_database(medium, args.reseed)
