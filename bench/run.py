@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -277,7 +278,6 @@ class Bench:
             ratio = offset_first.rps / offset_far.rps
             self.add(Figure("P2b", f"for the record: OFFSET paging, page {page:,} vs 1 (bare app)", offset_far.rps,
                             offset_first.rps, ratio, "-", None, "req/s", offset_far.command))
-            self.rss_app = desk.worker_rss_mib()
 
     def p3(self) -> None:
         counts = {}
@@ -364,47 +364,52 @@ class Bench:
             print(f"{key:<4} {what:<58} {measured} beside {baseline}: {result}", flush=True)
 
 
-def query_counts(url: str) -> dict[str, int]:
-    """Statements per request of the desk's and the readers' main pages, through the app in this process."""
+@contextmanager
+def desk_in_process(url: str):
+    """The desk's app in this process on ``url``, and the list of (SQL, parameters) it sends while the block runs."""
     from sqlalchemy import event
 
-    from tests.helpers import Client
     from workflow import create_app
     from workflow.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "TESTING": True,
-                      "WTF_CSRF_ENABLED": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "TESTING": True})
     with app.app_context():
-        story = db.session.execute(sa.text(
-            "SELECT id, slug, contributor_id FROM submissions WHERE state = 'published' "
-            "ORDER BY published_at DESC LIMIT 1")).one()
-        contributor = db.session.scalar(sa.text("SELECT email FROM users WHERE id = :id"),
-                                        {"id": story.contributor_id})
         engine = db.engine
-    editor, writer, reader = Client(app), Client(app), Client(app)
-    editor.login(EDITOR, PASSWORD)
-    writer.login(contributor, PASSWORD)
-    pages = {"queue": (editor, "/queue"), "dashboard": (writer, "/dashboard"),
-             "submission": (editor, f"/submissions/{story.id}"), "home": (reader, "/"),
-             "article": (reader, f"/articles/{story.slug}")}
-    counts = {}
-    statements = []
+    statements: list[tuple[str, dict]] = []
 
-    def count(*_args):
-        statements.append(1)
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
 
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "before_cursor_execute", capture)
     try:
+        yield app, engine, statements
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+        engine.dispose()
+
+
+def query_counts(url: str) -> dict[str, int]:
+    """Statements per request of the desk's and the readers' main pages, through the app in this process."""
+    from tests.helpers import Client
+
+    with desk_in_process(url) as (app, engine, statements):
+        with engine.connect() as connection:
+            story = connection.execute(sa.text(
+                "SELECT s.id, s.slug, u.email FROM submissions s JOIN users u ON u.id = s.contributor_id "
+                "WHERE s.state = 'published' ORDER BY s.published_at DESC LIMIT 1")).one()
+        editor, writer, reader = Client(app), Client(app), Client(app)
+        editor.login(EDITOR, PASSWORD)
+        writer.login(story.email, PASSWORD)
+        pages = {"queue": (editor, "/queue"), "dashboard": (writer, "/dashboard"),
+                 "submission": (editor, f"/submissions/{story.id}"), "home": (reader, "/"),
+                 "article": (reader, f"/articles/{story.slug}")}
+        counts = {}
         for name, (client, path) in pages.items():
             client.get(path)  # warm: the first request loads what every later one reuses
             statements.clear()
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code)
             counts[name] = len(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-        with app.app_context():
-            db.engine.dispose()
     return counts
 
 
@@ -419,21 +424,7 @@ QUEUE_VARIANTS = {
 
 def sequential_scans(url: str) -> dict[str, list[str]]:
     """For each queue variant, the statements whose plan (EXPLAIN ANALYZE) reads ``submissions`` sequentially."""
-    from sqlalchemy import event
-
     from tests.helpers import Client
-    from workflow import create_app
-    from workflow.extensions import db
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "TESTING": True})
-    with app.app_context():
-        engine = db.engine
-    editor = Client(app)
-    editor.login(EDITOR, PASSWORD)
-    captured: list[tuple[str, dict]] = []
-
-    def capture(_conn, _cursor, statement, parameters, _context, _many):
-        captured.append((statement, parameters))
 
     def scans(plan: dict) -> list[str]:
         found = []
@@ -444,8 +435,9 @@ def sequential_scans(url: str) -> dict[str, list[str]]:
         return found
 
     results = {}
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with desk_in_process(url) as (app, engine, captured):
+        editor = Client(app)
+        editor.login(EDITOR, PASSWORD)
         for name, path in QUEUE_VARIANTS.items():
             captured.clear()
             assert editor.get(path).status_code == 200, path
@@ -461,9 +453,6 @@ def sequential_scans(url: str) -> dict[str, list[str]]:
                 raw.rollback()
             finally:
                 raw.close()
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-        engine.dispose()
     return results
 
 

@@ -30,6 +30,7 @@ from workflow.auth.models import Role, User
 from workflow.auth.passwords import hash_password
 from workflow.extensions import db
 from workflow.notifications.models import Notification
+from workflow.submissions.counts import recount_states
 from workflow.submissions.models import AuditEntry, Message, Revision, Submission
 from workflow.submissions.workflow import State
 
@@ -398,8 +399,6 @@ class _Stories:
 def seed(plan: Plan, progress: Callable[[int], None] | None = None) -> Loaded:
     """Write ``plan.submissions`` submissions (and their people, drafts, messages, audit rows, notifications)
     in one transaction; the per-state counts are set right at the end."""
-    from workflow.submissions.counts import recount_states
-
     with db.engine.begin() as connection:
         postgres = connection.dialect.name == "postgresql"
         if postgres:  # a million trigger calls would cost more than one count at the end

@@ -17,7 +17,9 @@ import logging
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from workflow.core.metrics import exposition
 from workflow.extensions import celery, db, limiter
 
 log = logging.getLogger(__name__)
@@ -63,13 +65,9 @@ def readyz():
 @bp.get("/metrics")
 @limiter.exempt
 def metrics():
-    from workflow.core.metrics import exposition
-
     token = current_app.config.get("METRICS_TOKEN")
     if token:
         sent = request.headers.get("Authorization", "")
         if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
             abort(401)
-    from prometheus_client import CONTENT_TYPE_LATEST
-
     return Response(exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -24,6 +24,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from workflow.core.models import utcnow
 from workflow.extensions import db
+from workflow.notifications.models import AttemptOutcome, DeliveryAttempt, DeliveryStatus, Notification
 
 RECENT = timedelta(minutes=15)
 
@@ -44,8 +45,6 @@ class DatabaseCollector:
     """Gauges read from the database when ``/metrics`` is asked (inside the request's app context)."""
 
     def collect(self):
-        from workflow.notifications.models import DeliveryAttempt, DeliveryStatus, Notification
-
         now = utcnow()
         pending, oldest = db.session.execute(
             sa.select(sa.func.count(), sa.func.min(Notification.created_at))
@@ -63,8 +62,6 @@ class DatabaseCollector:
         rows = dict(db.session.execute(
             sa.select(DeliveryAttempt.outcome, sa.func.count())
             .where(DeliveryAttempt.started_at >= now - RECENT).group_by(DeliveryAttempt.outcome)).all())
-        from workflow.notifications.models import AttemptOutcome
-
         for outcome in AttemptOutcome:
             recent.add_metric([outcome.value], rows.get(outcome, 0))
         yield recent
