@@ -96,7 +96,10 @@ def desk_env(url: str) -> dict:
 def ensure_database(size: int, reseed: bool) -> str:
     """``workflow_bench_<size>`` with exactly ``size`` submissions, made if it is not there."""
     url = database_url(size)
+    flask = [sys.executable, "-m", "flask", "--app", "workflow"]
     if not reseed and submissions_in(url) == size:
+        # Kept from an earlier run: bring its schema up to this checkout's (a new index, say).
+        subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=desk_env(url), check=True, capture_output=True)
         return url
     name = url.rsplit("/", 1)[1]
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -105,7 +108,6 @@ def ensure_database(size: int, reseed: bool) -> str:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     env = desk_env(url)
-    flask = [sys.executable, "-m", "flask", "--app", "workflow"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     print(f"seeding {size:,} submissions into {name} ...", flush=True)
     started = time.perf_counter()

@@ -57,6 +57,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "media.image": {**A_AND_DESK, "anonymous": 404},  # not published yet: readers get nothing
     "submissions.queue": DESK, "admin.email_templates": DESK, "admin.email_template": DESK,
     "admin.reset_email_template": DESK, "newsletter.admin": DESK,
+    "submissions.desk_metrics": DESK,
     "admin.people": ADMIN, "admin.person": ADMIN, "admin.deliveries": ADMIN, "admin.delivery": ADMIN,
     "admin.sections": ADMIN, "admin.section": ADMIN, "admin.delete_section": ADMIN, "admin.action_log": ADMIN,
     "pages.edit": ADMIN,

@@ -347,8 +347,10 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
                       ("queue without results", "/queue?q=zebra+crossing"), ("dashboard", "/dashboard"),
                       ("email templates", "/admin/emails"), ("email template", "/admin/emails/submission.assigned"),
                       ("email template reset", "/admin/emails/submission.assigned/reset"),
-                      ("newsletter admin", "/admin/newsletter"), ("account", "/account")]:
+                      ("newsletter admin", "/admin/newsletter"), ("account", "/account"),
+                      ("desk metrics", "/desk/metrics"), ("desk metrics for a year", "/desk/metrics?weeks=52")]:
         audit.visit(desk, f"editor {name}", url, app)
+    audit.visit(desk, "desk metrics for a period not offered", "/desk/metrics?weeks=7", app, 400)
     for state, (submission_id, _) in states.items():
         audit.visit(desk, f"editor's view of a {state} submission", f"/submissions/{submission_id}", app)
     audit.visit(desk, "editor revision diff", f"/submissions/{revised_id}/diff", app)

@@ -83,6 +83,9 @@ def from_environment(instance_path: str) -> dict:
                              "schedule": crontab(minute=0, hour=_digest_hour())},
             # Stories an editor scheduled: published when their time comes (each once).
             "publish-scheduled": {"task": "articles.publish_scheduled", "schedule": 60.0},
+            # The desk metrics page's figures, worked out ahead so the page costs one read at any size.
+            "refresh-desk-metrics": {"task": "submissions.refresh_desk_metrics",
+                                     "schedule": float(_env_int("DESK_METRICS_REFRESH_SECONDS", 300))},
             # The weekly newsletter, on WORKFLOW_NEWSLETTER_WEEKDAY at WORKFLOW_NEWSLETTER_HOUR (UTC); a second
             # run the same week sends nothing.
             "send-newsletter": {"task": "newsletter.send_weekly",
@@ -141,6 +144,7 @@ def from_environment(instance_path: str) -> dict:
         "RESET_MAX_AGE": _env_int("RESET_MAX_AGE_HOURS", 2) * 3600,
         "INVITE_MAX_AGE": _env_int("INVITE_MAX_AGE_HOURS", 7 * 24) * 3600,
         "QUEUE_PAGE_SIZE": _env_int("QUEUE_PAGE_SIZE", 50),
+        "DESK_METRICS_REFRESH_SECONDS": _env_int("DESK_METRICS_REFRESH_SECONDS", 300),
         "DIGEST_HOUR": _digest_hour(),
         # Story images: the largest upload accepted, the most pixels decoded (a decompression bomb is refused
         # before its pixels are read), and the widths served to readers with srcset.

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from workflow.articles import editorial
+from workflow.articles import images as image_files
 from workflow.articles import services as articles
 from workflow.articles.forms import PageForm, ScheduleForm, UnscheduleForm
 from workflow.articles.models import Image
 from workflow.core.errors import Conflict, DomainError
 from workflow.core.views import FORM_ERROR_STATUS, attach_error, staff_required
-from workflow.extensions import db
 from workflow.submissions.models import Submission
 from workflow.submissions.workflow import State
 
@@ -23,15 +22,16 @@ bp = Blueprint("editorial", __name__)
 
 
 def publication_panel(submission: Submission, page_form: PageForm | None = None,
-                      schedule_form: ScheduleForm | None = None) -> dict | None:
-    """The forms of the panel, for the desk, once the story is commissioned; None otherwise."""
+                      schedule_form: ScheduleForm | None = None, photos: list[Image] | None = None) -> dict | None:
+    """The forms of the panel, for the desk, once the story is commissioned; None otherwise. ``photos``: the
+    story's images, when the caller has read them already."""
     if not current_user.is_staff or submission.state not in editorial.EDITABLE_STATES:
         return None
     if page_form is None:
         page_form = PageForm(formdata=None, version=submission.version, section_id=submission.section_id,
                              top_image_id=submission.top_image_id, seo_description=submission.seo_description,
                              tags=", ".join(tag.name for tag in submission.tags))
-    _choices(page_form, submission)
+    _choices(page_form, submission, photos)
     return {
         "page_form": page_form,
         "schedule_form": schedule_form or ScheduleForm(formdata=None, version=submission.version),
@@ -40,10 +40,10 @@ def publication_panel(submission: Submission, page_form: PageForm | None = None,
     }
 
 
-def _choices(form: PageForm, submission: Submission) -> None:
+def _choices(form: PageForm, submission: Submission, photos: list[Image] | None = None) -> None:
     form.section_id.choices = [SelectChoice("", "No section")] + [
         SelectChoice(section.id, section.name) for section in articles.sections()]
-    images = db.session.scalars(sa.select(Image).where(Image.submission_id == submission.id).order_by(Image.id))
+    images = photos if photos is not None else image_files.images_of(submission)
     form.top_image_id.choices = [SelectChoice("", "No top image")] + [
         SelectChoice(image.id, image.alt or image.caption[:60] or image.filename or f"Image {image.id}")
         for image in images]

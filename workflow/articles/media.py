@@ -61,10 +61,11 @@ def _image_form(image: Image, submitted: bool = False) -> ImageForm:
 
 
 def images_panel(submission: Submission, upload_form: UploadForm | None = None,
-                 edited: tuple[Image, ImageForm] | None = None) -> dict:
-    """What the Images panel of the submission page shows to the person looking at it."""
+                 edited: tuple[Image, ImageForm] | None = None, photos: list[Image] | None = None) -> dict:
+    """What the Images panel of the submission page shows to the person looking at it. ``photos``: the story's
+    images, when the caller has read them already."""
     can_manage = images.can_manage_images(current_user, submission)
-    items = images.images_of(submission)
+    items = photos if photos is not None else images.images_of(submission)
     forms = {}
     if can_manage:
         forms = {image.id: (edited[1] if edited and edited[0].id == image.id else _image_form(image))

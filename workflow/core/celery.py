@@ -30,5 +30,6 @@ def init_app(app: Flask) -> Celery:
     import workflow.newsletter.tasks  # noqa: F401
     import workflow.notifications.schedule_tasks  # noqa: F401
     import workflow.notifications.tasks  # noqa: F401
+    import workflow.submissions.tasks  # noqa: F401
 
     return celery_app

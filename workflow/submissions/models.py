@@ -171,7 +171,10 @@ class AuditEntry(db.Model):
     """Who moved a submission from which state to which, when, and why."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (sa.Index("ix_audit_entries_submission_created", "submission_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_audit_entries_submission_created", "submission_id", "created_at"),
+        sa.Index("ix_audit_entries_created", "created_at"),  # the desk metrics' period
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"))
@@ -215,6 +218,16 @@ class StateCount(db.Model):
 
     state: Mapped[State] = mapped_column(state_column_type(), primary_key=True)
     count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class MetricsSnapshot(db.Model):
+    """The desk metrics of one period as beat last worked them out (see workflow/submissions/desk_metrics.py)."""
+
+    __tablename__ = "desk_metrics_snapshots"
+
+    weeks: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    computed_at: Mapped[datetime]
+    figures: Mapped[dict] = mapped_column(sa.JSON)
 
 
 class Attachment(db.Model):

@@ -46,3 +46,9 @@ def for_submission(submission: Submission, viewer: User) -> list[TimelineItem]:
         items.append(TimelineItem("email", notification.created_at, notification.recipient, notification))
     items.sort(key=lambda i: (i.at, i.kind))
     return items
+
+
+def latest_revision(items: list[TimelineItem]) -> Revision | None:
+    """The newest revision among the timeline's (it holds every one, whoever looks)."""
+    return max((item.item for item in items if item.kind == "revision"), key=lambda revision: revision.number,
+               default=None)

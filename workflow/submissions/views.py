@@ -10,6 +10,7 @@ from wtforms import SelectChoice
 
 from workflow.articles import services as articles
 from workflow.articles.editorial_views import publication_panel
+from workflow.articles.images import images_of
 from workflow.articles.media import images_panel
 from workflow.articles.views import cached_list_page
 from workflow.auth.forms import ActionForm
@@ -17,6 +18,7 @@ from workflow.core import limits, storage
 from workflow.core.errors import Conflict, DomainError
 from workflow.core.views import FORM_ERROR_STATUS, attach_error, render_form, staff_required
 from workflow.extensions import db
+from workflow.submissions import desk_metrics as metrics
 from workflow.submissions import permissions, services, timeline
 from workflow.submissions.diff import diff_revisions
 from workflow.submissions.forms import DraftForm, MessageForm, PitchForm, SavedViewForm, TransitionForm
@@ -91,10 +93,12 @@ def pitch():
 
 def detail_context(submission: Submission, transition_form: TransitionForm | None = None,
                     message_form: MessageForm | None = None) -> dict:
-    editors = services.active_editors() if current_user.is_staff else []
+    rules = permissions.transitions_for(current_user, submission)
+    # The editors to choose from, only when a form on the page asks for one.
+    editors = services.active_editors() if any(Requirement.ASSIGNMENT in rule.requires for rule in rules) else []
     actions = []
     shown = []
-    for rule in permissions.transitions_for(current_user, submission):
+    for rule in rules:
         if transition_form is not None and transition_form.action.data == rule.action:
             form = transition_form
         else:
@@ -110,21 +114,23 @@ def detail_context(submission: Submission, transition_form: TransitionForm | Non
     # A refusal for a form the page does not show (no such button for this person) goes at the top.
     refusals = [message for form in (transition_form, message_form) if form is not None and form not in shown
                 for message in _error_messages(form)]
+    events = timeline.for_submission(submission, current_user)
+    photos = images_of(submission)
     return {
         "submission": submission,
         "actions": actions,
-        "timeline": timeline.for_submission(submission, current_user),
+        "timeline": events,
         "attachments": db.session.scalars(
             sa.select(Attachment).where(Attachment.submission_id == submission.id).order_by(Attachment.id)).all(),
-        "latest": services.latest_revision(submission),
+        "latest": timeline.latest_revision(events),
         "message_form": message_form or MessageForm(formdata=None),
         "can_write_draft": permissions.can_write_draft(current_user, submission),
         "can_post_message": can_post,
         "refusals": refusals,
         "can_see_internal": permissions.can_see_internal_notes(current_user),
         "Requirement": Requirement,
-        "publication": publication_panel(submission),
-        "images_panel": images_panel(submission),
+        "publication": publication_panel(submission, photos=photos),
+        "images_panel": images_panel(submission, photos=photos),
     }
 
 
@@ -304,6 +310,20 @@ def queue():
                            assignees=ASSIGNEES, views=views,
                            view_form=SavedViewForm(formdata=None, query=filters.query_string()),
                            delete_form=ActionForm())
+
+
+@bp.get("/desk/metrics")
+@staff_required
+def desk_metrics():
+    """The desk's figures for a period the editor picks; a period not offered shows the default, and says so."""
+    asked = request.args.get("weeks", "")
+    weeks = int(asked) if asked.isdigit() and int(asked) in metrics.PERIODS else None
+    error = None if weeks or not asked else (
+        f"“{asked}” is not a period this page offers: choose {', '.join(metrics.PERIODS.values())}. "
+        f"Showing the last {metrics.PERIODS[metrics.DEFAULT_WEEKS]}.")
+    figures = metrics.current(weeks or metrics.DEFAULT_WEEKS)
+    return render_template("queue/metrics.html", m=figures, periods=metrics.PERIODS, error=error,
+                           duration=metrics.readable_duration), 400 if error else 200
 
 
 def _page_size() -> int:
