@@ -80,9 +80,9 @@ def register_extensions(app: Flask) -> None:
     celery.init_app(app)
     metrics.init_app(app)
 
-    from workflow.auth.services import load_user_by_session_token
+    from workflow.core.templating import load_signed_in_user
 
-    login_manager.user_loader(load_user_by_session_token)
+    login_manager.user_loader(load_signed_in_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see this page."
     login_manager.login_message_category = "info"

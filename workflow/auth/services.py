@@ -36,11 +36,17 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
 
 
-def load_user_by_session_token(token: str) -> User | None:
-    """Flask-Login's loader: a disabled account or a rotated token ends the session at once."""
-    return db.session.scalar(
-        sa.select(User).where(User.session_token == token, User.disabled_at.is_(None))
-    )
+def load_user_by_session_token(token: str, also=None):
+    """Flask-Login's loader: a disabled account or a rotated token ends the session at once.
+
+    ``also(user_id_column)``, if given, is a one-value select read in the same statement: then the answer is
+    ``(user, value)``, or None.
+    """
+    query = sa.select(User).where(User.session_token == token, User.disabled_at.is_(None))
+    if also is None:
+        return db.session.scalar(query)
+    row = db.session.execute(query.add_columns(also(User.id).scalar_subquery())).first()
+    return None if row is None else (row[0], row[1])
 
 
 def create_user(email: str, password: str, display_name: str, byline_name: str | None = None,

@@ -54,6 +54,21 @@ def email_subject(notification) -> str:
     return subject_of(notification)
 
 
+def load_signed_in_user(token: str):
+    """Flask-Login's loader. A GET renders a page with the bell on it: its unread count comes back with the
+    person, in the same round trip to the database, instead of a query of its own."""
+    from workflow.auth.services import load_user_by_session_token
+    from workflow.notifications.services import unread_count_of
+
+    if request.method != "GET":
+        return load_user_by_session_token(token)
+    found = load_user_by_session_token(token, also=unread_count_of)
+    if found is None:
+        return None
+    user, g.unread_notifications = found
+    return user
+
+
 def unread_notifications() -> int:
     """The signed-in person's unread in-app notifications, for the bell (one COUNT, only where it shows)."""
     if not has_request_context() or not current_user.is_authenticated:

@@ -163,8 +163,13 @@ def inbox(user: User, *, before: int | None = None, limit: int = 30) -> tuple[li
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
-        Notification.recipient_id == user.id, Notification.in_app, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(unread_count_of(user.id)) or 0
+
+
+def unread_count_of(user_id) -> sa.Select:
+    """The unread in-app notifications of ``user_id`` (a value, or a column to read it beside the user)."""
+    return sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.recipient_id == user_id, Notification.in_app, Notification.read_at.is_(None))
 
 
 def mark_read(user: User, notification_id: int) -> bool:

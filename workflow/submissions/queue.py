@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload, load_only, raiseload
+from sqlalchemy.orm import aliased
 
 from workflow.auth.models import User
 from workflow.core.models import utcnow
@@ -125,9 +125,27 @@ class QueueFilters:
         return replace(self, state=state)
 
 
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """What a row of the queue shows, and nothing more: plain values, no ORM object (a page builds 50 of them
+    per request, and the stories' texts and the people's other columns stay in the database)."""
+
+    id: int
+    headline: str
+    state: State
+    created_at: datetime
+    pitched_at: datetime
+    deadline: date | None
+    last_activity_at: datetime
+    last_activity: str
+    contributor_name: str
+    editor_name: str | None
+    is_overdue: bool = False
+
+
 @dataclass
 class QueuePage:
-    rows: list[Submission]
+    rows: list[QueueRow]
     counts: dict[State, int]
     total: int
     next_cursor: str | None = None
@@ -257,16 +275,17 @@ def counts_by_state(filters: QueueFilters, viewer: User, promise: ResponsePromis
     return counts
 
 
-# What a row of the queue shows, and nothing more: the stories' texts (a published body runs to pages) and the
-# people's other columns stay in the database; touching anything else raises instead of querying per row.
-QUEUE_ROW_LOADING = (
-    load_only(Submission.id, Submission.headline, Submission.state, Submission.contributor_id, Submission.editor_id,
-              Submission.created_at, Submission.pitched_at, Submission.deadline, Submission.last_activity_at,
-              Submission.last_activity, Submission.version, raiseload=True),
-    joinedload(Submission.contributor).load_only(User.id, User.display_name, raiseload=True),
-    joinedload(Submission.editor).load_only(User.id, User.display_name, raiseload=True),
-    raiseload("*"),
-)
+_CONTRIBUTOR, _EDITOR = aliased(User), aliased(User)  # made once: an alias is a tree of new objects
+
+
+def _rows_query() -> sa.Select:
+    """The columns of :class:`QueueRow`, in its order, with the contributor's and the editor's names joined."""
+    contributor, editor = _CONTRIBUTOR, _EDITOR
+    return (sa.select(Submission.id, Submission.headline, Submission.state, Submission.created_at,
+                      Submission.pitched_at, Submission.deadline, Submission.last_activity_at,
+                      Submission.last_activity, contributor.display_name, editor.display_name)
+            .join(contributor, contributor.id == Submission.contributor_id)
+            .outerjoin(editor, editor.id == Submission.editor_id))
 
 
 def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None, before: str | None = None,
@@ -278,7 +297,7 @@ def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None,
     The page carries the response ``promise`` it was measured against, so the rows past it can be flagged.
     """
     promise = promise or response_promise()
-    query = sa.select(Submission).options(*QUEUE_ROW_LOADING)
+    query = _rows_query()
     for condition in _filter_conditions(filters, viewer, promise):
         query = query.where(condition)
 
@@ -302,7 +321,7 @@ def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None,
     return page
 
 
-def _fetch(query, sort: str, cursor, backwards: bool, page_size: int) -> tuple[list[Submission], bool]:
+def _fetch(query, sort: str, cursor, backwards: bool, page_size: int) -> tuple[list[QueueRow], bool]:
     """One page of rows in display order, and whether more rows lie beyond it in the direction of travel."""
     key = _sort_key(sort)
     descending = _descending(sort)
@@ -314,7 +333,9 @@ def _fetch(query, sort: str, cursor, backwards: bool, page_size: int) -> tuple[l
         query = query.where(row_key < bound if smaller else row_key > bound)
     reverse = descending != backwards
     order = (key.desc(), Submission.id.desc()) if reverse else (key.asc(), Submission.id.asc())
-    rows = list(db.session.scalars(query.order_by(*order).limit(page_size + 1)).unique())
+    today = utcnow().date()
+    rows = [QueueRow(*values, is_overdue=values[2] is State.ASSIGNED and values[5] is not None and values[5] < today)
+            for values in db.session.execute(query.order_by(*order).limit(page_size + 1))]
     has_more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:
