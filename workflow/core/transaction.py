@@ -4,6 +4,11 @@ Views and services only ``flush()``. After a state-changing request whose respon
 redirect, the session is committed here; any other outcome (a form error answered with 422, a conflict, an
 exception) rolls everything back. Work that must leave the building only after the commit (enqueuing mail)
 registers itself with :func:`after_commit` and runs once the commit has succeeded.
+
+A GET never changes anything: if one wrote (a bug), its writes are rolled back and logged. A GET that only
+read ends its transaction with COMMIT rather than ROLLBACK: the same one round trip for the database, but
+psycopg forgets its prepared statements on every ROLLBACK, and keeping them spares PostgreSQL planning the
+same queries again on every page (a millisecond and more of a queue page).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CALLBACKS_KEY = "workflow.after_commit"
 _ROLLBACK_KEY = "workflow.after_rollback"
+_WROTE_KEY = "workflow.wrote"
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
@@ -32,6 +38,23 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 def after_rollback(session: Session, callback: Callable[[], None]) -> None:
     """Run ``callback`` if the session's current transaction rolls back (undo work outside the database)."""
     session.info.setdefault(_ROLLBACK_KEY, []).append(callback)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context) -> None:
+    session.info[_WROTE_KEY] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_write(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE_KEY] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE_KEY, None)
 
 
 @event.listens_for(Session, "after_commit")
@@ -65,10 +88,18 @@ def init_app(app: Flask) -> None:
     def commit_or_rollback(response):
         if not db.session.registry.has():
             return response  # the request never touched the database (health checks, static files)
-        if request.method not in SAFE_METHODS and response.status_code < 400:
-            db.session.commit()
+        session = db.session()
+        if request.method in SAFE_METHODS:
+            if session.info.get(_WROTE_KEY):
+                log.warning("%s %s wrote to the database: rolled back (a GET must not change anything)",
+                            request.method, request.path)
+                session.rollback()
+            else:
+                session.commit()  # nothing to commit: it ends the read and keeps psycopg's prepared statements
+        elif response.status_code < 400:
+            session.commit()
         else:
-            db.session.rollback()
+            session.rollback()
         return response
 
 

@@ -321,6 +321,12 @@ def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None,
     return page
 
 
+def _literal_limit(n: int) -> sa.ColumnElement:
+    """LIMIT written into the SQL, not bound: PostgreSQL plans a prepared statement once (a generic plan) only
+    when it knows how few rows are wanted; with a bound LIMIT it would plan every page again."""
+    return sa.literal_column(str(int(n)), sa.Integer)
+
+
 def _fetch(query, sort: str, cursor, backwards: bool, page_size: int) -> tuple[list[QueueRow], bool]:
     """One page of rows in display order, and whether more rows lie beyond it in the direction of travel."""
     key = _sort_key(sort)
@@ -335,7 +341,7 @@ def _fetch(query, sort: str, cursor, backwards: bool, page_size: int) -> tuple[l
     order = (key.desc(), Submission.id.desc()) if reverse else (key.asc(), Submission.id.asc())
     today = utcnow().date()
     rows = [QueueRow(*values, is_overdue=values[2] is State.ASSIGNED and values[5] is not None and values[5] < today)
-            for values in db.session.execute(query.order_by(*order).limit(page_size + 1))]
+            for values in db.session.execute(query.order_by(*order).limit(_literal_limit(page_size + 1)))]
     has_more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:
