@@ -29,11 +29,16 @@ def allow_inline_styles() -> None:
     g.csp_inline_styles = True
 
 
-def content_security_policy() -> str:
-    policy = dict(_POLICY)
-    if g.get("csp_inline_styles"):
-        policy["style-src"] = "'self' 'unsafe-inline'"
+def _written(policy: dict) -> str:
     return "; ".join(f"{name} {value}" for name, value in policy.items())
+
+
+_CSP = _written(_POLICY)
+_CSP_INLINE_STYLES = _written({**_POLICY, "style-src": "'self' 'unsafe-inline'"})
+
+
+def content_security_policy() -> str:
+    return _CSP_INLINE_STYLES if g.get("csp_inline_styles") else _CSP
 
 
 def init_app(app: Flask) -> None:
