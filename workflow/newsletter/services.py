@@ -250,7 +250,9 @@ def _issue(key: str, now: datetime) -> NewsletterIssue | None:
     issue = db.session.scalar(sa.select(NewsletterIssue).where(NewsletterIssue.key == key))
     if issue is not None:
         return issue
-    previous_end = db.session.scalar(sa.select(sa.func.max(NewsletterIssue.until)))
+    # The previous issue, not this week's: a run racing ours may have made this week's since we looked, and
+    # measuring from its end would find no story and give up, though the issue has recipients to write.
+    previous_end = db.session.scalar(sa.select(sa.func.max(NewsletterIssue.until)).where(NewsletterIssue.key != key))
     since = previous_end or now - FIRST_ISSUE_SPAN
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Submission)
                               .where(_published_between(since, now)))

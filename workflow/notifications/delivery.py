@@ -14,6 +14,7 @@ exactly as when a batch holds one message.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import smtplib
 import socket
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import sqlalchemy as sa
+from celery import current_task
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
@@ -34,7 +36,12 @@ from workflow.notifications.models import AttemptOutcome, DeliveryAttempt, Deliv
 log = logging.getLogger(__name__)
 
 BACKOFF_CEILING_SECONDS = 30 * 60
-_WORKER = socket.gethostname()[:120]
+def _worker_name() -> str:
+    """Who made an attempt, for the ledger: the Celery worker's node name (``name@host``, so two workers on one
+    machine differ) and the process; the machine's name outside a worker (the CLI)."""
+    request = getattr(current_task, "request", None) if current_task else None
+    node = getattr(request, "hostname", None) or socket.gethostname()
+    return f"{node} pid {os.getpid()}"[:120]
 
 
 @dataclass(frozen=True)
@@ -238,7 +245,7 @@ def _record(connection: sa.Connection, finished: _Finished | None, opening: _Job
             "new_finished_at": utcnow(), "new_server_reply": finished.reply[:500]})
     if opening is not None:
         connection.execute(_OPEN_ATTEMPT, {"notification_id": opening.id, "attempt": opening.attempt,
-                                           "worker": _WORKER, "started_at": utcnow()})
+                                           "worker": _worker_name(), "started_at": utcnow()})
     connection.commit()
     if finished is not None:
         log.info("delivery notification=%s submission=%s event=%s attempt=%s outcome=%s reply=%r",
