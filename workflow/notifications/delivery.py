@@ -36,6 +36,8 @@ from workflow.notifications.models import AttemptOutcome, DeliveryAttempt, Deliv
 log = logging.getLogger(__name__)
 
 BACKOFF_CEILING_SECONDS = 30 * 60
+
+
 def _worker_name() -> str:
     """Who made an attempt, for the ledger: the Celery worker's node name (``name@host``, so two workers on one
     machine differ) and the process; the machine's name outside a worker (the CLI)."""

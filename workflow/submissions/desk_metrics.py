@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workflow.auth.models import Role, User
+from workflow.core import database
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.submissions.models import PAGE_ACTIONS, AuditEntry, MetricsSnapshot, Submission
@@ -40,8 +41,6 @@ log = logging.getLogger(__name__)
 PERIODS = {4: "4 weeks", 12: "12 weeks", 26: "26 weeks", 52: "52 weeks"}
 DEFAULT_WEEKS = 12
 QUANTILES = (0.5, 0.9)
-# The states a story waits in; the others end its journey (a published one may still be unpublished, rarely).
-WAITING_STATES = (State.PITCHED, State.ASSIGNED, State.EDITED)
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ def _state_times(since: datetime) -> list[StateTime]:
         figures = {state: (count, quantiles) for state, count, *quantiles in rows}
     else:  # SQLite has no percentile aggregate: the embedded default holds small numbers, so count them here
         seconds = (sa.func.julianday(steps.c.left) - sa.func.julianday(steps.c.entered)) * 86400
-        samples: dict[str, list[float]] = {}
+        samples: dict[State, list[float]] = {}
         for state, value in db.session.execute(sa.select(steps.c.state, seconds).where(left_in_period)):
             samples.setdefault(state, []).append(value)
         figures = {state: (len(values), [percentile_cont(values, q) for q in QUANTILES])
@@ -160,7 +159,7 @@ def _state_times(since: datetime) -> list[StateTime]:
 
     result = []
     for state in State:
-        count, quantiles = figures.get(state, figures.get(state.value, (0, None)))
+        count, quantiles = figures.get(state, (0, None))
         if count:
             median, p90 = (timedelta(seconds=round(max(value, 0))) for value in quantiles)
             result.append(StateTime(state, count, median, p90))
@@ -249,12 +248,16 @@ def current(weeks: int = DEFAULT_WEEKS) -> DeskMetrics:
 
 def refresh_snapshots() -> int:
     """Work out every period's figures and keep them (beat's task); returns how many periods were written."""
+    return database.again_if_sqlite_is_busy(db.session, _refresh_snapshots, "desk metrics refresh")
+
+
+def _refresh_snapshots() -> int:
     insert = (postgresql_insert if _is_postgresql() else sqlite_insert)(MetricsSnapshot)
+    upsert = insert.on_conflict_do_update(index_elements=["weeks"], set_={
+        "computed_at": insert.excluded.computed_at, "figures": insert.excluded.figures})
     for weeks in PERIODS:
         figures = desk_metrics(weeks)
-        db.session.execute(insert.values(weeks=weeks, computed_at=figures.until, figures=_to_json(figures))
-                           .on_conflict_do_update(index_elements=["weeks"],
-                                                  set_={"computed_at": figures.until, "figures": _to_json(figures)}))
+        db.session.execute(upsert, {"weeks": weeks, "computed_at": figures.until, "figures": _to_json(figures)})
     db.session.commit()
     log.info("desk metrics refreshed for %d periods", len(PERIODS))
     return len(PERIODS)

@@ -117,10 +117,15 @@ class Submission(db.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.state is State.ASSIGNED and self.deadline is not None and self.deadline < utcnow().date()
+        return is_overdue(self.state, self.deadline)
 
     def __repr__(self) -> str:
         return f"<Submission {self.id} {self.state.value}>"
+
+
+def is_overdue(state: State, deadline: date | None) -> bool:
+    """A commissioned draft past its deadline (the queue's rows say so too, without a Submission)."""
+    return state is State.ASSIGNED and deadline is not None and deadline < utcnow().date()
 
 
 class Revision(db.Model):

@@ -30,7 +30,7 @@ from workflow.auth.models import User
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.submissions.counts import state_counts
-from workflow.submissions.models import Submission
+from workflow.submissions.models import Submission, is_overdue
 from workflow.submissions.workflow import State
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -140,7 +140,10 @@ class QueueRow:
     last_activity: str
     contributor_name: str
     editor_name: str | None
-    is_overdue: bool = False
+
+    @property
+    def is_overdue(self) -> bool:
+        return is_overdue(self.state, self.deadline)
 
 
 @dataclass
@@ -339,8 +342,7 @@ def _fetch(query, sort: str, cursor, backwards: bool, page_size: int) -> tuple[l
         query = query.where(row_key < bound if smaller else row_key > bound)
     reverse = descending != backwards
     order = (key.desc(), Submission.id.desc()) if reverse else (key.asc(), Submission.id.asc())
-    today = utcnow().date()
-    rows = [QueueRow(*values, is_overdue=values[2] is State.ASSIGNED and values[5] is not None and values[5] < today)
+    rows = [QueueRow(*values)
             for values in db.session.execute(query.order_by(*order).limit(_literal_limit(page_size + 1)))]
     has_more = len(rows) > page_size
     rows = rows[:page_size]
