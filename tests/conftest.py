@@ -123,6 +123,9 @@ def service_env(database_url, smtp_server, broker, tmp_path_factory):
         "WORKFLOW_MAIL_RETRY_BASE_SECONDS": "1",
         "WORKFLOW_OUTBOX_GRACE_SECONDS": "2",
         "WORKFLOW_LOG_LEVEL": "INFO",
+        # Each feature's tests sign editors and admins in with their password alone; the second step, with the
+        # production policy (staff must have one), has tests of its own (tests/test_second_factor.py).
+        "WORKFLOW_REQUIRE_SECOND_FACTOR": "none",
         # A queue of this run's own, so that test runs side by side never take each other's tasks.
         "WORKFLOW_QUEUE": f"workflow-test-{uuid.uuid4().hex[:8]}",
         # Rate limits of this run's own too: a run resetting its counters never clears another's.
@@ -351,5 +354,9 @@ def one_of_everything(app, factory, make_client):
     for role, person in (("contributor_a", person_a), ("contributor_b", person_b), ("editor", editor),
                          ("admin", admin)):
         clients[role] = make_client()
-        clients[role].login(person.email)
+        assert clients[role].login(person.email).status_code == 303, f"{role} could not sign in"
+    with app.app_context():  # A's own session (the URL of ending it)
+        from workflow.auth.models import UserSession
+
+        values["session_id"] = db.session.scalar(sa.select(UserSession.id).where(UserSession.user_id == person_a.id))
     return values, slugs, clients

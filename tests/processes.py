@@ -131,6 +131,8 @@ class Desk:
             "WORKFLOW_OUTBOX_SWEEP_SECONDS": "2",
             "WORKFLOW_OUTBOX_GRACE_SECONDS": "1",
             "WORKFLOW_BASE_URL": "http://desk.test",
+            # As in tests/conftest.py: people sign in with a password; the second step has tests of its own.
+            "WORKFLOW_REQUIRE_SECOND_FACTOR": "none",
         })
         self.env.update({f"WORKFLOW_{key.upper()}": str(value) for key, value in settings.items()})
 

@@ -13,6 +13,7 @@ story withdrawn, a section deleted, an account closed) never decides what the ne
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -32,6 +33,8 @@ ADMIN = {"anonymous": 302, "contributor_a": 403, "contributor_b": 403, "editor":
 SIGNED_OUT_ONLY = {"anonymous": 200, "contributor_a": 302, "contributor_b": 302, "editor": 302, "admin": 302}
 # A link from an email with a token that is not valid: a page that says so, the same for everyone.
 BAD_TOKEN_400 = dict.fromkeys(ROLES, 400)
+# The second step of a sign-in: without a password given first, back to the sign-in page, for everyone.
+NO_SIGN_IN_UNDER_WAY = dict.fromkeys(ROLES, 303)
 BAD_TOKEN_404 = dict.fromkeys(ROLES, 404)
 
 EXPECTED: dict[str, dict[str, int]] = {
@@ -49,7 +52,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "auth.login": SIGNED_OUT_ONLY, "auth.register": SIGNED_OUT_ONLY, "auth.check_inbox": PUBLIC,
     "auth.forgot_password": PUBLIC, "auth.reset_password": BAD_TOKEN_400, "auth.confirm": BAD_TOKEN_400,
     "auth.accept_invitation": BAD_TOKEN_400,
-    "auth.account": SIGNED_IN, "privacy.export": SIGNED_IN,
+    "auth.account": SIGNED_IN, "auth.devices": SIGNED_IN, "privacy.export": SIGNED_IN,
+    "second_factor.verify": NO_SIGN_IN_UNDER_WAY, "second_factor.enrol": NO_SIGN_IN_UNDER_WAY,
+    "second_factor.set_up_app": SIGNED_IN, "auth.confirm_identity": SIGNED_IN,
     "notifications.inbox": SIGNED_IN, "notifications.preferences": SIGNED_IN,
     "submissions.dashboard": SIGNED_IN, "submissions.pitch": SIGNED_IN,
     "submissions.detail": A_AND_DESK, "submissions.diff": A_AND_DESK, "submissions.revision": A_AND_DESK,
@@ -126,6 +131,16 @@ EXPECTED_POST: dict[str, dict[str, Cell]] = {
     "auth.confirm_post": BY_LINK, "newsletter.confirm_post": BY_LINK_SHOWN, "newsletter.unsubscribe": BY_LINK_SHOWN,
     "notifications.unsubscribe": BY_LINK_SHOWN,
     "auth.update_profile": OWN_ACCOUNT, "auth.change_email": OWN_ACCOUNT, "notifications.preferences": OWN_ACCOUNT,
+    # Sessions: A's phone is A's alone to end; each person's "every other device" ends their own phone.
+    "auth.end_session": _row(SIGN_IN_FIRST, (303, CHANGES), (404, SAME), (404, SAME), (404, SAME)),
+    "auth.end_other_sessions": OWN_ACCOUNT,
+    "auth.confirm_identity": OWN_ACCOUNT,  # the password again: the session's proof is renewed
+    # Each person sets up an app (the code read off the page), makes new recovery codes, then removes the app.
+    "second_factor.set_up_app": {**OWN_ACCOUNT, **dict.fromkeys(ROLES[1:], (200, CHANGES))},
+    "second_factor.new_recovery_codes": {**OWN_ACCOUNT, **dict.fromkeys(ROLES[1:], (200, CHANGES))},
+    "second_factor.remove_app": OWN_ACCOUNT,
+    # Without a password given first: back to the sign-in page, nothing happens.
+    "second_factor.verify": _row(*[(303, SAME)] * 5), "second_factor.enrol": _row(*[(303, SAME)] * 5),
     "auth.resend_confirmation": _row(SIGN_IN_FIRST, *[(303, SAME)] * 4),  # everyone here is confirmed already
     # A's notification: only A has it to mark; for anyone else the same answer, and nothing happens.
     "notifications.mark_read": _row(SIGN_IN_FIRST, (303, CHANGES), (303, SAME), (303, SAME), (303, SAME)),
@@ -144,19 +159,21 @@ EXPECTED_POST: dict[str, dict[str, Cell]] = {
     "admin.email_template": DESK_ACTS, "admin.reset_email_template": DESK_ACTS,
     # B made an editor; A disabled, then enabled again; A's failed email sent again.
     "admin.invite": ADMIN_ACTS, "admin.revoke_invitation": ADMIN_ACTS, "admin.change_role": ADMIN_ACTS,
+    "admin.end_sessions": ADMIN_ACTS,  # A signed out everywhere
+    "admin.reset_second_factor": ADMIN_ACTS,  # C lost their phone
     "admin.disable": ADMIN_ACTS, "admin.enable": ADMIN_ACTS, "admin.retry_delivery": ADMIN_ACTS,
     "admin.sections": ADMIN_ACTS, "admin.section": ADMIN_ACTS, "admin.delete_section": ADMIN_ACTS,
     "pages.edit": ADMIN_ACTS,
     # The session: from a second browser of the same person, so that the first one goes on.
     "auth.login": SIGNED_OUT_FORM,  # anonymous signs in as B (the time of B's last sign-in is written)
-    "auth.logout": _row(*[(303, SAME)] * 5),
+    "auth.logout": _row((303, SAME), *[(303, CHANGES)] * 4),  # the session's row is deleted
     "auth.reset_password": BY_LINK, "auth.accept_invitation": BY_LINK,
     "auth.change_password": OWN_ACCOUNT,
     # Last: A and B close their accounts; the desk's accounts are closed by an admin, not by themselves.
     "auth.delete_account": _row(SIGN_IN_FIRST, (303, CHANGES), (303, CHANGES), (422, SAME), (422, SAME)),
 }
-POST_ROUTES = 43
-POST_CELLS = POST_ROUTES * len(ROLES)  # 43 POST routes × 5 roles = 215 cells
+POST_ROUTES = 53
+POST_CELLS = POST_ROUTES * len(ROLES)  # 53 POST routes × 5 roles = 265 cells
 
 # Rows posted from a second browser of the role (signed in as the same person): they end or switch the session.
 SECOND_BROWSER = {"auth.login", "auth.logout", "auth.reset_password", "auth.accept_invitation"}
@@ -165,7 +182,10 @@ OUTSIDERS_MAY = {"newsletter.signup", "newsletter.unsubscribe", "notifications.u
                  "auth.register", "auth.forgot_password", "auth.resend_confirmation", "auth.logout",
                  "auth.reset_password", "auth.confirm_post", "auth.accept_invitation", "newsletter.confirm_post",
                  "auth.change_email", "auth.change_password", "auth.update_profile", "auth.delete_account",
-                 "notifications.preferences", "notifications.mark_all_read", "submissions.pitch"}
+                 "notifications.preferences", "notifications.mark_all_read", "submissions.pitch",
+                 "auth.end_other_sessions", "second_factor.set_up_app", "second_factor.new_recovery_codes",
+                 "second_factor.remove_app", "second_factor.verify", "second_factor.enrol",
+                 "auth.confirm_identity"}
 NEW_PASSWORD = "a brand new passphrase for the desk"
 
 
@@ -174,10 +194,12 @@ class Scene:
     the story as it is now, real tokens of emailed links, and a second browser for each role."""
 
     def __init__(self, app, values, clients, role):
+        import pyotp
         import sqlalchemy as sa
 
+        from workflow.auth import second_factor
         from workflow.auth import services as accounts
-        from workflow.auth.models import Role, User
+        from workflow.auth.models import Role, User, UserSession
         from workflow.core.models import utcnow
         from workflow.newsletter import services as newsletter
         from workflow.newsletter.models import Subscriber
@@ -187,11 +209,21 @@ class Scene:
         from workflow.notifications.models import DeliveryStatus, Notification
 
         self.app, self.role, self.values = app, role, values
+        self.client = clients[role]
         self.emails = {name: client.user_email for name, client in clients.items()}
         self.events = [name for name, spec in EVENTS.items() if spec.has_choice]
+        # A's phone (A's alone to end), and a phone of this role's person (ended by "every other device").
         with app.app_context():
+            newest = db.session.scalar(sa.select(sa.func.max(UserSession.id)))
+        assert Client(app).login(self.emails["contributor_a"]).status_code == 303
+        if role != "anonymous":
+            self.second_browser()
+        with app.app_context():
+            a_phone = db.session.scalar(sa.select(sa.func.min(UserSession.id)).where(
+                UserSession.user_id == values["user_id"], UserSession.id > newest))
             # C has just registered and not confirmed yet: C's confirmation and reset links, posted by each role.
             newcomer = accounts.create_user("newcomer.c@example.org", PASSWORD, "Newcomer C")
+            second_factor.enrol_with_secret(newcomer, pyotp.random_base32())  # C's phone, lost: the admin resets
             admin = db.session.scalar(sa.select(User).where(User.role == Role.ADMIN))
             joiner = accounts.invite(admin, "joiner@example.org", Role.CONTRIBUTOR)
             pending = db.session.scalar(sa.select(Subscriber).where(Subscriber.email == "reader@example.org"))
@@ -202,7 +234,9 @@ class Scene:
             db.session.get(Notification, values["notification_id"]).status = DeliveryStatus.FAILED
             b_id = db.session.scalar(sa.select(User.id).where(User.email == "reporter.b@example.org"))
             self.route_values = {
+                "auth.end_session": {"session_id": a_phone},
                 "admin.change_role": {"user_id": b_id},
+                "admin.reset_second_factor": {"user_id": newcomer.id},
                 "auth.confirm_post": {"token": accounts.confirmation_token(newcomer.id, newcomer.email)},
                 "auth.reset_password": {"token": accounts.reset_token(newcomer)},
                 "auth.accept_invitation": {"token": accounts.invitation_token(joiner.id)},
@@ -215,6 +249,14 @@ class Scene:
             current = wording.wording_for(values["event"])
             self.wording = {"subject": "Commissioned at last: {{ headline }}", **current.blocks}
             db.session.commit()
+
+    def enrolment_code(self) -> str:
+        """The code an app shows once it has the key the set-up page shows this role (nothing, signed out)."""
+        import pyotp
+
+        page = self.client.get("/account/two-step/app").get_data(as_text=True)
+        key = re.search(r'<code class="secret" translate="no">([A-Z2-7 ]+)</code>', page)
+        return pyotp.TOTP(key.group(1).replace(" ", "")).now() if key else "000000"
 
     def url(self, rule) -> str:
         return url_of(self.app, rule, {**self.values, **self.route_values.get(rule.endpoint, {})},
@@ -272,6 +314,16 @@ FORMS: dict[str, Callable[[Scene], dict]] = {
     "notifications.preferences": lambda s: {**{f"event_{name.replace('.', '__')}": "immediately"
                                                for name in s.events}, "event_submission__message": "never"},
     "auth.resend_confirmation": lambda s: {},
+    "auth.end_session": lambda s: {},
+    "second_factor.set_up_app": lambda s: {"code": s.enrolment_code()},
+    "auth.confirm_identity": lambda s: {"proof-password": PASSWORD},
+    "second_factor.new_recovery_codes": lambda s: {},
+    "second_factor.remove_app": lambda s: {},
+    "second_factor.verify": lambda s: {"code": "123456"},
+    "second_factor.enrol": lambda s: {"code": "123456"},
+    "admin.reset_second_factor": lambda s: {},
+    "auth.end_other_sessions": lambda s: {},
+    "admin.end_sessions": lambda s: {},
     "notifications.mark_read": lambda s: {},
     "notifications.mark_all_read": lambda s: {},
     "submissions.pitch": lambda s: {"headline": "Night ferries", "summary": "The last ferry and who takes it.",
@@ -322,7 +374,7 @@ def test_the_post_table_has_a_form_for_every_row_and_keeps_outsiders_out():
     outside their own account, public forms and emailed links (they are refused or sent away)."""
     assert set(FORMS) == set(EXPECTED_POST)
     assert len(EXPECTED_POST) == POST_ROUTES and all(set(row) == set(ROLES) for row in EXPECTED_POST.values())
-    assert sum(len(row) for row in EXPECTED_POST.values()) == POST_CELLS == 215
+    assert sum(len(row) for row in EXPECTED_POST.values()) == POST_CELLS == 265
     for endpoint, row in EXPECTED_POST.items():
         for role in ("anonymous", "contributor_b"):
             if endpoint not in OUTSIDERS_MAY:

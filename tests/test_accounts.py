@@ -634,7 +634,7 @@ def test_changing_the_password_signs_out_other_devices_but_not_this_one(app, fac
     response = laptop.post("/account/password", {
         "pw-current_password": PASSWORD, "pw-password": NEW_PASSWORD, "pw-confirm": NEW_PASSWORD})
     assert response.status_code == 303
-    assert "Other devices are signed out" in flashes(laptop, response)
+    assert "1 other device is signed out; this one stays signed in." in flashes(laptop, response)
 
     assert not is_signed_in(phone)
     assert is_signed_in(laptop)

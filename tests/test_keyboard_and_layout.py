@@ -257,6 +257,30 @@ def test_a_contributor_pitches_a_story_with_the_keyboard_alone(open_page, factor
         db.session.remove()
 
 
+def test_a_contributor_signs_out_a_lost_phone_with_the_keyboard_alone(open_page, factory, app):
+    """From the account page to "Signed-in devices", and "Sign out every other device", keys only."""
+    seed_desk(factory)
+    phone = open_page()
+    sign_in(phone, "rana@example.org")
+    page = open_page()
+    keyboard_sign_in(page, "rana@example.org")
+    tab_to(page, "header a[href='/account']")
+    press_and_load(page)
+    skip_to_content(page)
+    tab_to(page, "main a[href='/account/devices']")
+    press_and_load(page)
+    assert page.locator("h1").inner_text() == "Signed-in devices"
+    assert page.locator(".device").count() == 2
+    skip_to_content(page)
+    tab_to(page, "main button.button--danger")
+    shot(page, "keyboard-devices", app)
+    press_and_load(page)
+    assert "1 other device is signed out" in page.locator(".flashes").inner_text()
+    assert page.locator(".device").count() == 1 and "This device" in page.locator(".device").inner_text()
+    phone.goto("/dashboard")
+    assert "/login" in phone.url, "the other browser is still signed in"
+
+
 def test_an_editor_assigns_and_publishes_with_the_keyboard_alone(open_page, factory, app):
     desk = seed_desk(factory)
     page = open_page()

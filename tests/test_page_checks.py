@@ -23,11 +23,13 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 
 from tests.browsers import DESKTOP
 from tests.conftest import missing_service
+from tests.helpers import second_step_code
 from workflow import ROOT
 from workflow.extensions import db
 
@@ -199,6 +201,10 @@ def browse(browser, live_server, app, demo):
             page.locator("#password").fill(demo["password"])
             page.locator("main").get_by_role("button", name="Sign in").click()
             page.wait_for_load_state()
+            if page.url.endswith("/login/verify"):  # the demo's editors and admins have an authenticator app
+                page.locator("#code").fill(second_step_code(app, who))
+                page.locator("main").get_by_role("button", name="Sign in").click()
+                page.wait_for_load_state()
             assert "/login" not in page.url, f"{who} could not sign in"
         if not fresh:
             pages[who] = page
@@ -314,7 +320,8 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
     # A contributor: their own pages, and each of their stories in each state.
     mine = browse(CONTRIBUTOR)
     for name, url in [("dashboard", "/dashboard"), ("pitch form", "/pitch"), ("account", "/account"),
-                      ("notifications", "/notifications"), ("notification settings", "/account/notifications")]:
+                      ("notifications", "/notifications"), ("notification settings", "/account/notifications"),
+                      ("signed-in devices", "/account/devices"), ("confirm it is you", "/account/confirm")]:
         audit.visit(mine, f"contributor {name}", url, app)
     mine.goto("/pitch")
     mine.locator("main form").last.locator("button[type=submit]").last.click()
@@ -340,6 +347,16 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
     audit.visit(newcomer_page, "new contributor's empty dashboard", "/dashboard", app)
     audit.visit(newcomer_page, "no notifications yet", "/notifications", app)
     audit.visit(mine, "the desk is not for contributors", "/queue", app, 403)
+    # The contributor sets up an authenticator app: the page with the QR code, a wrong code, then the codes.
+    audit.visit(mine, "set up an authenticator app", "/account/two-step/app", app)
+    mine.locator("#code").fill("000000")
+    mine.locator("main form button[type=submit]").click()
+    audit.check(mine, "set up an authenticator app, wrong code", app, status=422)
+    key = mine.locator("code.secret").inner_text().replace(" ", "")
+    mine.locator("#code").fill(pyotp.TOTP(key).now())
+    mine.locator("main form button[type=submit]").click()
+    audit.check(mine, "recovery codes", app, status=200)
+    audit.visit(mine, "contributor account with two-step sign-in", "/account", app)
 
     # The desk.
     desk = browse(EDITOR)
@@ -385,6 +402,35 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
     admin_page.goto("/admin/sections")
     admin_page.locator("main form").last.locator("button[type=submit]").click()
     audit.check(admin_page, "admin section refused", app, status=422)
+
+    audit.visit(admin_page, "person with a second step", f"/admin/people/{demo['ids'][EDITOR]}", app)
+
+    # The second step of a sign-in: a code, refused once, then taken.
+    second = browse(None, fresh=True)
+    second.goto("/login")
+    second.locator("#email").fill("editor2@example.org")
+    second.locator("#password").fill(demo["password"])
+    second.locator("main").get_by_role("button", name="Sign in").click()
+    audit.check(second, "second step", app)
+    second.locator("#code").fill("000000")
+    second.locator("main").get_by_role("button", name="Sign in").click()
+    audit.check(second, "second step refused", app, status=422)
+    # An editor with no second step, as the production policy has it: set one up before the desk.
+    with app.app_context():
+        accounts.create_user("new.editor.two@example.org", demo["password"], "Nour New", role=Role.EDITOR,
+                             confirmed=True)
+        db.session.commit()
+    saved_policy = app.config["REQUIRE_SECOND_FACTOR"]
+    app.config["REQUIRE_SECOND_FACTOR"] = "staff"
+    try:
+        enrolling = browse(None, fresh=True)
+        enrolling.goto("/login")
+        enrolling.locator("#email").fill("new.editor.two@example.org")
+        enrolling.locator("#password").fill(demo["password"])
+        enrolling.locator("main").get_by_role("button", name="Sign in").click()
+        audit.check(enrolling, "set up an authenticator app at sign-in", app)
+    finally:
+        app.config["REQUIRE_SECOND_FACTOR"] = saved_policy
 
     # Too many tries: the rate-limit page.
     limited = browse(None, fresh=True)

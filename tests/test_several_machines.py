@@ -277,16 +277,32 @@ def check_no_update_is_lost(engine, pool: list[int], moves: list[Move]) -> None:
 
 
 def check_one_session_on_both_servers(servers) -> None:
+    """A session begun on one server works on the other; signing out on one ends it on both, and a copy of its
+    cookies taken before (the session cookie, the remember cookie) stops working at once on either."""
     sam = Browser(servers, "Sam Sessions")
     sam.pinned = 0
-    sam.sign_in()  # on the first server
+    status, body, _ = sam.post("/login", {"email": address(sam.name), "password": PASSWORD, "remember": "y"},
+                               page="/login")  # on the first server
+    assert status == 303, said(body)
     sam.pinned = 1
     sam.read("/dashboard")  # the same cookie on the second: Sam's own dashboard
+    copies = {}
+    for name in ("session", "remember_token"):
+        copy = Browser(servers, sam.name)
+        copy.jar.set_cookie(next(cookie for cookie in sam.jar if cookie.name == name))
+        copy.pinned = 0
+        copy.read("/dashboard")  # the copy works (on the other server) before Sam signs out
+        copies[name] = copy
     status, _, location = sam.post("/logout", {}, page="/dashboard")  # signs out on the second
     assert status == 303 and location.endswith("/login"), (status, location)
     sam.pinned = 0
     status, _, location = sam.request("/dashboard")
     assert status in (302, 303) and "/login" in location, "signed out on one server, still signed in on the other"
+    for name, copy in copies.items():
+        for server in (0, 1):
+            copy.pinned = server
+            status, _, location = copy.request("/dashboard")
+            assert status == 302 and "/login" in location, f"a copied {name} cookie still works on server {server}"
 
 
 def check_failed_sign_ins_are_counted_together(servers) -> None:

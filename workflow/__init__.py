@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from workflow.articles.media import bp as media_bp
     from workflow.articles.pages import bp as pages_bp
     from workflow.articles.views import bp as articles_bp
+    from workflow.auth.second_factor_views import bp as second_factor_bp
     from workflow.auth.views import bp as auth_bp
     from workflow.core.health import bp as health_bp
     from workflow.newsletter.views import bp as newsletter_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from workflow.submissions.views import bp as submissions_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(second_factor_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)

@@ -48,6 +48,29 @@ def _digest_hour() -> int:
     return hour
 
 
+def _session_lifetimes() -> dict[str, tuple[int, int]]:
+    """Each kind of session's idle and absolute lifetimes, in minutes (ASVS 5.0 7.3.1, 7.3.2): staff, whose
+    accounts see every contributor, sooner than contributors; "Keep me signed in" longer than a plain session."""
+    lifetimes = {
+        "session": (_env_int("SESSION_IDLE_MINUTES", 180), _env_int("SESSION_HOURS", 24) * 60),
+        "staff_session": (_env_int("STAFF_SESSION_IDLE_MINUTES", 60), _env_int("STAFF_SESSION_HOURS", 12) * 60),
+        "remembered": (_env_int("REMEMBER_IDLE_DAYS", 14) * 1440, _env_int("REMEMBER_DAYS", 30) * 1440),
+        "staff_remembered": (_env_int("STAFF_REMEMBER_IDLE_DAYS", 3) * 1440, _env_int("STAFF_REMEMBER_DAYS", 7) * 1440),
+    }
+    for kind, (idle, absolute) in lifetimes.items():
+        if not 0 < idle <= absolute:
+            raise ConfigurationError(f"a {kind.replace('_', ' ')}'s idle timeout ({idle} minutes) must be positive "
+                                     f"and no longer than its whole life ({absolute} minutes)")
+    return lifetimes
+
+
+def _second_factor_policy() -> str:
+    policy = (_env("REQUIRE_SECOND_FACTOR") or "staff").strip().lower()
+    if policy not in ("staff", "all", "none"):
+        raise ConfigurationError(f"{PREFIX}REQUIRE_SECOND_FACTOR must be staff, all or none, not {policy!r}")
+    return policy
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the Flask config mapping from ``WORKFLOW_*`` variables, with quick-start defaults."""
     instance = Path(instance_path)
@@ -56,6 +79,8 @@ def from_environment(instance_path: str) -> dict:
     broker_url = _env("BROKER_URL") or "filesystem://"
     broker_folder = Path(_env("BROKER_FOLDER") or instance / "broker")
     upload_dir = _env("UPLOAD_DIR") or str(instance / "uploads")
+    desk_metrics_refresh = _env_int("DESK_METRICS_REFRESH_SECONDS", 300)
+    session_lifetimes = _session_lifetimes()
     limits_url = _env("RATELIMIT_STORAGE_URL") or (
         broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://")
 
@@ -83,9 +108,11 @@ def from_environment(instance_path: str) -> dict:
                              "schedule": crontab(minute=0, hour=_digest_hour())},
             # Stories an editor scheduled: published when their time comes (each once).
             "publish-scheduled": {"task": "articles.publish_scheduled", "schedule": 60.0},
+            # Sessions past their life are deleted (each request checks its own anyway).
+            "forget-expired-sessions": {"task": "auth.forget_expired_sessions", "schedule": 3600.0},
             # The desk metrics page's figures, worked out ahead so the page costs one read at any size.
             "refresh-desk-metrics": {"task": "submissions.refresh_desk_metrics",
-                                     "schedule": float(_env_int("DESK_METRICS_REFRESH_SECONDS", 300))},
+                                     "schedule": float(desk_metrics_refresh)},
             # The weekly newsletter, on WORKFLOW_NEWSLETTER_WEEKDAY at WORKFLOW_NEWSLETTER_HOUR (UTC); a second
             # run the same week sends nothing.
             "send-newsletter": {"task": "newsletter.send_weekly",
@@ -144,7 +171,7 @@ def from_environment(instance_path: str) -> dict:
         "RESET_MAX_AGE": _env_int("RESET_MAX_AGE_HOURS", 2) * 3600,
         "INVITE_MAX_AGE": _env_int("INVITE_MAX_AGE_HOURS", 7 * 24) * 3600,
         "QUEUE_PAGE_SIZE": _env_int("QUEUE_PAGE_SIZE", 50),
-        "DESK_METRICS_REFRESH_SECONDS": _env_int("DESK_METRICS_REFRESH_SECONDS", 300),
+        "DESK_METRICS_REFRESH_SECONDS": desk_metrics_refresh,
         "DIGEST_HOUR": _digest_hour(),
         # Story images: the largest upload accepted, the most pixels decoded (a decompression bomb is refused
         # before its pixels are read), and the widths served to readers with srcset.
@@ -159,7 +186,21 @@ def from_environment(instance_path: str) -> dict:
         "RESPONSE_PROMISE_DAYS": _env_int("RESPONSE_PROMISE_DAYS", 5),
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_COST": _env_int("ARGON2_MEMORY_COST", 65536),
-        "REMEMBER_COOKIE_DURATION": _env_int("REMEMBER_DAYS", 30) * 86400,
+        # Who must have a second factor (an authenticator app) to sign in: staff (editors and admins), all, none.
+        "REQUIRE_SECOND_FACTOR": _second_factor_policy(),
+        # How an authenticator app names the account: the issuer alone by default, never the person's address.
+        "TOTP_ISSUER": _env("TOTP_ISSUER") or _env("OUTLET_NAME", "Frontline Deeply"),
+        "TOTP_ACCOUNT_NAME": _env("TOTP_ACCOUNT_NAME", "desk"),
+        # What matters (email, password, factors, data, admins' changes to people) asks for the password and the
+        # second factor again when the last proof in the session is older than this.
+        "FRESH_PROOF_SECONDS": _env_int("FRESH_PROOF_MINUTES", 10) * 60,
+        # Between the password and the second step of a sign-in, at most this long.
+        "SECOND_STEP_SECONDS": _env_int("SECOND_STEP_SECONDS", 300),
+        # Idle and absolute lifetimes of sessions, in minutes, by kind (the server ends them; the cookies only carry
+        # the session's key).
+        "SESSION_LIFETIMES": session_lifetimes,
+        "REMEMBER_COOKIE_DURATION": max(session_lifetimes["remembered"][1],
+                                        session_lifetimes["staff_remembered"][1]) * 60,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -42,6 +42,11 @@ def main() -> int:
   Demo sign-ins (password for all: {DEMO_PASSWORD}):""")
     for email, name, _, role in PEOPLE:
         print(f"    {email:<{width}}  {role.value:<12} {name}")
+    staff = next(email for email, _, _, role in PEOPLE if role.is_staff)
+    print(f"""
+  Editors and admins sign in with a second step: a code from an authenticator app. The demo's
+  come with one; the code it shows now (development only):
+    {os.path.relpath(bin_dir / 'flask', ROOT)} --app workflow users code {staff}""")
     print("\n  Press Ctrl-C to stop.\n", flush=True)
 
     def stop(*_):

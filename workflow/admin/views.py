@@ -7,9 +7,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from workflow.auth import second_factor, sessions
 from workflow.auth import services as accounts
 from workflow.auth.forms import ActionForm, InviteForm, RoleForm
 from workflow.auth.models import Invitation, Role, User
+from workflow.auth.proof import fresh_proof_required
 from workflow.core.errors import DomainError
 from workflow.core.views import admin_required, attach_error, safe_next
 from workflow.extensions import db
@@ -38,6 +40,7 @@ def _people_context(invite_form: InviteForm | None = None) -> dict:
         .order_by(Invitation.created_at.desc())
     ).all()
     return {"people": db.session.scalars(query).all(), "show": show, "filters": PEOPLE_FILTERS,
+            "with_second_step": second_factor.people_with_factor(),
             "invitations": invitations, "invite_form": invite_form or InviteForm(formdata=None),
             "action_form": ActionForm()}
 
@@ -86,16 +89,23 @@ def revoke_invitation(invitation_id):
     return redirect(url_for("admin.people"), 303)
 
 
+def _person_page(user: User, role_form: RoleForm):
+    totp = second_factor.totp_of(user)
+    return render_template("admin/person.html", person=user, role_form=role_form, action_form=ActionForm(),
+                           devices=len(sessions.sessions_of(user)), app_since=totp.created_at if totp else None,
+                           codes_left=second_factor.recovery_codes_left(user) if totp else 0)
+
+
 @bp.route("/people/<int:user_id>")
 @admin_required
 def person(user_id):
     user = db.session.get(User, user_id) or abort(404)
-    return render_template("admin/person.html", person=user, role_form=RoleForm(formdata=None, role=user.role.value),
-                           action_form=ActionForm())
+    return _person_page(user, RoleForm(formdata=None, role=user.role.value))
 
 
 @bp.post("/people/<int:user_id>/role")
 @admin_required
+@fresh_proof_required
 def change_role(user_id):
     user = db.session.get(User, user_id) or abort(404)
     form = RoleForm()
@@ -107,11 +117,12 @@ def change_role(user_id):
         else:
             flash(f"{user.display_name} is now {user.role.title.lower()}.", "success")
             return redirect(url_for("admin.person", user_id=user.id), 303)
-    return render_template("admin/person.html", person=user, role_form=form, action_form=ActionForm()), 422
+    return _person_page(user, form), 422
 
 
 @bp.post("/people/<int:user_id>/disable")
 @admin_required
+@fresh_proof_required
 def disable(user_id):
     user = db.session.get(User, user_id) or abort(404)
     if ActionForm().validate_on_submit():
@@ -121,6 +132,35 @@ def disable(user_id):
             flash(error.message, "error")
             return redirect(url_for("admin.person", user_id=user.id), 303)
         flash(f"{user.display_name}'s account is disabled; their sessions have ended.", "success")
+    return redirect(url_for("admin.person", user_id=user.id), 303)
+
+
+@bp.post("/people/<int:user_id>/sessions/end")
+@admin_required
+def end_sessions(user_id):
+    """Sign someone out everywhere: a lost phone, a laptop taken at a checkpoint."""
+    user = db.session.get(User, user_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        ended = accounts.end_sessions(current_user, user)
+        flash(f"{user.display_name} is signed out everywhere ({ended} device{'s' if ended != 1 else ''})."
+              if user.id != current_user.id else f"Your other devices are signed out ({ended}).", "success")
+    return redirect(url_for("admin.person", user_id=user.id), 303)
+
+
+@bp.post("/people/<int:user_id>/second-step/reset")
+@admin_required
+@fresh_proof_required
+def reset_second_factor(user_id):
+    """For someone who lost their phone and their recovery codes: they set up a new app at their next sign-in."""
+    user = db.session.get(User, user_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            second_factor.reset_factors(current_user, user)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"{user.display_name}'s second step is reset and they are signed out everywhere; they set up a "
+                  "new authenticator app at their next sign-in. They were emailed.", "success")
     return redirect(url_for("admin.person", user_id=user.id), 303)
 
 

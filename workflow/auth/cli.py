@@ -3,10 +3,11 @@
 import click
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask.cli import AppGroup
 
-from workflow.auth import services
-from workflow.auth.models import Role, User, new_session_token
+from workflow.auth import second_factor, services, sessions
+from workflow.auth.models import Role, User
 from workflow.core.errors import DomainError
 from workflow.core.models import utcnow
 from workflow.extensions import db
@@ -74,7 +75,7 @@ def disable(email):
     """Disable an account and end its sessions."""
     user = _get(email)
     user.disabled_at = user.disabled_at or utcnow()
-    user.session_token = new_session_token()
+    sessions.end_all(user)
     db.session.commit()
     click.echo(f"{email} is disabled.")
 
@@ -87,3 +88,30 @@ def enable(email):
     user.disabled_at = None
     db.session.commit()
     click.echo(f"{email} is enabled.")
+
+
+@users.command("code")
+@click.argument("email")
+def code(email):
+    """Print the code someone's authenticator app shows now (development only: the demo's editors and admins
+    come with an app, and this stands in for the phone)."""
+    if current_app.config["WORKFLOW_ENV"] == "production":
+        raise click.ClickException("This command only works outside production: in production, codes come from "
+                                   "the person's own app.")
+    try:
+        click.echo(second_factor.current_code(_get(email)))
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+
+
+@users.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor(email):
+    """Remove someone's authenticator app and recovery codes (they lost both); they set up a new one at their
+    next sign-in. Their sessions end and they are emailed."""
+    user = _get(email)
+    if not second_factor.has_factor(user):
+        raise click.ClickException(f"{email} has no second step to reset.")
+    second_factor.remove_for_recovery(user)
+    db.session.commit()
+    click.echo(f"The second step of {email} is reset; they set up a new one at their next sign-in.")

@@ -3,8 +3,8 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, Selec
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from workflow.auth.models import Role
-from workflow.auth.passwords import COMMON_PASSWORD_MESSAGE, is_common
-from workflow.auth.services import MIN_PASSWORD_LENGTH
+from workflow.auth.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
+from workflow.auth.passwords import weakness
 
 NAME_HELP = "Shown to the desk."
 BYLINE_HELP = "The name printed on your published stories. It may be a pen name."
@@ -23,9 +23,11 @@ def _email_field(label="Email address"):
     ], render_kw={"autocomplete": "email"})
 
 
-def _not_common(form, field):
-    if field.data and is_common(field.data):
-        raise ValidationError(COMMON_PASSWORD_MESSAGE)
+def _strong_enough(form, field):
+    """The service's checks, next to the field (a too short password is the Length validator's to say)."""
+    problem = weakness(field.data) if field.data and len(field.data) >= MIN_PASSWORD_LENGTH else None
+    if problem:
+        raise ValidationError(problem)
 
 
 def _new_password_fields(label="Password"):
@@ -33,7 +35,7 @@ def _new_password_fields(label="Password"):
         DataRequired("Choose a password."),
         Length(min=MIN_PASSWORD_LENGTH, max=200,
                message=f"Use at least {MIN_PASSWORD_LENGTH} characters (at most 200)."),
-        _not_common,
+        _strong_enough,
     ], render_kw={"autocomplete": "new-password"},
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong one.")
     confirm = PasswordField("Repeat the password", validators=[
@@ -117,3 +119,30 @@ class InviteForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.title) for r in Role])
+
+
+class SecondStepForm(FlaskForm):
+    code = StringField("Code", filters=[_strip], validators=[
+        DataRequired("Enter the 6-digit code from your authenticator app, or one of your recovery codes."),
+        Length(max=40, message="A code has 6 digits; a recovery code 12 letters and digits.")],
+        description="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"})
+
+
+class EnrolAppForm(FlaskForm):
+    code = StringField("Code from the app", filters=[_strip], validators=[
+        DataRequired("Enter the 6-digit code your authenticator app shows."),
+        Length(max=20, message="A code has 6 digits.")],
+        description="Once the app has the account, it shows a new 6-digit code every 30 seconds.",
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class ProofForm(FlaskForm):
+    """Proving who you are again before what matters: the password, and a code where a second factor is set."""
+
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password.")],
+                             render_kw={"autocomplete": "current-password"})
+    code = StringField("Code from your authenticator app", filters=[_strip], validators=[
+        Length(max=40, message="A code has 6 digits; a recovery code 12 letters and digits.")],
+        description="Or one of your recovery codes.",
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"})

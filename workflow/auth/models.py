@@ -41,10 +41,6 @@ def role_column_type() -> sa.Enum:
     )
 
 
-def new_session_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
 def new_public_id() -> str:
     return secrets.token_urlsafe(9)
 
@@ -61,8 +57,6 @@ class User(UserMixin, db.Model):
     email_confirmed_at: Mapped[datetime | None]
     pending_email: Mapped[str | None] = mapped_column(sa.String(254))
     disabled_at: Mapped[datetime | None]
-    # Flask-Login remembers this token, not the id: changing it ends every session of the user at once.
-    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # The public contributor page: an opaque address (never the account id) and what the contributor chose
@@ -70,8 +64,13 @@ class User(UserMixin, db.Model):
     public_id: Mapped[str] = mapped_column(sa.String(22), unique=True, default=new_public_id)
     public_bio: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
-    def get_id(self) -> str:
-        return self.session_token
+    # The key of the session this person is signed in with, in this request (not a column): Flask-Login keeps it
+    # in the cookie instead of the id, so that a cookie names one session, which signing out deletes.
+    session_key = None
+    current_session = None  # its UserSession row
+
+    def get_id(self) -> str | None:
+        return self.session_key
 
     @property
     def is_active(self) -> bool:
@@ -93,6 +92,28 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role.value}>"
 
 
+class UserSession(db.Model):
+    """One signed-in browser. Its cookie holds a random key; only the key's hash is kept, so a copy of the
+    database signs nobody in. No IP address is kept: the device is named by its browser and system only."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    device: Mapped[str] = mapped_column(sa.String(120))
+    # "Keep me signed in": the same record, with a longer life.
+    remembered: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Written at most once a minute, so a page view rarely writes.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The last time the person proved who they are in this session (password, second factor).
+    proved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} of user {self.user_id}>"
+
+
 class Invitation(db.Model):
     """An admin's invitation for someone to join the desk with a role (usually editor)."""
 
@@ -111,3 +132,29 @@ class Invitation(db.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
+
+
+class TotpSecret(db.Model):
+    """A person's authenticator app (TOTP, RFC 6238): 30-second steps. The last step a code was taken for is
+    kept, so that a code is taken once."""
+
+    __tablename__ = "totp_secrets"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class RecoveryCode(db.Model):
+    """One of ten single-use codes for when the phone is lost; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

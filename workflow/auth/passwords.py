@@ -1,7 +1,14 @@
-"""Password hashing with argon2id, and the refusal of passwords that everyone uses."""
+"""Password hashing with argon2id, and the refusal of weak passwords (ASVS 5.0 6.2).
+
+A password is read the way a person means it before it is checked or hashed: Unicode NFKC (full-width digits
+become digits, ligatures letters) and without invisible formatting characters (zero-width spaces, bidi
+overrides), which would otherwise pad a short or common password past the checks, or make a password typed on
+another keyboard a different one.
+"""
 
 import functools
 import re
+import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,15 +22,30 @@ def _hasher() -> PasswordHasher:
     )
 
 
+MIN_LENGTH = 12
+# Format (zero-width, bidi controls), control, surrogate, private-use and unassigned characters.
+_INVISIBLE = {"Cf", "Cc", "Cs", "Co", "Cn"}
+
+
+def normalise(password: str) -> str:
+    """The password as a person means it: NFKC, invisible characters taken out."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", password) if unicodedata.category(ch) not in _INVISIBLE)
+
+
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    return _hasher().hash(normalise(password))
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher().verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    """Whether ``password`` is the one hashed. A password set before it was normalised is matched as typed."""
+    candidates = dict.fromkeys((normalise(password), password))
+    for candidate in candidates:
+        try:
+            if _hasher().verify(password_hash, candidate):
+                return True
+        except (VerificationError, InvalidHashError):
+            continue
+    return False
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -52,21 +74,55 @@ def _common_passwords() -> frozenset[str]:
 _DECORATION = re.compile(r"[\d\W_]+$")  # what people add at the end of a common password: 2024!, 123, !!
 
 
+def _repeated_part(text: str) -> str | None:
+    """The shortest part that ``text`` is over and over ("tidemap" of "tidemaptidemap"), if it is one."""
+    for size in range(1, len(text) // 2 + 1):
+        if len(text) % size == 0 and text[:size] * (len(text) // size) == text:
+            return text[:size]
+    return None
+
+
+def _repeats(text: str) -> bool:
+    return _repeated_part(text) is not None
+
+
 def is_common(password: str) -> bool:
     """Whether ``password`` is one of the most common passwords, one of them with digits or signs added at the
-    end ("password2024!"), one of them repeated ("qwertyqwerty"), or one character over and over."""
-    lowered = password.lower()
+    end ("password2024!"), one of them repeated ("qwertyqwerty"), or a few characters over and over."""
+    lowered = normalise(password).lower()
     common = _common_passwords()
     if lowered in common or len(set(lowered)) <= 2:
         return True
     base = _DECORATION.sub("", lowered)
     if base in common and len(base) >= 3:
         return True
-    for size in range(1, len(lowered) // 2 + 1):  # a repetition of a shorter part
-        if len(lowered) % size == 0 and lowered[:size] * (len(lowered) // size) == lowered:
-            return True
-    return False
+    part = _repeated_part(lowered)
+    return part is not None and (part in common or len(part) <= 3)
 
 
 COMMON_PASSWORD_MESSAGE = ("This password is among the most common ones, which attackers try first. "
                            "Choose another: a few unrelated words make a strong one.")
+SHORT_PASSWORD_MESSAGE = f"The password needs at least {MIN_LENGTH} characters."
+SHORT_WITH_INVISIBLE_MESSAGE = (f"The password needs at least {MIN_LENGTH} characters, not counting invisible ones "
+                                "(such as zero-width spaces).")
+DIGITS_PASSWORD_MESSAGE = ("A password of digits alone is among the first that attackers try. "
+                           "Choose another: a few unrelated words make a strong one.")
+REPEATING_PASSWORD_MESSAGE = ("This password repeats itself, which attackers try early. "
+                              "Choose another: a few unrelated words make a strong one.")
+
+
+def weakness(password: str) -> str | None:
+    """Why ``password`` is refused, or None: shorter than 12 characters once normalised (invisible characters do
+    not count), among the most common (the 30,000 of the leaked-password lists zxcvbn ships, with their
+    variations), digits alone, or a part repeated, with or without digits and signs at its end."""
+    text = normalise(password)
+    if len(text) < MIN_LENGTH:
+        return SHORT_WITH_INVISIBLE_MESSAGE if len(password) >= MIN_LENGTH else SHORT_PASSWORD_MESSAGE
+    if is_common(text):
+        return COMMON_PASSWORD_MESSAGE
+    if text.isdigit() or not _DECORATION.sub("", text):
+        return DIGITS_PASSWORD_MESSAGE
+    lowered = text.lower()
+    if _repeats(lowered) or _repeats(_DECORATION.sub("", lowered)):
+        return REPEATING_PASSWORD_MESSAGE
+    return None

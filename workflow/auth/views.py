@@ -1,10 +1,9 @@
 """Sign up, sign in, confirm, reset, and the account page."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
-from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE_NAME
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required, logout_user
 
-from workflow.auth import services
+from workflow.auth import second_factor, services, sessions
 from workflow.auth.forms import (
     AcceptInvitationForm,
     ActionForm,
@@ -14,13 +13,17 @@ from workflow.auth.forms import (
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
+    ProofForm,
     RegisterForm,
     ResetPasswordForm,
 )
+from workflow.auth.proof import ASKED, fresh_proof_required
+from workflow.auth.signin import begin_second_step, sign_in, sign_out
 from workflow.auth.tokens import TokenError
 from workflow.core import limits
 from workflow.core.errors import DomainError
 from workflow.core.views import attach_error, render_form, safe_next
+from workflow.extensions import limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -96,7 +99,13 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            if second_factor.has_factor(user):
+                begin_second_step(user, form.remember.data, "verify", safe_next(""))
+                return redirect(url_for("second_factor.verify"), 303)
+            if second_factor.required_for(user):
+                begin_second_step(user, form.remember.data, "enrol", safe_next(""), second_factor.new_enrolment_nonce())
+                return redirect(url_for("second_factor.enrol"), 303)
+            sign_in(user, remember=form.remember.data)
             return redirect(safe_next(_home()), 303)
         form.form_errors.append("That email address and password do not match an active account.")
     return render_form("auth/login.html", form)
@@ -106,7 +115,8 @@ def login():
 def logout():
     form = ActionForm()
     if form.validate_on_submit():
-        logout_user()
+        if current_user.is_authenticated:
+            sign_out()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"), 303)
 
@@ -129,7 +139,7 @@ def reset_password(token):
         return render_template("auth/token_error.html", message=error.message, ask_reset=True), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(token, form.password.data)
+        services.reset_password(token, form.password.data)  # every session ends, this browser's too
         logout_user()
         flash("Your password is changed. Sign in with the new one.", "success")
         return redirect(url_for("auth.login"), 303)
@@ -150,11 +160,24 @@ def accept_invitation(token):
         except DomainError as error:
             attach_error(form, error)
         else:
-            logout_user()
-            login_user(user)
+            if second_factor.required_for(user):  # an editor or admin: a second step first, then the desk
+                if current_user.is_authenticated:
+                    sign_out()
+                begin_second_step(user, False, "enrol", "", second_factor.new_enrolment_nonce())
+                flash("Welcome to the desk. One more step: set up an authenticator app.", "success")
+                return redirect(url_for("second_factor.enrol"), 303)
+            sign_in(user)
             flash("Welcome to the desk.", "success")
             return redirect(_home(), 303)
     return render_form("auth/accept_invitation.html", form, invitation=invitation)
+
+
+def _two_step() -> dict:
+    """The account page's "Two-step sign-in" section."""
+    totp = second_factor.totp_of(current_user)
+    return {"app_since": totp.created_at if totp else None, "required": second_factor.required_for(current_user),
+            "codes_left": second_factor.recovery_codes_left(current_user) if totp else 0,
+            "action_form": ActionForm()}
 
 
 @bp.route("/account")
@@ -162,11 +185,13 @@ def accept_invitation(token):
 def account():
     return render_template("auth/account.html", profile_form=ProfileForm(obj=current_user),
                            password_form=ChangePasswordForm(prefix="pw"),
-                           email_form=ChangeEmailForm(prefix="em"), delete_form=DeleteAccountForm(prefix="del"))
+                           email_form=ChangeEmailForm(prefix="em"), delete_form=DeleteAccountForm(prefix="del"),
+                           two_step=_two_step())
 
 
 @bp.post("/account/delete")
 @login_required
+@fresh_proof_required
 def delete_account():
     from workflow.privacy.deletion import delete_account as close
 
@@ -177,7 +202,7 @@ def delete_account():
         except DomainError as error:
             attach_error(form, error)
         else:
-            logout_user()
+            logout_user()  # its sessions are ended with it
             flash("Your account is deleted. Your published stories stay online under your byline.", "info")
             return redirect(url_for("submissions.index"), 303)
     return _account_with_errors(delete_form=form)
@@ -197,27 +222,25 @@ def update_profile():
 
 @bp.post("/account/password")
 @login_required
+@fresh_proof_required
 def change_password():
     form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
+            ended = services.change_password(current_user, form.current_password.data, form.password.data)
         except DomainError as error:
             attach_error(form, error)
         else:
-            # This session goes on with the new token; a remembered device stays remembered.
-            login_user(current_user._get_current_object(), remember=_remembered_device())
-            flash("Your password is changed. Other devices are signed out.", "success")
+            flash("Your password is changed. " + (
+                f"{ended} other device{'s are' if ended != 1 else ' is'} signed out; this one stays signed in."
+                if ended else "No other device was signed in."), "success")
             return redirect(url_for("auth.account"), 303)
     return _account_with_errors(password_form=form)
 
 
-def _remembered_device() -> bool:
-    return current_app.config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE_NAME) in request.cookies
-
-
 @bp.post("/account/email")
 @login_required
+@fresh_proof_required
 def change_email():
     form = ChangeEmailForm(prefix="em")
     if form.validate_on_submit():
@@ -238,4 +261,58 @@ def _account_with_errors(**forms):
                 "email_form": ChangeEmailForm(prefix="em", formdata=None),
                 "delete_form": DeleteAccountForm(prefix="del", formdata=None)}
     defaults.update(forms)
-    return render_template("auth/account.html", **defaults), 422
+    return render_template("auth/account.html", two_step=_two_step(), **defaults), 422
+
+
+@bp.route("/account/devices")
+@login_required
+def devices():
+    """Every browser signed in to this account, with a button to end each, or all but this one."""
+    return render_template("auth/devices.html", sessions=sessions.sessions_of(current_user),
+                           current=current_user.current_session, action_form=ActionForm())
+
+
+@bp.post("/account/devices/<int:session_id>/end")
+@login_required
+def end_session(session_id):
+    form = ActionForm()
+    if form.validate_on_submit():
+        if session_id == current_user.current_session.id:
+            sign_out()
+            flash("You are signed out.", "info")
+            return redirect(url_for("auth.login"), 303)
+        if not sessions.end(current_user, session_id):
+            abort(404)
+        flash("That device is signed out. It has to sign in again with your password.", "success")
+    return redirect(url_for("auth.devices"), 303)
+
+
+@bp.post("/account/devices/end-others")
+@login_required
+def end_other_sessions():
+    form = ActionForm()
+    if form.validate_on_submit():
+        ended = sessions.end_all(current_user, keep=current_user.current_session)
+        flash(f"{ended} other device{'s are' if ended != 1 else ' is'} signed out; this one stays signed in."
+              if ended else "No other device was signed in.", "success")
+    return redirect(url_for("auth.devices"), 303)
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per minute", key_func=lambda: f"proof:{current_user.id}", methods=["POST"],
+               deduct_when=lambda response: response.status_code == ASKED)
+def confirm_identity():
+    """Prove who you are again (the password, and the second factor where one is set), then go on to ``next``."""
+    form = ProofForm(prefix="proof")
+    if form.validate_on_submit():
+        try:
+            second_factor.prove(current_user, form.password.data, form.code.data)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            return redirect(safe_next(url_for("auth.account")), 303)
+    status = ASKED if form.is_submitted() else 200
+    return render_template("auth/confirm_identity.html", form=form, replay=[],
+                           action=url_for("auth.confirm_identity", next=safe_next("")),
+                           has_factor=second_factor.has_factor(current_user)), status

@@ -211,7 +211,7 @@ class Generator:
                                    "Lysenko", "Savchuk", "Hnatiuk", "Petrenko", "Rudenko"])
         name = f"{first} {last}"
         return (user_id, f"{handle}@{BENCH_DOMAIN}", password, name, name, role.value, created,
-                secrets.token_urlsafe(24), created, secrets.token_urlsafe(9), "")
+                created, secrets.token_urlsafe(9), "")
 
     # --- sections and tags -----------------------------------------------------------------------------------
 
@@ -250,7 +250,7 @@ class Generator:
 
 
 USER_COLUMNS = ["id", "email", "password_hash", "display_name", "byline_name", "role", "email_confirmed_at",
-                "session_token", "created_at", "public_id", "public_bio"]
+                "created_at", "public_id", "public_bio"]
 SUBMISSION_COLUMNS = [
     "id", "contributor_id", "editor_id", "state", "headline", "summary", "angle", "sources", "proposed_words",
     "proposed_deadline", "experience", "deadline", "assigned_words", "fee", "published_at", "slug",

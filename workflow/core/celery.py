@@ -27,6 +27,7 @@ def init_app(app: Flask) -> Celery:
     app.extensions["celery"] = celery_app
     # Import the task modules so that the worker registers them.
     import workflow.articles.tasks  # noqa: F401
+    import workflow.auth.tasks  # noqa: F401
     import workflow.newsletter.tasks  # noqa: F401
     import workflow.notifications.schedule_tasks  # noqa: F401
     import workflow.notifications.tasks  # noqa: F401

@@ -32,7 +32,7 @@ def _submitted_email() -> str:
 
 
 def _person() -> str:
-    return f"user:{current_user.get_id()}" if current_user.is_authenticated else get_remote_address()
+    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
 
 
 def sign_in(view):

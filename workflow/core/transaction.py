@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, request
+from flask import Flask, g, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CALLBACKS_KEY = "workflow.after_commit"
 _ROLLBACK_KEY = "workflow.after_rollback"
 _WROTE_KEY = "workflow.wrote"
+_BOOKKEEPING_KEY = "workflow_bookkeeping"
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
@@ -38,6 +39,26 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 def after_rollback(session: Session, callback: Callable[[], None]) -> None:
     """Run ``callback`` if the session's current transaction rolls back (undo work outside the database)."""
     session.info.setdefault(_ROLLBACK_KEY, []).append(callback)
+
+
+def bookkeeping(callback: Callable[[], None]) -> None:
+    """Register a write that any request may make, a GET too (a session's last-seen time): it runs once the
+    request's own transaction has ended, in a short transaction of its own. If it fails, that is logged and the
+    response goes out all the same."""
+    g.setdefault(_BOOKKEEPING_KEY, []).append(callback)
+
+
+def _run_bookkeeping(session: Session) -> None:
+    callbacks = g.pop(_BOOKKEEPING_KEY, None)
+    if not callbacks:
+        return
+    try:
+        for callback in callbacks:
+            callback()
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("bookkeeping after %s %s failed", request.method, request.endpoint)
 
 
 @event.listens_for(Session, "after_flush")
@@ -100,6 +121,7 @@ def init_app(app: Flask) -> None:
             session.commit()
         else:
             session.rollback()
+        _run_bookkeeping(session)
         return response
 
 

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from workflow.articles import images
 from workflow.articles.models import Image
-from workflow.auth.models import User, new_session_token
+from workflow.auth import sessions
+from workflow.auth.models import User
 from workflow.auth.passwords import hash_password, verify_password
 from workflow.core import storage
 from workflow.core.errors import DomainError
@@ -71,7 +72,7 @@ def delete_account(user: User, password: str) -> None:
     user.byline_name = byline
     user.public_bio = ""
     user.password_hash = hash_password(secrets.token_urlsafe(32))  # nobody knows it
-    user.session_token = new_session_token()  # every session ends
+    sessions.end_all(user)
     user.disabled_at = utcnow()
     user.last_login_at = None
     db.session.flush()

@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, make_response
 from flask_login import current_user, login_required
 
+from workflow.auth.proof import fresh_proof_required
 from workflow.core.models import utcnow
 from workflow.privacy.export import export_zip
 
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 @bp.get("/account/export")
 @login_required
+@fresh_proof_required
 def export():
     """A zip of everything the desk keeps about the signed-in person."""
     response = make_response(export_zip(current_user))

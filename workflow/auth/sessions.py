@@ -1,0 +1,154 @@
+"""Sessions held by the server: one row per signed-in browser, which signing out deletes.
+
+The cookie carries a random key; the database keeps only its SHA-256, the person, the device's browser and
+system (never an IP address), when it began and when it was last seen. The key is checked in the statement that
+loads the person, so no page pays a query for it. A session ends when it is signed out, ended from the devices
+page or by an admin, when the password changes (the others), when the account is disabled or deleted, after a
+while without a request (idle) and, whatever happens, some hours after sign-in (absolute); staff, whose
+accounts see every contributor, sooner than contributors (ASVS 5.0 7.3.1, 7.3.2).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from workflow.auth.models import User, UserSession
+from workflow.core.models import utcnow
+from workflow.extensions import db
+
+log = logging.getLogger(__name__)
+
+# "Last seen" is kept to the minute: a request writes it at most once a minute.
+LAST_SEEN_STEP = timedelta(minutes=1)
+UNKNOWN_DEVICE = "An unknown browser"
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    idle: timedelta
+    absolute: timedelta
+
+
+def lifetime(staff: bool, remembered: bool) -> Lifetime:
+    """How long a session lives without a request, and at most (from the configuration)."""
+    kind = ("staff_" if staff else "") + ("remembered" if remembered else "session")
+    idle, absolute = current_app.config["SESSION_LIFETIMES"][kind]
+    return Lifetime(timedelta(minutes=idle), timedelta(minutes=absolute))
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=512)
+def device_label(user_agent: str | None) -> str:
+    """What the devices page calls a browser: "Firefox on Windows", "Mobile Safari on iOS"."""
+    if not user_agent:
+        return UNKNOWN_DEVICE
+    import ua_parser  # loads its regular expressions on first use: only sign-ins pay for it
+
+    parsed = ua_parser.parse(user_agent[:1000])
+    browser = parsed.user_agent.family if parsed.user_agent and parsed.user_agent.family != "Other" else None
+    system = parsed.os.family if parsed.os and parsed.os.family != "Other" else None
+    if browser and system:
+        return f"{browser} on {system}"[:120]
+    if browser or system:
+        return (f"{browser} on an unknown system" if browser else f"A browser on {system}")[:120]
+    return UNKNOWN_DEVICE
+
+
+def start(user: User, remember: bool, user_agent: str | None) -> str:
+    """Begin a session for ``user`` (who has just proved who they are); returns the key for the cookie, which
+    is also set on ``user`` for Flask-Login."""
+    key = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = UserSession(user_id=user.id, key_hash=hash_key(key), device=device_label(user_agent), remembered=remember,
+                      created_at=now, last_seen_at=now, proved_at=now)
+    db.session.add(row)
+    db.session.flush()
+    user.session_key, user.current_session = key, row
+    log.info("user %s signed in (session %s)", user.id, row.id)
+    return key
+
+
+def signed_in_query(key: str) -> sa.Select:
+    """The person and the session a cookie's key names (a disabled account has none). Whether the session is
+    still alive is :func:`is_alive`'s to say, from the row."""
+    return (sa.select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.key_hash == hash_key(key), User.disabled_at.is_(None)))
+
+
+def is_alive(user: User, row: UserSession, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    limit = lifetime(user.is_staff, row.remembered)
+    return now - row.last_seen_at < limit.idle and now - row.created_at < limit.absolute
+
+
+def adopt(user: User, row: UserSession, key: str) -> User:
+    """``user`` is signed in with ``row`` in this request."""
+    user.session_key, user.current_session = key, row
+    return user
+
+
+def needs_touch(row: UserSession, now: datetime | None = None) -> bool:
+    return (now or utcnow()) - row.last_seen_at >= LAST_SEEN_STEP
+
+
+def touch(session_id: int) -> None:
+    """Note that the session was seen now (to the minute)."""
+    db.session.execute(sa.update(UserSession).where(UserSession.id == session_id).values(last_seen_at=utcnow()))
+
+
+def sessions_of(user: User) -> list[UserSession]:
+    """Every session of ``user`` that is still alive, the most recently seen first."""
+    now = utcnow()
+    rows = db.session.scalars(sa.select(UserSession).where(UserSession.user_id == user.id)
+                              .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+    return [row for row in rows if is_alive(user, row, now)]
+
+
+def end(user: User, session_id: int) -> bool:
+    """End one session of ``user`` (their own devices page); False if it is not theirs or is gone already."""
+    ended = db.session.execute(sa.delete(UserSession).where(
+        UserSession.id == session_id, UserSession.user_id == user.id)).rowcount
+    if ended:
+        log.info("user %s ended their session %s", user.id, session_id)
+    return bool(ended)
+
+
+def end_current(user: User) -> None:
+    """Sign out: the session of this request stops working at once, wherever its cookie is."""
+    if user.current_session is not None:
+        db.session.execute(sa.delete(UserSession).where(UserSession.id == user.current_session.id))
+        log.info("user %s signed out (session %s)", user.id, user.current_session.id)
+        user.session_key = user.current_session = None
+
+
+def end_all(user: User, keep: UserSession | None = None) -> int:
+    """End every session of ``user`` (but ``keep``, if given); returns how many ended."""
+    query = sa.delete(UserSession).where(UserSession.user_id == user.id)
+    if keep is not None:
+        query = query.where(UserSession.id != keep.id)
+    ended = db.session.execute(query).rowcount
+    log.info("%s sessions of user %s ended%s", ended, user.id, " (this one kept)" if keep is not None else "")
+    return ended
+
+
+def forget_expired() -> int:
+    """Delete the rows of sessions that can no longer be used (beat's task): none outlives its longest life."""
+    longest = max(absolute for _, absolute in current_app.config["SESSION_LIFETIMES"].values())
+    ended = db.session.execute(sa.delete(UserSession).where(
+        UserSession.created_at < utcnow() - timedelta(minutes=longest))).rowcount
+    # Idle ones too, by the most generous idle limit (each person's own is checked at every request).
+    idlest = max(idle for idle, _ in current_app.config["SESSION_LIFETIMES"].values())
+    ended += db.session.execute(sa.delete(UserSession).where(
+        UserSession.last_seen_at < utcnow() - timedelta(minutes=idlest))).rowcount
+    return ended

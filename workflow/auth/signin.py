@@ -1,0 +1,59 @@
+"""Signing a browser in and out (view helpers: they use Flask-Login and the request), and the state between the
+password and the second step of a sign-in, which the signed session cookie carries for a few minutes."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_login import current_user, login_user, logout_user
+
+from workflow.auth import sessions
+from workflow.auth.models import User
+from workflow.core.models import utcnow
+from workflow.extensions import db
+
+PENDING = "second_step"
+
+
+def sign_in(user: User, remember: bool = False) -> None:
+    """A session of the server's for ``user``, named by the cookies (the remember cookie too, if asked)."""
+    if current_user.is_authenticated:
+        sign_out()
+    session.pop(PENDING, None)
+    sessions.start(user, remember, request.user_agent.string)
+    login_user(user, remember=remember)
+
+
+def sign_out() -> None:
+    sessions.end_current(current_user._get_current_object())
+    logout_user()
+
+
+def begin_second_step(user: User, remember: bool, step: str, next_page: str, nonce: str | None = None) -> None:
+    """The password was right: remember who is signing in, for the second step only."""
+    session[PENDING] = {"u": user.id, "r": bool(remember), "s": step, "n": next_page, "e": nonce,
+                        "t": int(utcnow().timestamp())}
+
+
+def pending() -> dict | None:
+    """The sign-in waiting for its second step, if it is recent enough."""
+    state = session.get(PENDING)
+    if not state:
+        return None
+    if utcnow().timestamp() - state.get("t", 0) > current_app.config["SECOND_STEP_SECONDS"]:
+        session.pop(PENDING, None)
+        return None
+    return state
+
+
+def pending_user() -> User | None:
+    state = pending()
+    if state is None:
+        return None
+    user = db.session.get(User, state["u"])
+    return user if user is not None and user.is_active else None
+
+
+def pending_key() -> str:
+    """What the limit on second-step codes counts by: the account being signed in to."""
+    state = session.get(PENDING) or {}
+    return f"second-step:{state.get('u', 'none')}"
