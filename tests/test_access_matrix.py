@@ -51,10 +51,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "notifications.unsubscribe": BAD_TOKEN_404,
     "auth.login": SIGNED_OUT_ONLY, "auth.register": SIGNED_OUT_ONLY, "auth.check_inbox": PUBLIC,
     "auth.forgot_password": PUBLIC, "auth.reset_password": BAD_TOKEN_400, "auth.confirm": BAD_TOKEN_400,
-    "auth.accept_invitation": BAD_TOKEN_400,
+    "auth.accept_invitation": BAD_TOKEN_400, "auth.not_me": BAD_TOKEN_400, "auth.sign_in_link": BAD_TOKEN_400,
     "auth.account": SIGNED_IN, "auth.devices": SIGNED_IN, "privacy.export": SIGNED_IN,
     "second_factor.verify": NO_SIGN_IN_UNDER_WAY, "second_factor.enrol": NO_SIGN_IN_UNDER_WAY,
-    "second_factor.set_up_app": SIGNED_IN, "auth.confirm_identity": SIGNED_IN,
+    "second_factor.set_up_app": SIGNED_IN, "auth.confirm_identity": SIGNED_IN, "second_factor.new_key": SIGNED_IN,
     "notifications.inbox": SIGNED_IN, "notifications.preferences": SIGNED_IN,
     "submissions.dashboard": SIGNED_IN, "submissions.pitch": SIGNED_IN,
     "submissions.detail": A_AND_DESK, "submissions.diff": A_AND_DESK, "submissions.revision": A_AND_DESK,
@@ -130,15 +130,24 @@ EXPECTED_POST: dict[str, dict[str, Cell]] = {
     "newsletter.signup": ANYONE, "auth.forgot_password": ANYONE_SHOWN, "auth.register": SIGNED_OUT_FORM,
     "auth.confirm_post": BY_LINK, "newsletter.confirm_post": BY_LINK_SHOWN, "newsletter.unsubscribe": BY_LINK_SHOWN,
     "notifications.unsubscribe": BY_LINK_SHOWN,
+    "auth.not_me_post": BY_LINK_SHOWN,  # "This was not me" for C: C's sessions end, a reset link is emailed
     "auth.update_profile": OWN_ACCOUNT, "auth.change_email": OWN_ACCOUNT, "notifications.preferences": OWN_ACCOUNT,
     # Sessions: A's phone is A's alone to end; each person's "every other device" ends their own phone.
     "auth.end_session": _row(SIGN_IN_FIRST, (303, CHANGES), (404, SAME), (404, SAME), (404, SAME)),
     "auth.end_other_sessions": OWN_ACCOUNT,
     "auth.confirm_identity": OWN_ACCOUNT,  # the password again: the session's proof is renewed
+    "second_factor.not_now": OWN_ACCOUNT,  # the dashboard's offer of a second step, closed
     # Each person sets up an app (the code read off the page), makes new recovery codes, then removes the app.
     "second_factor.set_up_app": {**OWN_ACCOUNT, **dict.fromkeys(ROLES[1:], (200, CHANGES))},
     "second_factor.new_recovery_codes": {**OWN_ACCOUNT, **dict.fromkeys(ROLES[1:], (200, CHANGES))},
     "second_factor.remove_app": OWN_ACCOUNT,
+    # A security key (in software, answering as a browser would): options, the key itself, then removed.
+    "second_factor.key_registration_options": _row(SIGN_IN_FIRST, *[(200, SAME)] * 4),
+    "second_factor.register_key": {**OWN_ACCOUNT, **dict.fromkeys(ROLES[1:], (200, CHANGES))},
+    "second_factor.remove_key": OWN_ACCOUNT,
+    # Signing in with a key, with no password given first: refused, nothing happens.
+    "second_factor.key_sign_in_options": _row(*[(401, SAME)] * 5),
+    "second_factor.key_sign_in": _row(*[(401, SAME)] * 5),
     # Without a password given first: back to the sign-in page, nothing happens.
     "second_factor.verify": _row(*[(303, SAME)] * 5), "second_factor.enrol": _row(*[(303, SAME)] * 5),
     "auth.resend_confirmation": _row(SIGN_IN_FIRST, *[(303, SAME)] * 4),  # everyone here is confirmed already
@@ -168,15 +177,17 @@ EXPECTED_POST: dict[str, dict[str, Cell]] = {
     "auth.login": SIGNED_OUT_FORM,  # anonymous signs in as B (the time of B's last sign-in is written)
     "auth.logout": _row((303, SAME), *[(303, CHANGES)] * 4),  # the session's row is deleted
     "auth.reset_password": BY_LINK, "auth.accept_invitation": BY_LINK,
+    "auth.sign_in_link_post": BY_LINK,  # C's emailed link while under attack: that browser goes on to C's code
     "auth.change_password": OWN_ACCOUNT,
     # Last: A and B close their accounts; the desk's accounts are closed by an admin, not by themselves.
     "auth.delete_account": _row(SIGN_IN_FIRST, (303, CHANGES), (303, CHANGES), (422, SAME), (422, SAME)),
 }
-POST_ROUTES = 53
-POST_CELLS = POST_ROUTES * len(ROLES)  # 53 POST routes × 5 roles = 265 cells
+POST_ROUTES = 61
+POST_CELLS = POST_ROUTES * len(ROLES)  # 61 POST routes × 5 roles = 305 cells
 
 # Rows posted from a second browser of the role (signed in as the same person): they end or switch the session.
-SECOND_BROWSER = {"auth.login", "auth.logout", "auth.reset_password", "auth.accept_invitation"}
+SECOND_BROWSER = {"auth.login", "auth.logout", "auth.reset_password", "auth.accept_invitation",
+                  "auth.sign_in_link_post"}
 # What anonymous and contributor B may change at all: public forms, links from emails, and their own account.
 OUTSIDERS_MAY = {"newsletter.signup", "newsletter.unsubscribe", "notifications.unsubscribe", "auth.login",
                  "auth.register", "auth.forgot_password", "auth.resend_confirmation", "auth.logout",
@@ -185,8 +196,12 @@ OUTSIDERS_MAY = {"newsletter.signup", "newsletter.unsubscribe", "notifications.u
                  "notifications.preferences", "notifications.mark_all_read", "submissions.pitch",
                  "auth.end_other_sessions", "second_factor.set_up_app", "second_factor.new_recovery_codes",
                  "second_factor.remove_app", "second_factor.verify", "second_factor.enrol",
-                 "auth.confirm_identity"}
+                 "auth.confirm_identity", "auth.not_me_post", "auth.sign_in_link_post", "second_factor.not_now",
+                 "second_factor.key_registration_options", "second_factor.register_key", "second_factor.remove_key",
+                 "second_factor.key_sign_in_options", "second_factor.key_sign_in"}
 NEW_PASSWORD = "a brand new passphrase for the desk"
+JSON_ROUTES = {"second_factor.key_registration_options", "second_factor.register_key",
+               "second_factor.key_sign_in_options", "second_factor.key_sign_in"}
 
 
 class Scene:
@@ -197,7 +212,7 @@ class Scene:
         import pyotp
         import sqlalchemy as sa
 
-        from workflow.auth import second_factor
+        from workflow.auth import second_factor, tokens
         from workflow.auth import services as accounts
         from workflow.auth.models import Role, User, UserSession
         from workflow.core.models import utcnow
@@ -239,6 +254,8 @@ class Scene:
                 "admin.reset_second_factor": {"user_id": newcomer.id},
                 "auth.confirm_post": {"token": accounts.confirmation_token(newcomer.id, newcomer.email)},
                 "auth.reset_password": {"token": accounts.reset_token(newcomer)},
+                "auth.not_me_post": {"token": tokens.make_token(tokens.NOT_ME, {"u": newcomer.id})},
+                "auth.sign_in_link_post": {"token": accounts.sign_in_link_token(newcomer.id, False, "")},
                 "auth.accept_invitation": {"token": accounts.invitation_token(joiner.id)},
                 "newsletter.confirm_post": {"token": newsletter.confirmation_token(pending.id, pending.email)},
                 "newsletter.unsubscribe": {"token": newsletter.unsubscribe_token(subscribed.id, subscribed.email)},
@@ -258,9 +275,31 @@ class Scene:
         key = re.search(r'<code class="secret" translate="no">([A-Z2-7 ]+)</code>', page)
         return pyotp.TOTP(key.group(1).replace(" ", "")).now() if key else "000000"
 
+    def key_registration(self) -> dict:
+        """What a browser posts once a key answered the options this role gets (a key in software)."""
+        from tests.helpers import SoftKey
+
+        if self.role == "anonymous":
+            return {}
+        options = self.client.http.post("/account/two-step/keys/options",
+                                        headers={"X-CSRFToken": self.client.csrf_token("/account")})
+        if options.status_code != 200:
+            return {}
+        return {"name": "Blue key", "credential": SoftKey().create(options.json)}
+
     def url(self, rule) -> str:
-        return url_of(self.app, rule, {**self.values, **self.route_values.get(rule.endpoint, {})},
-                      {"pages.edit": "guidelines"})
+        values = {**self.values, **self.route_values.get(rule.endpoint, {})}
+        if rule.endpoint == "second_factor.remove_key":  # the key this role's person has just added
+            import sqlalchemy as sa
+
+            from workflow.auth.models import SecurityKey, User
+
+            with self.app.app_context():
+                values["key_id"] = db.session.scalar(
+                    sa.select(sa.func.max(SecurityKey.id)).join(User, User.id == SecurityKey.user_id)
+                    .where(User.email == (self.emails[self.role] or "nobody"))) or 1
+                db.session.remove()
+        return url_of(self.app, rule, values, {"pages.edit": "guidelines"})
 
     def version(self) -> str:
         """The version of A's story now (earlier rows move it on)."""
@@ -317,6 +356,14 @@ FORMS: dict[str, Callable[[Scene], dict]] = {
     "auth.end_session": lambda s: {},
     "second_factor.set_up_app": lambda s: {"code": s.enrolment_code()},
     "auth.confirm_identity": lambda s: {"proof-password": PASSWORD},
+    "auth.not_me_post": lambda s: {},
+    "second_factor.not_now": lambda s: {},
+    "second_factor.key_registration_options": lambda s: {},
+    "second_factor.register_key": lambda s: s.key_registration(),
+    "second_factor.remove_key": lambda s: {},
+    "second_factor.key_sign_in_options": lambda s: {},
+    "second_factor.key_sign_in": lambda s: {},
+    "auth.sign_in_link_post": lambda s: {},
     "second_factor.new_recovery_codes": lambda s: {},
     "second_factor.remove_app": lambda s: {},
     "second_factor.verify": lambda s: {"code": "123456"},
@@ -374,7 +421,7 @@ def test_the_post_table_has_a_form_for_every_row_and_keeps_outsiders_out():
     outside their own account, public forms and emailed links (they are refused or sent away)."""
     assert set(FORMS) == set(EXPECTED_POST)
     assert len(EXPECTED_POST) == POST_ROUTES and all(set(row) == set(ROLES) for row in EXPECTED_POST.values())
-    assert sum(len(row) for row in EXPECTED_POST.values()) == POST_CELLS == 265
+    assert sum(len(row) for row in EXPECTED_POST.values()) == POST_CELLS == 305
     for endpoint, row in EXPECTED_POST.items():
         for role in ("anonymous", "contributor_b"):
             if endpoint not in OUTSIDERS_MAY:
@@ -395,7 +442,11 @@ def test_every_post_route_answers_each_role_as_written(app, one_of_everything, r
         form = FORMS[endpoint](scene)
         multipart = {"content_type": "multipart/form-data"} if endpoint == "media.upload" else {}
         before = fingerprint(app)
-        response = client.post(url, form, **multipart)
+        if endpoint in JSON_ROUTES:  # posted by /static/webauthn.js: JSON, the token in a header
+            token = client.csrf_token("/account" if client.user_email else "/login")
+            response = client.http.post(url, json=form, headers={"X-CSRFToken": token})
+        else:
+            response = client.post(url, form, **multipart)
         cell = (response.status_code, SAME if fingerprint(app) == before else CHANGES)
         cells += 1
         if cell != row[role]:

@@ -225,6 +225,7 @@ CONTRIBUTOR = "reporter@example.org"
 def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checkers):
     from workflow.articles.models import Section
     from workflow.auth import services as accounts
+    from workflow.auth import tokens as tokens_module
     from workflow.auth.models import Role, User
     from workflow.newsletter import services as newsletter
     from workflow.newsletter.models import Subscriber
@@ -252,6 +253,8 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
         tokens = {
             "confirm": accounts.confirmation_token(contributor.id, contributor.email),
             "reset": accounts.reset_token(contributor),
+            "not_me": tokens_module.make_token(tokens_module.NOT_ME, {"u": contributor.id}),
+            "sign_in_link": accounts.sign_in_link_token(contributor.id, False, ""),
             "invitation": accounts.invitation_token(invitation.id),
             "unsubscribe": notifications.unsubscribe_token(contributor.id, "submission.message"),
             "newsletter_confirm": newsletter.confirmation_token(reader.id, reader.email),
@@ -285,6 +288,8 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
               ("forgot password", "/password/forgot"),
               ("confirm email", f"/confirm/{tokens['confirm']}"),
               ("reset password", f"/password/reset/{tokens['reset']}"),
+              ("this was not me", f"/account/not-me/{tokens['not_me']}"),
+              ("finish signing in by the emailed link", f"/login/link/{tokens['sign_in_link']}"),
               ("accept invitation", f"/invitation/{tokens['invitation']}"),
               ("unsubscribe from a kind of email", f"/unsubscribe/{tokens['unsubscribe']}"),
               ("newsletter confirm", f"/newsletter/confirm/{tokens['newsletter_confirm']}"),
@@ -321,7 +326,8 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
     mine = browse(CONTRIBUTOR)
     for name, url in [("dashboard", "/dashboard"), ("pitch form", "/pitch"), ("account", "/account"),
                       ("notifications", "/notifications"), ("notification settings", "/account/notifications"),
-                      ("signed-in devices", "/account/devices"), ("confirm it is you", "/account/confirm")]:
+                      ("signed-in devices", "/account/devices"), ("confirm it is you", "/account/confirm"),
+                      ("add a security key", "/account/two-step/keys/new")]:
         audit.visit(mine, f"contributor {name}", url, app)
     mine.goto("/pitch")
     mine.locator("main form").last.locator("button[type=submit]").last.click()

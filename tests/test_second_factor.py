@@ -142,7 +142,7 @@ def test_a_contributor_sets_up_an_app_from_the_account_page(app, factory):
     assert done.status_code == 200 and "The second step is on." in text_of(done)
     assert len(CODES_RE.findall(done.get_data(as_text=True))) == 10
     account = text_of(client.get("/account"))
-    assert "Recovery codes left: 10 of 10" in account and "Remove the authenticator app" in account
+    assert "Recovery codes Left: 10 of 10" in account and "Remove the authenticator app" in account
     assert "A second sign-in step was added to your account" in emails_to(app, person.email)
 
 
@@ -154,6 +154,29 @@ def test_the_app_counts_only_after_a_right_code(app, factory):
     client.logout()
     other, response = password_step(app, person.email)
     assert path_of(response) == "/dashboard", "an app never confirmed asks for nothing"
+
+
+def test_the_dashboard_suggests_a_second_step_once(app, factory):
+    offer = "Protect your account with a second step"
+    person = factory.user("contributor")
+    client = Client(app)
+    assert client.login(person.email).status_code == 303
+    assert offer in text_of(client.get("/dashboard"))
+    response = client.post("/account/two-step/not-now", page="/dashboard")
+    page = text_of(client.get(response.location))
+    assert offer not in page and "You can set up a second step at any time on your account page." in page
+    assert offer not in text_of(client.get("/dashboard"))
+    assert "Set up an authenticator app" in text_of(client.get("/account"))
+
+    enrolled, _, _ = enrolled_person(app, factory)  # setting one up closes the offer too
+    again = Client(app)
+    again.post("/login", {"email": enrolled.email, "password": PASSWORD}, page="/login")
+    assert path_of(again.post("/login/verify", {"code": second_step_code(app, enrolled.email)},
+                              page="/login/verify")) == "/dashboard"
+    assert offer not in text_of(again.get("/dashboard"))
+    editor = Client(app)
+    editor.login(factory.user("editor").email)
+    assert offer not in text_of(editor.get("/dashboard"))
 
 
 # --- signing in with it -----------------------------------------------------------------------------------------
@@ -235,7 +258,7 @@ def test_a_recovery_code_works_once_and_the_person_is_told(app, factory):
     response = second_step(client, codes[3].upper().replace("-", " "))  # as copied from paper
     assert path_of(response) == "/dashboard"
     assert "You signed in with a recovery code; 9 left." in text_of(client.get("/dashboard"))
-    assert "Recovery codes left: 9 of 10" in text_of(client.get("/account"))
+    assert "Recovery codes Left: 9 of 10" in text_of(client.get("/account"))
     assert "A recovery code was used to sign in to your account" in emails_to(app, person.email)
     again, _ = password_step(app, person.email)
     assert second_step(again, codes[3]).status_code == 422
@@ -397,3 +420,92 @@ def test_the_development_command_prints_the_code_the_app_shows(app, factory):
     finally:
         app.config["WORKFLOW_ENV"] = saved
     assert result.exit_code != 0 and "only works outside production" in result.output
+
+
+# --- security keys, over HTTP (a key in software; tests/test_security_keys.py drives a real browser) --------------
+
+def post_json(client: Client, path: str, body: dict | None = None, page: str = "/account"):
+    return client.http.post(path, json=body or {}, headers={"X-CSRFToken": client.csrf_token(page)})
+
+
+def register_soft_key(client: Client, name: str, key=None):
+    from tests.helpers import SoftKey
+
+    key = key or SoftKey()
+    assert client.get("/account/two-step/keys/new").status_code == 200
+    options = post_json(client, "/account/two-step/keys/options")
+    assert options.status_code == 200, options.get_data(as_text=True)
+    response = post_json(client, "/account/two-step/keys", {"name": name, "credential": key.create(options.json)})
+    return key, response
+
+
+def sign_in_with_key(app, email: str, key):
+    client, response = password_step(app, email)
+    assert path_of(response) == "/login/verify"
+    options = post_json(client, "/login/verify/key/options", page="/login/verify")
+    assert options.status_code == 200, options.get_data(as_text=True)
+    return client, post_json(client, "/login/verify/key", key.get(options.json), page="/login/verify")
+
+
+def test_a_security_key_is_registered_under_its_name_and_signs_in(app, factory):
+    person = factory.user("contributor")
+    client = Client(app)
+    assert client.login(person.email).status_code == 303
+    key, response = register_soft_key(client, "Blue key")
+    assert response.status_code == 200 and len(response.json["codes"]) == 10  # the first factor: codes once
+    assert "Blue key" in text_of(client.get("/account"))
+    assert "A second sign-in step was added to your account" in emails_to(app, person.email)
+    second, response = register_soft_key(client, "Spare key")
+    assert response.status_code == 200 and response.json["codes"] == []  # codes stand: not shown again
+    sign_out(client)
+
+    browser, response = sign_in_with_key(app, person.email, second)
+    assert response.status_code == 200 and response.json["next"] == "/dashboard"
+    assert signed_in(browser)
+    page = text_of(browser.get("/account"))
+    assert "Blue key" in page and "Spare key" in page and "last used just now" in page
+
+
+def test_a_key_answer_for_another_origin_or_another_person_is_refused(app, factory):
+    from tests.helpers import SoftKey
+
+    person, stranger = factory.user("contributor"), factory.user("contributor")
+    client = Client(app)
+    client.login(person.email)
+    key, _ = register_soft_key(client, "My key")
+    sign_out(client)
+
+    phished = SoftKey(origin="https://desk.example.net")  # the same key, used on a copy of the desk
+    phished.private, phished.credential_id = key.private, key.credential_id
+    browser, response = sign_in_with_key(app, person.email, phished)
+    assert response.status_code == 422 and "could not be checked" in response.json["error"]
+    assert not signed_in(browser)
+
+    other = Client(app)
+    other.login(stranger.email)
+    theirs, _ = register_soft_key(other, "Their key")
+    browser, response = sign_in_with_key(app, person.email, theirs)
+    assert response.status_code == 422 and not signed_in(browser)
+
+    browser, response = sign_in_with_key(app, person.email, key)
+    assert response.status_code == 200 and signed_in(browser)
+
+
+def test_keys_are_removed_but_staff_keep_a_second_step(app, factory):
+    editor = factory.user("editor")
+    client = Client(app)
+    client.login(editor.email)
+    register_soft_key(client, "Only key")
+    key_id = re.search(r'/account/two-step/keys/(\d+)/remove', client.get("/account").get_data(as_text=True))[1]
+    saved = app.config["REQUIRE_SECOND_FACTOR"]
+    app.config["REQUIRE_SECOND_FACTOR"] = "staff"
+    try:
+        assert "Remove" not in text_of(client.get("/account")).split("Only key")[1].split("Recovery codes")[0]
+        response = client.post(f"/account/two-step/keys/{key_id}/remove", page="/account")
+        assert "add another key or an authenticator app" in text_of(client.get(response.location))
+        register_soft_key(client, "Second key")
+        response = client.post(f"/account/two-step/keys/{key_id}/remove", page="/account")
+        page = text_of(client.get(response.location))
+        assert "The security key “Only key” is removed." in page and "Second key" in page
+    finally:
+        app.config["REQUIRE_SECOND_FACTOR"] = saved

@@ -108,6 +108,9 @@ def from_environment(instance_path: str) -> dict:
                              "schedule": crontab(minute=0, hour=_digest_hour())},
             # Stories an editor scheduled: published when their time comes (each once).
             "publish-scheduled": {"task": "articles.publish_scheduled", "schedule": 60.0},
+            # Password reset requests that no worker took (the broker was down when they came).
+            "sweep-reset-requests": {"task": "auth.sweep_reset_requests",
+                                     "schedule": float(_env_int("OUTBOX_SWEEP_SECONDS", 60))},
             # Sessions past their life are deleted (each request checks its own anyway).
             "forget-expired-sessions": {"task": "auth.forget_expired_sessions", "schedule": 3600.0},
             # The desk metrics page's figures, worked out ahead so the page costs one read at any size.

@@ -2,8 +2,14 @@
 browser and system, when it began, was last seen and last proved who it is; no IP address). The users' session
 token, which could only end every session at once, goes. Everyone signs in again after this upgrade.
 
-A second factor: each person's authenticator app (its secret and the last step a code was taken for), and their
-recovery codes (hashed, each used once).
+The browsers each person signed in from before (the hash of a long-lived cookie's key), so that a sign-in from a
+new one is emailed.
+
+Password reset requests, until a worker looks their address up (so a request costs the same whatever the address).
+
+A second factor: each person's security keys and passkeys (WebAuthn: the credential's id and public key, a name),
+each person's authenticator app (its secret and the last step a code was taken for), and their
+recovery codes (hashed, each used once); when the dashboard's offer of a second step was closed.
 
 Revision ID: d380cb230e06
 Revises: c3e1f0a9d2b7
@@ -42,7 +48,24 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_users_session_token'), type_='unique')
         batch_op.drop_column('session_token')
+        batch_op.add_column(sa.Column('two_step_offer_closed_at', sa.DateTime(timezone=True), nullable=True))
 
+    op.create_table('password_reset_requests',
+                    sa.Column('id', sa.Integer(), nullable=False),
+                    sa.Column('email', sa.String(length=254), nullable=False),
+                    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+                    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_reset_requests')))
+    op.create_table('known_devices',
+                    sa.Column('id', sa.Integer(), nullable=False),
+                    sa.Column('user_id', sa.Integer(), nullable=False),
+                    sa.Column('key_hash', sa.String(length=64), nullable=False),
+                    sa.Column('device', sa.String(length=120), nullable=False),
+                    sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
+                    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
+                    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_known_devices_user_id_users'),
+                                            ondelete='CASCADE'),
+                    sa.PrimaryKeyConstraint('id', name=op.f('pk_known_devices')),
+                    sa.UniqueConstraint('user_id', 'key_hash', name=op.f('uq_known_devices_user_id')))
     op.create_table('totp_secrets',
                     sa.Column('user_id', sa.Integer(), autoincrement=False, nullable=False),
                     sa.Column('secret', sa.String(length=64), nullable=False),
@@ -52,6 +75,22 @@ def upgrade():
                     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_totp_secrets_user_id_users'),
                                             ondelete='CASCADE'),
                     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_totp_secrets')))
+    op.create_table('security_keys',
+                    sa.Column('id', sa.Integer(), nullable=False),
+                    sa.Column('user_id', sa.Integer(), nullable=False),
+                    sa.Column('name', sa.String(length=60), nullable=False),
+                    sa.Column('credential_id', sa.String(length=1400), nullable=False),
+                    sa.Column('public_key', sa.LargeBinary(), nullable=False),
+                    sa.Column('sign_count', sa.BigInteger(), nullable=False),
+                    sa.Column('transports', sa.String(length=200), server_default='', nullable=False),
+                    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+                    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+                    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_security_keys_user_id_users'),
+                                            ondelete='CASCADE'),
+                    sa.PrimaryKeyConstraint('id', name=op.f('pk_security_keys')),
+                    sa.UniqueConstraint('credential_id', name=op.f('uq_security_keys_credential_id')))
+    with op.batch_alter_table('security_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_security_keys_user_id'), ['user_id'], unique=False)
     op.create_table('recovery_codes',
                     sa.Column('id', sa.Integer(), nullable=False),
                     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -66,10 +105,17 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('two_step_offer_closed_at')
     with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recovery_codes_user_id'))
     op.drop_table('recovery_codes')
     op.drop_table('totp_secrets')
+    with op.batch_alter_table('security_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_security_keys_user_id'))
+    op.drop_table('security_keys')
+    op.drop_table('known_devices')
+    op.drop_table('password_reset_requests')
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_token', sa.String(length=64), nullable=True))

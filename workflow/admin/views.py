@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from workflow.auth import second_factor, sessions
+from workflow.auth import second_factor, security_keys, sessions
 from workflow.auth import services as accounts
 from workflow.auth.forms import ActionForm, InviteForm, RoleForm
 from workflow.auth.models import Invitation, Role, User
@@ -91,9 +91,10 @@ def revoke_invitation(invitation_id):
 
 def _person_page(user: User, role_form: RoleForm):
     totp = second_factor.totp_of(user)
+    keys = security_keys.keys_of(user)
     return render_template("admin/person.html", person=user, role_form=role_form, action_form=ActionForm(),
                            devices=len(sessions.sessions_of(user)), app_since=totp.created_at if totp else None,
-                           codes_left=second_factor.recovery_codes_left(user) if totp else 0)
+                           keys=len(keys), codes_left=second_factor.recovery_codes_left(user) if totp or keys else 0)
 
 
 @bp.route("/people/<int:user_id>")

@@ -146,3 +146,10 @@ class ProofForm(FlaskForm):
         Length(max=40, message="A code has 6 digits; a recovery code 12 letters and digits.")],
         description="Or one of your recovery codes.",
         render_kw={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"})
+
+
+class SecurityKeyForm(FlaskForm):
+    name = StringField("A name for this key", filters=[_strip], validators=[
+        DataRequired("Give the key a name, so that you know which one to remove if you lose it."),
+        Length(max=60, message="At most 60 characters.")],
+        description="For example “Blue key on my keyring” or “Laptop passkey”. Only you and the desk see it.")

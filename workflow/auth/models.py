@@ -63,6 +63,8 @@ class User(UserMixin, db.Model):
     # to say there beside their byline.
     public_id: Mapped[str] = mapped_column(sa.String(22), unique=True, default=new_public_id)
     public_bio: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The dashboard suggests a second step once: until the person sets one up or says "not now".
+    two_step_offer_closed_at: Mapped[datetime | None]
 
     # The key of the session this person is signed in with, in this request (not a column): Flask-Login keeps it
     # in the cookie instead of the id, so that a cookie names one session, which signing out deletes.
@@ -158,3 +160,46 @@ class RecoveryCode(db.Model):
     code_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
+
+
+class KnownDevice(db.Model):
+    """A browser someone signed in from before, named by a long-lived cookie's random key (only its hash is kept):
+    a sign-in from a browser not on the list is a new device, and the person is emailed."""
+
+    __tablename__ = "known_devices"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    device: Mapped[str] = mapped_column(sa.String(120))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PasswordResetRequest(db.Model):
+    """An address someone asked a reset link for, until a worker looks it up (seconds): a request costs the
+    same whether or not the address has an account, so response times reveal nothing."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SecurityKey(db.Model):
+    """A security key or passkey (WebAuthn) that a person registered as a second factor, under a name they chose.
+    Only its public key is kept; the sign count tells a cloned key."""
+
+    __tablename__ = "security_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    credential_id: Mapped[str] = mapped_column(sa.String(1400), unique=True)  # base64url
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sign_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    transports: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]

@@ -23,7 +23,7 @@ from flask import current_app
 
 from workflow.admin.log import record as record_admin_action
 from workflow.auth import sessions
-from workflow.auth.models import RecoveryCode, TotpSecret, User
+from workflow.auth.models import RecoveryCode, SecurityKey, TotpSecret, User
 from workflow.auth.passwords import verify_password
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
@@ -54,12 +54,17 @@ def totp_of(user: User) -> TotpSecret | None:
 
 
 def has_factor(user: User) -> bool:
-    return totp_of(user) is not None
+    """An authenticator app or a security key."""
+    return totp_of(user) is not None or has_keys(user)
+
+
+def has_keys(user: User) -> bool:
+    return db.session.scalar(sa.select(SecurityKey.id).where(SecurityKey.user_id == user.id).limit(1)) is not None
 
 
 def people_with_factor() -> set[int]:
     """The ids of everyone with a second factor (for the admin's list of people: one query)."""
-    return set(db.session.scalars(sa.select(TotpSecret.user_id)))
+    return set(db.session.scalars(sa.union(sa.select(TotpSecret.user_id), sa.select(SecurityKey.user_id))))
 
 
 def recovery_codes_left(user: User) -> int:
@@ -116,24 +121,38 @@ def enrol_app(user: User, secret: str, code: str) -> list[str]:
     step = _step_of(secret, _clean(code))
     if step is None:
         raise DomainError(WRONG_CODE, field="code")
+    first = not has_keys(user)
     now = utcnow()
     db.session.add(TotpSecret(user_id=user.id, secret=secret, last_step=step, created_at=now, last_used_at=now))
-    codes = _new_recovery_codes(user)
-    notify("account.factor_added", user, factor=APP)
+    user.two_step_offer_closed_at = user.two_step_offer_closed_at or now
+    codes = _new_recovery_codes(user) if first else []
+    notify("account.factor_added", user, user_id=user.id, factor=APP)
     db.session.flush()
     log.info("user %s set up an authenticator app", user.id)
     return codes
 
 
+def offer_second_step(user: User) -> bool:
+    """Whether the dashboard suggests a second step to ``user`` (a contributor who never set one up nor said
+    "not now"; read from the person's own row: no query)."""
+    return not user.is_staff and user.two_step_offer_closed_at is None
+
+
+def close_offer(user: User) -> None:
+    user.two_step_offer_closed_at = user.two_step_offer_closed_at or utcnow()
+    db.session.flush()
+
+
 def remove_app(user: User) -> None:
     if totp_of(user) is None:
         raise DomainError("There is no authenticator app on your account.")
-    if required_for(user):
-        raise DomainError("Your role needs a second step at sign-in: set up another authenticator app before "
-                          "removing this one, or ask an admin.")
+    if required_for(user) and not has_keys(user):
+        raise DomainError("Your role needs a second step at sign-in: add a security key or set up another "
+                          "authenticator app before removing this one, or ask an admin.")
     db.session.execute(sa.delete(TotpSecret).where(TotpSecret.user_id == user.id))
-    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    notify("account.factor_removed", user, factor=APP, by_admin=False)
+    if not has_keys(user):
+        forget_recovery_codes(user)
+    notify("account.factor_removed", user, user_id=user.id, factor=APP, by_admin=False)
     db.session.flush()
     log.info("user %s removed their authenticator app", user.id)
 
@@ -164,7 +183,7 @@ def verify(user: User, code: str) -> str | None:
             .values(used_at=utcnow())).rowcount
         if spent:
             left = recovery_codes_left(user)
-            notify("account.recovery_code_used", user, left=left)
+            notify("account.recovery_code_used", user, user_id=user.id, left=left)
             log.info("user %s signed in with a recovery code (%s left)", user.id, left)
             return "recovery"
     return None
@@ -198,6 +217,15 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
+def forget_recovery_codes(user: User) -> None:
+    """The last factor is gone: its recovery codes go with it."""
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+
+def new_recovery_codes_for_first_factor(user: User) -> list[str]:
+    return _new_recovery_codes(user)
+
+
 def _new_recovery_codes(user: User) -> list[str]:
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = ["".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(12)) for _ in range(RECOVERY_CODE_COUNT)]
@@ -209,9 +237,10 @@ def _new_recovery_codes(user: User) -> list[str]:
 def regenerate_recovery_codes(user: User) -> list[str]:
     """Ten new codes; the old ones stop working. Returns them, to show once."""
     if not has_factor(user):
-        raise DomainError("Recovery codes come with a second step: set up an authenticator app first.")
+        raise DomainError("Recovery codes come with a second step: set up an authenticator app or a security key "
+                          "first.")
     codes = _new_recovery_codes(user)
-    notify("account.recovery_codes_regenerated", user)
+    notify("account.recovery_codes_regenerated", user, user_id=user.id)
     db.session.flush()
     log.info("user %s made new recovery codes", user.id)
     return codes
@@ -236,9 +265,10 @@ def reset_factors(actor: User, user: User) -> None:
 def remove_for_recovery(user: User) -> None:
     """Remove every factor and code of ``user`` and end their sessions (an admin's reset, or the shell's)."""
     db.session.execute(sa.delete(TotpSecret).where(TotpSecret.user_id == user.id))
+    db.session.execute(sa.delete(SecurityKey).where(SecurityKey.user_id == user.id))
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     sessions.end_all(user)
-    notify("account.factor_removed", user, factor=APP, by_admin=True)
+    notify("account.factor_removed", user, user_id=user.id, factor="second step", by_admin=True)
     db.session.flush()
 
 

@@ -3,11 +3,11 @@ JavaScript: the QR code is an image drawn on the server, and the secret is also 
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from workflow.auth import second_factor
-from workflow.auth.forms import ActionForm, EnrolAppForm, SecondStepForm
+from workflow.auth import second_factor, security_keys
+from workflow.auth.forms import ActionForm, EnrolAppForm, SecondStepForm, SecurityKeyForm
 from workflow.auth.proof import fresh_proof_required
 from workflow.auth.signin import pending, pending_key, pending_user, sign_in
 from workflow.core.errors import DomainError
@@ -17,12 +17,24 @@ from workflow.extensions import limiter
 bp = Blueprint("second_factor", __name__)
 
 ENROL_NONCE = "enrol_nonce"
+KEY_REGISTRATION = "webauthn_registration"  # the challenge of a key's registration, for one ceremony
+KEY_SIGN_IN = "webauthn_sign_in"  # the challenge of a sign-in with a key
 # Wrong codes for one account: the sixth in a minute waits, whichever web process it reaches.
 WRONG_CODES = "5 per minute"
 
 
 def _failed(response) -> bool:
     return response.status_code not in (302, 303)
+
+
+def _failed_json(response) -> bool:
+    """A key's answer refused (the options themselves are not counted)."""
+    return response.status_code == 422
+
+
+def current_app_json(text: str):
+    """JSON made by py_webauthn (already a string)."""
+    return text, 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
 
 def _home_of(user) -> str:
@@ -53,7 +65,8 @@ def verify():
             return redirect(state["n"] or _home_of(user), 303)
         form.code.errors = [*form.code.errors, "That code is not right, or it was used already. Use the newest "
                                                "code your app shows, or a recovery code you have not used."]
-    return render_form("auth/second_step.html", form)
+    return render_form("auth/second_step.html", form, has_app=second_factor.totp_of(user) is not None,
+                       has_keys=second_factor.has_keys(user))
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -98,6 +111,9 @@ def set_up_app():
             attach_error(form, error)
         else:
             session.pop(ENROL_NONCE, None)
+            if not codes:  # a security key came first: its recovery codes stand
+                flash("The authenticator app is set up: signing in can ask for a code from it.", "success")
+                return redirect(url_for("auth.account") + "#two-step", 303)
             return render_template("auth/recovery_codes.html", codes=codes, first_time=True,
                                    continue_to=url_for("auth.account") + "#two-step"), 200, \
                 {"Cache-Control": "no-store"}
@@ -132,3 +148,97 @@ def new_recovery_codes():
                                    continue_to=safe_next(url_for("auth.account") + "#two-step")), 200, \
                 {"Cache-Control": "no-store"}
     return redirect(url_for("auth.account") + "#two-step", 303)
+
+
+@bp.post("/account/two-step/not-now")
+@login_required
+def not_now():
+    """The dashboard's suggestion of a second step, closed for good (the account page still offers it)."""
+    if ActionForm().validate_on_submit():
+        second_factor.close_offer(current_user)
+        flash("All right. You can set up a second step at any time on your account page.", "info")
+    return redirect(url_for("submissions.dashboard"), 303)
+
+
+# --- security keys and passkeys (WebAuthn): the ceremony runs in /static/webauthn.js ----------------------------
+
+def _json_error(message: str, status: int = 400):
+    return jsonify({"error": message}), status
+
+
+@bp.route("/account/two-step/keys/new")
+@login_required
+@fresh_proof_required
+def new_key():
+    return render_template("auth/new_key.html", form=SecurityKeyForm())
+
+
+@bp.post("/account/two-step/keys/options")
+@login_required
+def key_registration_options():
+    if not second_factor.proof_is_fresh(current_user):
+        return _json_error("Confirm it is you first: reload the page.", 401)
+    try:
+        options, challenge = security_keys.registration_options(current_user)
+    except DomainError as error:
+        return _json_error(error.message)
+    session[KEY_REGISTRATION] = challenge
+    return current_app_json(options)
+
+
+@bp.post("/account/two-step/keys")
+@login_required
+def register_key():
+    if not second_factor.proof_is_fresh(current_user):
+        return _json_error("Confirm it is you first: reload the page.", 401)
+    body = security_keys.credential_from(request.get_data())
+    try:
+        key, codes = security_keys.register(current_user, str(body.get("name") or ""), body.get("credential") or {},
+                                            session.pop(KEY_REGISTRATION, None))
+    except DomainError as error:
+        return _json_error(error.message, 422)
+    if not codes:
+        flash(f"The security key “{key.name}” is added: signing in can ask for it.", "success")
+    return jsonify({"next": url_for("auth.account") + "#two-step", "codes": codes or [], "name": key.name})
+
+
+@bp.post("/account/two-step/keys/<int:key_id>/remove")
+@login_required
+@fresh_proof_required
+def remove_key(key_id):
+    if ActionForm().validate_on_submit():
+        try:
+            key = security_keys.remove(current_user, key_id)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"The security key “{key.name}” is removed.", "success")
+    return redirect(url_for("auth.account") + "#two-step", 303)
+
+
+@bp.post("/login/verify/key/options")
+@limiter.limit(WRONG_CODES, key_func=pending_key, deduct_when=_failed_json)
+def key_sign_in_options():
+    state, user = pending(), pending_user()
+    if state is None or user is None or state["s"] != "verify":
+        return _json_error("Sign in again: the second step waits only a few minutes after the password.", 401)
+    try:
+        options, challenge = security_keys.authentication_options(user)
+    except DomainError as error:
+        return _json_error(error.message)
+    session[KEY_SIGN_IN] = challenge
+    return current_app_json(options)
+
+
+@bp.post("/login/verify/key")
+@limiter.limit(WRONG_CODES, key_func=pending_key, deduct_when=_failed_json)
+def key_sign_in():
+    state, user = pending(), pending_user()
+    if state is None or user is None or state["s"] != "verify":
+        return _json_error("Sign in again: the second step waits only a few minutes after the password.", 401)
+    try:
+        security_keys.verify(user, security_keys.credential_from(request.get_data()), session.pop(KEY_SIGN_IN, None))
+    except DomainError as error:
+        return _json_error(error.message, 422)
+    sign_in(user, remember=state["r"])
+    return jsonify({"next": state["n"] or _home_of(user)})

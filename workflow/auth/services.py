@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from workflow.admin.log import record as record_admin_action
 from workflow.auth import second_factor, sessions, tokens
-from workflow.auth.models import Invitation, Role, User
+from workflow.auth.models import Invitation, PasswordResetRequest, Role, User
 from workflow.auth.passwords import (
     burn_time_like_a_verification,
     hash_password,
@@ -19,8 +20,9 @@ from workflow.auth.passwords import (
 )
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
-from workflow.extensions import db
-from workflow.notifications.services import notify
+from workflow.core.transaction import after_commit
+from workflow.extensions import celery, db
+from workflow.notifications.services import notify, notify_once
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,10 @@ def register(email: str, password: str, display_name: str, byline_name: str) -> 
     existing = find_user_by_email(email)
     if existing is not None:
         hash_password(password)  # the time a new account takes, so that response times reveal nothing either
-        notify("account.already_registered", existing)
+        # One notice a day at most, however often someone registers with this address (a flood of emails to a
+        # third party, or to the owner, is refused here; the page looks the same).
+        notify_once("account.already_registered", existing,
+                    dedup_key=f"already-registered:{existing.id}:{utcnow().date().isoformat()}")
         log.info("registration attempted for existing user %s", existing.id)
         return None
     user = create_user(email, password, display_name, byline_name)
@@ -142,6 +147,45 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def send_sign_in_link(user: User, remember: bool, next_page: str) -> None:
+    """The password was right while the account was under many wrong attempts: email its owner a link that
+    finishes signing in (one use, 15 minutes)."""
+    notify("account.sign_in_link", user, user_id=user.id, remember=bool(remember), next_page=next_page)
+    log.info("user %s gave the right password while under attack: a sign-in link is emailed", user.id)
+
+
+def sign_in_link_token(user_id: int, remember: bool, next_page: str) -> str:
+    user = db.session.get(User, user_id)
+    return tokens.make_token(tokens.SIGN_IN_LINK, {"u": user.id, "r": remember, "n": next_page,
+                                                   "s": _last_sign_in_mark(user)})
+
+
+def _last_sign_in_mark(user: User) -> str:
+    """Changes whenever the person signs in: a link made before stops working (one use)."""
+    return user.last_login_at.isoformat() if user.last_login_at else ""
+
+
+def _sign_in_link_target(token: str) -> tuple[User, dict]:
+    payload = tokens.read_token(tokens.SIGN_IN_LINK, token, tokens.SIGN_IN_LINK_MAX_AGE)
+    user = db.session.get(User, payload.get("u"))
+    if user is None or not user.is_active or payload.get("s") != _last_sign_in_mark(user):
+        raise tokens.TokenError("This link has already been used or is no longer valid. Sign in again.")
+    return user, payload
+
+
+def user_for_sign_in_link(token: str) -> User:
+    return _sign_in_link_target(token)[0]
+
+
+def use_sign_in_link(token: str) -> tuple[User, bool, str]:
+    """The person, whether to keep them signed in, and where they were going; the link is used up."""
+    user, payload = _sign_in_link_target(token)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    log.info("user %s finished signing in by the emailed link", user.id)
+    return user, bool(payload.get("r")), payload.get("n") or ""
+
+
 def _password_fingerprint(user: User) -> str:
     return user.password_hash[-16:]
 
@@ -151,13 +195,46 @@ def reset_token(user: User) -> str:
     return tokens.make_token(tokens.RESET, {"u": user.id, "p": _password_fingerprint(user)})
 
 
-def request_password_reset(email: str) -> None:
-    """Email a reset link if the address has an account; say nothing either way."""
+def request_password_reset(email: str) -> PasswordResetRequest:
+    """Write the request down; a worker looks the address up and emails a link if it has an account. The request
+    costs the same (one INSERT, one task) whether or not it has one: response times reveal nothing, and the
+    answer says nothing either way."""
+    request = PasswordResetRequest(email=normalize_email(email))
+    db.session.add(request)
+    db.session.flush()
+    after_commit(db.session(), lambda: _hand_reset_to_worker(request.id))
+    return request
+
+
+def _hand_reset_to_worker(request_id: int) -> None:
+    try:
+        celery.send_task("auth.send_password_reset", (request_id,), retry=False)
+    except Exception as exc:  # the broker is down: beat's sweep takes the request later
+        log.warning("could not hand password reset request %s to the workers (%s); the sweep will",
+                    request_id, type(exc).__name__)
+
+
+def process_reset_request(request_id: int) -> bool:
+    """A worker's part: take the request (once, whoever else tries), and email a link if the address has an
+    active account. The caller commits."""
+    email = db.session.scalar(sa.delete(PasswordResetRequest).where(PasswordResetRequest.id == request_id)
+                              .returning(PasswordResetRequest.email))
+    if email is None:
+        return False
     user = find_user_by_email(email)
     if user is None or not user.is_active:
-        log.info("password reset asked for an unknown or disabled address")
-        return
+        log.info("password reset request %s: no active account has the address", request_id)
+        return True
     notify("account.reset_password", user, user_id=user.id)
+    log.info("password reset request %s: a link is emailed to user %s", request_id, user.id)
+    return True
+
+
+def waiting_reset_requests(older_than_seconds: int) -> list[int]:
+    """Requests nobody took (a lost task, the broker down when they came), for beat's sweep."""
+    return list(db.session.scalars(sa.select(PasswordResetRequest.id).where(
+        PasswordResetRequest.created_at < utcnow() - timedelta(seconds=older_than_seconds))
+        .order_by(PasswordResetRequest.id).limit(500)))
 
 
 def user_for_reset_token(token: str) -> User:
@@ -175,6 +252,30 @@ def reset_password(token: str, new_password: str) -> User:
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()  # the link proved the address
     log.info("user %s reset their password", user.id)
+    return user
+
+
+def _not_me_target(token: str) -> User:
+    payload = tokens.read_token(tokens.NOT_ME, token, tokens.NOT_ME_MAX_AGE)
+    user = db.session.get(User, payload.get("u"))
+    if user is None or not user.is_active:
+        raise tokens.TokenError("This link is not valid any more.")
+    return user
+
+
+def check_not_me_link(token: str) -> User:
+    """Raise TokenError exactly when :func:`not_me` would, but change nothing (for the page a GET shows)."""
+    return _not_me_target(token)
+
+
+def not_me(token: str) -> User:
+    """"This wasn't me", from a security email: every session of the person ends, and a link to choose a new
+    password is emailed. Returns the person."""
+    user = _not_me_target(token)
+    ended = sessions.end_all(user)
+    notify("account.reset_password", user, user_id=user.id)
+    db.session.flush()
+    log.info("user %s said a security email was not them: %s sessions ended, a reset link sent", user.id, ended)
     return user
 
 
@@ -199,7 +300,7 @@ def _set_password(user: User, new_password: str, keep) -> int:
     check_new_password(new_password)
     user.password_hash = hash_password(new_password)
     ended = sessions.end_all(user, keep=keep)
-    notify("account.password_changed", user)
+    notify("account.password_changed", user, user_id=user.id)
     db.session.flush()
     return ended
 

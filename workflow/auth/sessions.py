@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from workflow.auth.models import User, UserSession
+from workflow.auth.models import KnownDevice, User, UserSession
 from workflow.core.models import utcnow
 from workflow.extensions import db
+from workflow.notifications.services import notify
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,26 @@ def start(user: User, remember: bool, user_agent: str | None) -> str:
     db.session.flush()
     user.session_key, user.current_session = key, row
     log.info("user %s signed in (session %s)", user.id, row.id)
+    return key
+
+
+def recognise_device(user: User, device_key: str | None, user_agent: str | None) -> str:
+    """Note the browser ``user`` signs in from, named by its device cookie's key; a browser not seen before for
+    this person (unless it is their first ever) gets them an email at once. Returns the key for the cookie (a new
+    one if the browser had none)."""
+    key = device_key if device_key and len(device_key) <= 100 else secrets.token_urlsafe(32)
+    now = utcnow()
+    known = db.session.execute(sa.update(KnownDevice).where(
+        KnownDevice.user_id == user.id, KnownDevice.key_hash == hash_key(key)).values(last_seen_at=now)).rowcount
+    if known:
+        return key
+    first_ever = db.session.scalar(sa.select(KnownDevice.id).where(KnownDevice.user_id == user.id).limit(1)) is None
+    label = device_label(user_agent)
+    db.session.add(KnownDevice(user_id=user.id, key_hash=hash_key(key), device=label, first_seen_at=now,
+                               last_seen_at=now))
+    if not first_ever:
+        notify("account.new_sign_in", user, user_id=user.id, device=label)
+        log.info("user %s signed in from a new device", user.id)
     return key
 
 

@@ -3,7 +3,7 @@ password and the second step of a sign-in, which the signed session cookie carri
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import after_this_request, current_app, request, session
 from flask_login import current_user, login_user, logout_user
 
 from workflow.auth import sessions
@@ -12,6 +12,8 @@ from workflow.core.models import utcnow
 from workflow.extensions import db
 
 PENDING = "second_step"
+DEVICE_COOKIE = "desk_device"
+DEVICE_COOKIE_DAYS = 400  # browsers cap cookies at about this
 
 
 def sign_in(user: User, remember: bool = False) -> None:
@@ -19,8 +21,16 @@ def sign_in(user: User, remember: bool = False) -> None:
     if current_user.is_authenticated:
         sign_out()
     session.pop(PENDING, None)
-    sessions.start(user, remember, request.user_agent.string)
+    agent = request.user_agent.string
+    device_key = sessions.recognise_device(user, request.cookies.get(DEVICE_COOKIE), agent)
+    sessions.start(user, remember, agent)
     login_user(user, remember=remember)
+
+    @after_this_request
+    def remember_device(response):
+        response.set_cookie(DEVICE_COOKIE, device_key, max_age=DEVICE_COOKIE_DAYS * 86400, httponly=True,
+                            samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+        return response
 
 
 def sign_out() -> None:

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 
-from workflow.auth import second_factor, services, sessions
+from workflow.auth import second_factor, security_keys, services, sessions
 from workflow.auth.forms import (
     AcceptInvitationForm,
     ActionForm,
@@ -97,7 +97,17 @@ def login():
         return redirect(_home())
     form = LoginForm()
     if form.validate_on_submit():
+        under_attack = limits.account_under_attack(form.email.data)
         user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            limits.count_failed_sign_in(form.email.data)
+        if under_attack and (user is None or not second_factor.has_factor(user)):
+            # Many wrong passwords for this account just now: the password alone does not sign in. Right or
+            # wrong, the answer is the same (it tells nobody whether they guessed it); if it was right, the
+            # owner gets a link by email to finish signing in.
+            if user is not None:
+                services.send_sign_in_link(user, remember=form.remember.data, next_page=safe_next(""))
+            return render_template("auth/sign_in_link_sent.html")  # 200: the link's email is committed
         if user is not None:
             if second_factor.has_factor(user):
                 begin_second_step(user, form.remember.data, "verify", safe_next(""))
@@ -175,8 +185,10 @@ def accept_invitation(token):
 def _two_step() -> dict:
     """The account page's "Two-step sign-in" section."""
     totp = second_factor.totp_of(current_user)
-    return {"app_since": totp.created_at if totp else None, "required": second_factor.required_for(current_user),
-            "codes_left": second_factor.recovery_codes_left(current_user) if totp else 0,
+    keys = security_keys.keys_of(current_user)
+    return {"app_since": totp.created_at if totp else None, "security_keys": keys,
+            "required": second_factor.required_for(current_user),
+            "codes_left": second_factor.recovery_codes_left(current_user) if totp or keys else 0,
             "action_form": ActionForm()}
 
 
@@ -240,6 +252,7 @@ def change_password():
 
 @bp.post("/account/email")
 @login_required
+@limits.email_change
 @fresh_proof_required
 def change_email():
     form = ChangeEmailForm(prefix="em")
@@ -316,3 +329,58 @@ def confirm_identity():
     return render_template("auth/confirm_identity.html", form=form, replay=[],
                            action=url_for("auth.confirm_identity", next=safe_next("")),
                            has_factor=second_factor.has_factor(current_user)), status
+
+
+@bp.route("/account/not-me/<token>")
+def not_me(token):
+    """From "This wasn't me" in a security email: a page with a button (a GET never changes anything)."""
+    try:
+        services.check_not_me_link(token)
+    except TokenError as error:
+        return render_template("auth/token_error.html", message=error.message, ask_reset=True), 400
+    return render_template("auth/not_me.html", form=ActionForm(), token=token, done=False)
+
+
+@bp.post("/account/not-me/<token>")
+@limiter.limit("5 per hour", methods=["POST"])
+def not_me_post(token):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return render_form("auth/not_me.html", form, token=token, done=False)
+    try:
+        person = services.not_me(token)
+    except TokenError as error:
+        return render_template("auth/token_error.html", message=error.message, ask_reset=True), 400
+    if current_user.is_authenticated and current_user.id == person.id:
+        logout_user()  # this browser's session ended with the others
+    return render_template("auth/not_me.html", form=form, token=token, done=True)
+
+
+@bp.route("/login/link/<token>")
+def sign_in_link(token):
+    """The link emailed to finish a sign-in while the account was under attack: a page with a button."""
+    try:
+        services.user_for_sign_in_link(token)
+    except TokenError as error:
+        return render_template("auth/token_error.html", message=error.message), 400
+    return render_template("auth/sign_in_link.html", form=ActionForm(), token=token)
+
+
+@bp.post("/login/link/<token>")
+def sign_in_link_post(token):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return render_form("auth/sign_in_link.html", form, token=token)
+    try:
+        user, remember, next_page = services.use_sign_in_link(token)
+    except TokenError as error:
+        return render_template("auth/token_error.html", message=error.message), 400
+    limits.forget_failed_sign_ins(user.email)
+    if second_factor.has_factor(user):  # the link stands for the password, never for the second step
+        begin_second_step(user, remember, "verify", next_page)
+        return redirect(url_for("second_factor.verify"), 303)
+    if second_factor.required_for(user):  # no factor yet (one with a factor never gets a link): set it up first
+        begin_second_step(user, remember, "enrol", next_page, second_factor.new_enrolment_nonce())
+        return redirect(url_for("second_factor.enrol"), 303)
+    sign_in(user, remember=remember)
+    return redirect(next_page or _home(), 303)

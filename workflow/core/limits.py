@@ -2,20 +2,28 @@
 emails, flooding the desk with pitches or the newsletter with signups.
 
 Counted by Flask-Limiter in the store every web process shares (``WORKFLOW_RATELIMIT_STORAGE_URL``, Redis by
-default), in a moving window. Sign-in counts failures only, per account and per client address, so that a
-person who types their password right is never held up by someone else's guesses at another account. A
-request over a limit gets 429 with a page that says to wait, and a ``Retry-After`` header.
+default), in a moving window. Sign-in counts failures only, per client address and per account. An address
+over its limit waits (429, with a page that says so and a ``Retry-After`` header): that is the attacker's. An
+account over its limit is not locked: its owner still gets in with the right password and their second factor,
+or, without one, by a link emailed to them (the sign-in view decides, from :func:`account_under_attack`).
 """
 
 from __future__ import annotations
 
+import logging
+
 from flask import request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import parse
 
 from workflow.extensions import limiter
 
+log = logging.getLogger(__name__)
+
 SIGN_IN_FAILURES = "10 per minute"
+_ACCOUNT_FAILURES = parse(SIGN_IN_FAILURES)
+_ACCOUNT_NAMESPACE = "sign-in-failures"
 
 
 def _failed(response) -> bool:
@@ -36,9 +44,40 @@ def _person() -> str:
 
 
 def sign_in(view):
-    """At most 10 failed sign-ins a minute for one account, and for one client address."""
-    view = limiter.limit(SIGN_IN_FAILURES, key_func=_submitted_email, methods=["POST"], deduct_when=_failed)(view)
+    """At most 10 failed sign-ins a minute from one client address."""
     return limiter.limit(SIGN_IN_FAILURES, methods=["POST"], deduct_when=_failed)(view)
+
+
+def _account(email: str) -> str:
+    return "account:" + email.strip().lower()
+
+
+def account_under_attack(email: str) -> bool:
+    """Whether 10 sign-ins to this account failed in the last minute, from wherever."""
+    if not limiter.enabled:
+        return False
+    try:
+        return not limiter.limiter.test(_ACCOUNT_FAILURES, _ACCOUNT_NAMESPACE, _account(email))
+    except Exception:  # a broken limit store must not lock anyone out (nor take the site down)
+        log.exception("the sign-in failure count could not be read")
+        return False
+
+
+def count_failed_sign_in(email: str) -> None:
+    if not limiter.enabled:
+        return
+    try:
+        limiter.limiter.hit(_ACCOUNT_FAILURES, _ACCOUNT_NAMESPACE, _account(email))
+    except Exception:
+        log.exception("a failed sign-in could not be counted")
+
+
+def forget_failed_sign_ins(email: str) -> None:
+    """The owner got in (by the emailed link): the account is no longer under attack."""
+    try:
+        limiter.limiter.clear(_ACCOUNT_FAILURES, _ACCOUNT_NAMESPACE, _account(email))
+    except Exception:
+        log.exception("the sign-in failure count could not be cleared")
 
 
 def registration(view):
@@ -54,6 +93,17 @@ def password_reset(view):
 def pitch(view):
     """Pitches that went through, per person."""
     return limiter.limit("10 per hour;30 per day", key_func=_person, methods=["POST"], deduct_when=_succeeded)(view)
+
+
+def _new_address() -> str:
+    return "email-change:" + (request.form.get("em-email") or "").strip().lower()
+
+
+def email_change(view):
+    """Confirmation links sent to a new address: 3 an hour to one address (nobody floods a third party's inbox
+    from several accounts), and 5 an hour from one person."""
+    view = limiter.limit("3 per hour", key_func=_new_address, methods=["POST"], deduct_when=_succeeded)(view)
+    return limiter.limit("5 per hour", key_func=_person, methods=["POST"], deduct_when=_succeeded)(view)
 
 
 def newsletter_signup(view):

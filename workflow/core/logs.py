@@ -1,4 +1,4 @@
-"""Logs never carry a secret: the tokens in emailed links (confirmation, invitation, password reset,
+"""Logs never carry a secret: the tokens in emailed links (confirmation, invitation, password reset, "this was not me",
 unsubscribe) are blanked out of every line, whoever writes it (our code, werkzeug's or gunicorn's request
 lines). The code itself never logs passwords or message bodies; it logs ids."""
 
@@ -9,7 +9,7 @@ import re
 
 # A path segment after one of the routes whose last part is a secret token ("/confirm/resend" is a route).
 SECRET_PATH = re.compile(
-    r"(/(?:confirm|invitation|password/reset|unsubscribe|newsletter/confirm|newsletter/unsubscribe)/)"
+    r"(/(?:confirm|invitation|password/reset|unsubscribe|newsletter/confirm|newsletter/unsubscribe|account/not-me|login/link)/)"
     r"(?!resend\b)[^/\s?\"'#]+")
 # Loggers with handlers of their own: the root (ours, werkzeug's lines), and gunicorn's when it serves us.
 HANDLED_LOGGERS = ("", "werkzeug", "gunicorn.error", "gunicorn.access")

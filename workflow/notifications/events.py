@@ -64,6 +64,8 @@ EVENTS: dict[str, Event] = {
         _security("account.password_changed", "Your password was changed"),
         _security("account.invitation", "You are invited to join the {{ outlet }} desk as {{ role }}"),
         _security("account.role_changed", "Your role on the desk is now {{ role }}"),
+        _security("account.sign_in_link", "Finish signing in to your account"),
+        _security("account.new_sign_in", "A sign-in to your account from a new device"),
         _security("account.factor_added", "A second sign-in step was added to your account"),
         _security("account.factor_removed", "A second sign-in step was removed from your account"),
         _security("account.recovery_code_used", "A recovery code was used to sign in to your account"),

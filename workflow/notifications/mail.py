@@ -28,6 +28,7 @@ def _links(sample: bool = False) -> dict:
     """Link builders for the trusted blocks of the email files (``action_url``); never given to the wording.
     Tokens are made at send time and never stored; ``sample`` links (a preview) carry no token at all."""
     from workflow.auth import services as accounts
+    from workflow.auth import tokens
     from workflow.auth.models import User
     from workflow.extensions import db
 
@@ -41,6 +42,10 @@ def _links(sample: bool = False) -> dict:
         "confirm_link": lambda user_id, email: external_url(
             "auth.confirm", token=token(accounts.confirmation_token, user_id, email)),
         "reset_link": lambda user_id: external_url("auth.reset_password", token=token(reset_token, user_id)),
+        "not_me_link": lambda user_id: external_url(
+            "auth.not_me", token=token(tokens.make_token, tokens.NOT_ME, {"u": user_id})),
+        "sign_in_link": lambda user_id, remember, next_page: external_url(
+            "auth.sign_in_link", token=token(accounts.sign_in_link_token, user_id, remember, next_page)),
         "invitation_link": lambda invitation_id: external_url(
             "auth.accept_invitation", token=token(accounts.invitation_token, invitation_id)),
         "submission_link": lambda submission_id: external_url("submissions.detail", submission_id=submission_id),

@@ -13,6 +13,7 @@ from workflow.articles.editorial_views import publication_panel
 from workflow.articles.images import images_of
 from workflow.articles.media import images_panel
 from workflow.articles.views import cached_list_page
+from workflow.auth import second_factor
 from workflow.auth.forms import ActionForm
 from workflow.core import limits, storage
 from workflow.core.errors import Conflict, DomainError
@@ -55,7 +56,7 @@ def dashboard():
         .order_by(Submission.last_activity_at.desc(), Submission.id.desc())
     ).all()
     return render_template("submissions/dashboard.html", submissions=submissions, resend_form=ActionForm(),
-                           promise=response_promise())
+                           promise=response_promise(), offer_second_step=second_factor.offer_second_step(current_user))
 
 
 @bp.route("/pitch", methods=["GET", "POST"])
