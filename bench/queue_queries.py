@@ -44,7 +44,7 @@ from workflow.submissions.models import Submission  # noqa: E402
 from workflow.submissions.workflow import State  # noqa: E402
 
 POSTGRES_URL = os.environ.get("WORKFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PASSWORD = "bench-password-123"
+PASSWORD = "harbour lights at dawn 123"
 PAGES = {
     "queue": "/queue",
     "search": "/queue?q=bakers+curfew",
@@ -74,6 +74,7 @@ def build_app(database_url: str, workdir: Path):
         "ARGON2_MEMORY_COST": 8192,
         "LOG_LEVEL": "WARNING",
         "CELERY": {"broker_url": "memory://", "broker_transport_options": {}},
+        "REQUIRE_SECOND_FACTOR": "none",  # pages are counted, not the second step
     })
     with app.app_context():
         upgrade()

@@ -281,6 +281,52 @@ def test_a_contributor_signs_out_a_lost_phone_with_the_keyboard_alone(open_page,
     assert "/login" in phone.url, "the other browser is still signed in"
 
 
+def test_a_contributor_sets_up_an_authenticator_app_with_the_keyboard_alone(open_page, factory, app):
+    """From the account page to the second step being on, keys only; then a sign-in with the code."""
+    import pyotp
+
+    seed_desk(factory)
+    page = open_page()
+    keyboard_sign_in(page, "rana@example.org")
+    tab_to(page, "header a[href='/account']")
+    press_and_load(page)
+    skip_to_content(page)
+    tab_to(page, "main a[href='/account/two-step/app']")
+    press_and_load(page)
+    assert page.locator("h1").inner_text() == "Set up an authenticator app"
+    key = page.locator("code.secret").inner_text().replace(" ", "")  # what a person types into their app
+    skip_to_content(page)
+    tab_to(page, "#code")
+    page.keyboard.type(pyotp.TOTP(key).now())
+    shot(page, "keyboard-two-step", app)
+    press_and_load(page)  # Enter in the field sends the form
+    assert page.locator("h1").inner_text() == "Your recovery codes"
+    assert page.locator(".recovery-codes li").count() == 10
+    tab_to(page, "main a.button--primary")
+    press_and_load(page)
+    assert "Set up on" in page.locator("#two-step").inner_text()
+
+    tab_to(page, "header button.link-button", back=True)  # back up to "Sign out" in the header
+    press_and_load(page)
+    keyboard_sign_in_until(page, "rana@example.org", "/login/verify")
+    skip_to_content(page)
+    tab_to(page, "#code")
+    page.keyboard.type(pyotp.TOTP(key).at(utcnow() + timedelta(seconds=30)))  # the app's next code
+    press_and_load(page)
+    assert page.url.endswith("/dashboard")
+
+
+def keyboard_sign_in_until(page, email: str, lands_on: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    skip_to_content(page)
+    tab_to(page, "#email")
+    page.keyboard.type(email)
+    tab_to(page, "#password")
+    page.keyboard.type(password)
+    press_and_load(page)
+    assert page.url.endswith(lands_on), page.url
+
+
 def test_an_editor_assigns_and_publishes_with_the_keyboard_alone(open_page, factory, app):
     desk = seed_desk(factory)
     page = open_page()

@@ -65,34 +65,32 @@ def test_strong_passwords_are_taken(app, client, password):
     assert can_sign_in(app, REGISTRATION["email"], password)
 
 
-def test_a_password_is_the_same_however_it_is_typed(app, factory):
-    """Set with full-width letters and a zero-width space, it signs in as plain ASCII, and the other way round."""
+def test_a_password_is_checked_exactly_as_typed(app, factory):
+    """ASVS 6.2.8: no truncation, no change of case, no normalisation of what signs in (only the strength checks
+    read it normalised)."""
     from workflow.auth import services
     from workflow.extensions import db
 
+    wide = "\uff54\uff49\uff44\uff45-map-owl" + ZWSP
+    long = "a passphrase of more than sixty-four characters: " + "harbour lights at dawn " * 3
     with app.app_context():
-        services.create_user("wide@example.org", "\uff54\uff49\uff44\uff45-map-owl" + ZWSP, "Wide", confirmed=True)
-        services.create_user("plain@example.org", "harbour lights", "Plain", confirmed=True)
+        services.create_user("wide@example.org", wide, "Wide", confirmed=True)
+        services.create_user("long@example.org", long, "Long", confirmed=True)
         db.session.commit()
-    assert can_sign_in(app, "wide@example.org", "tide-map-owl")
-    assert can_sign_in(app, "plain@example.org", "\uff48arbour lights")
-    assert not can_sign_in(app, "plain@example.org", "harbour light")
+    assert can_sign_in(app, "wide@example.org", wide)
+    assert not can_sign_in(app, "wide@example.org", "tide-map-owl")
+    assert len(long) > 64 and can_sign_in(app, "long@example.org", long)  # ASVS 6.2.9
+    assert not can_sign_in(app, "long@example.org", long[:64])
+    assert not can_sign_in(app, "long@example.org", long.upper())
 
 
-def test_a_password_hashed_before_normalisation_still_signs_in(app, factory):
-    """Accounts made before this change keep their password as they typed it."""
-    from argon2 import PasswordHasher
-
-    from workflow.auth.models import User
-    from workflow.extensions import db
-
-    person = factory.user("contributor")
-    typed = "\uff54\uff49\uff44\uff45 map owl"
-    with app.app_context():
-        user = db.session.get(User, person.id)
-        user.password_hash = PasswordHasher(time_cost=1, memory_cost=8192).hash(typed)  # the raw characters
-        db.session.commit()
-    assert can_sign_in(app, person.email, typed)
+@pytest.mark.parametrize("password", ["Frontline Deeply 2026!", "lina.north1990!", "desk-editor-stories",
+                                      "L. North Lina North"])
+def test_the_desk_s_words_and_the_person_s_own_are_refused(app, client, password):
+    """ASVS 6.1.2 and 6.2.11: the outlet's name, the service's words, the person's address and names."""
+    response = register(client, password)
+    assert response.status_code == 422
+    assert "made of the desk's name or your own name or address" in field_error(response, "password")
 
 
 def test_the_same_checks_guard_a_change_a_reset_and_the_command_line(app, factory):

@@ -115,3 +115,12 @@ def reset_second_factor(email):
     second_factor.remove_for_recovery(user)
     db.session.commit()
     click.echo(f"The second step of {email} is reset; they set up a new one at their next sign-in.")
+
+
+@users.command("sign-out-everyone")
+@click.confirmation_option(prompt="Sign everyone out of the desk, on every device?")
+def sign_out_everyone():
+    """End every session of every person (after a leak of cookies, a stolen laptop of an admin...)."""
+    ended = sessions.end_everyone()
+    db.session.commit()
+    click.echo(f"{ended} sessions ended: everyone signs in again.")

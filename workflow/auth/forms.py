@@ -1,10 +1,11 @@
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from workflow.auth.models import Role
 from workflow.auth.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
-from workflow.auth.passwords import weakness
+from workflow.auth.passwords import context_words, weakness
 
 NAME_HELP = "Shown to the desk."
 BYLINE_HELP = "The name printed on your published stories. It may be a pen name."
@@ -24,8 +25,12 @@ def _email_field(label="Email address"):
 
 
 def _strong_enough(form, field):
-    """The service's checks, next to the field (a too short password is the Length validator's to say)."""
-    problem = weakness(field.data) if field.data and len(field.data) >= MIN_PASSWORD_LENGTH else None
+    """The service's checks, next to the field (a too short password is the Length validator's to say), with the
+    address and names the form was given; the service checks the person's own too."""
+    typed = tuple(getattr(form, name).data or "" for name in ("email", "display_name", "byline_name")
+                  if hasattr(form, name))
+    context = context_words(current_app.config["OUTLET_NAME"], typed)
+    problem = weakness(field.data, context) if field.data and len(field.data) >= MIN_PASSWORD_LENGTH else None
     if problem:
         raise ValidationError(problem)
 

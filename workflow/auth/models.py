@@ -157,7 +157,7 @@ class RecoveryCode(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    code_hash: Mapped[str] = mapped_column(sa.String(255))  # argon2id, salted
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
 

@@ -1,9 +1,9 @@
 """Password hashing with argon2id, and the refusal of weak passwords (ASVS 5.0 6.2).
 
-A password is read the way a person means it before it is checked or hashed: Unicode NFKC (full-width digits
-become digits, ligatures letters) and without invisible formatting characters (zero-width spaces, bidi
-overrides), which would otherwise pad a short or common password past the checks, or make a password typed on
-another keyboard a different one.
+A password is hashed and checked exactly as typed (ASVS 6.2.8). Only to judge whether it is weak is it read the
+way a person means it: Unicode NFKC (full-width digits become digits, ligatures letters) and without invisible
+formatting characters (zero-width spaces, bidi overrides), which would otherwise pad a short or common password
+past the checks.
 """
 
 import functools
@@ -33,19 +33,15 @@ def normalise(password: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(normalise(password))
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    """Whether ``password`` is the one hashed. A password set before it was normalised is matched as typed."""
-    candidates = dict.fromkeys((normalise(password), password))
-    for candidate in candidates:
-        try:
-            if _hasher().verify(password_hash, candidate):
-                return True
-        except (VerificationError, InvalidHashError):
-            continue
-    return False
+    """Whether ``password``, exactly as typed, is the one hashed."""
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -109,12 +105,51 @@ DIGITS_PASSWORD_MESSAGE = ("A password of digits alone is among the first that a
                            "Choose another: a few unrelated words make a strong one.")
 REPEATING_PASSWORD_MESSAGE = ("This password repeats itself, which attackers try early. "
                               "Choose another: a few unrelated words make a strong one.")
+CONTEXT_PASSWORD_MESSAGE = ("This password is made of the desk's name or your own name or address, which attackers "
+                            "try first. Choose another: a few unrelated words make a strong one.")
+# Words of this service that attackers try with a password (ASVS 6.1.2, 6.2.11), besides the outlet's name and the
+# person's own address and names.
+CONTEXT_WORDS = ("desk", "contributor", "contributors", "editor", "editors", "admin", "newsroom", "pitch", "story",
+                 "stories", "reporter", "frontline", "deeply", "workflow", "password")
 
 
-def weakness(password: str) -> str | None:
+def _letters(text: str) -> str:
+    return re.sub(r"[\W\d_]+", "", text.lower())
+
+
+def context_words(outlet: str = "", personal: tuple[str, ...] = ()) -> set[str]:
+    """The words a password may not be made of: the service's, the outlet's name (whole and word by word), and the
+    person's address and names."""
+    words = set(CONTEXT_WORDS)
+    for phrase in (outlet, *personal):
+        if not phrase:
+            continue
+        local = phrase.split("@")[0]
+        words.add(_letters(local))
+        words.update(_letters(part) for part in re.split(r"[\s.@_+-]+", phrase) if len(_letters(part)) >= 3)
+    return {word for word in words if len(word) >= 3}
+
+
+def _made_of(text: str, words: set[str]) -> bool:
+    """Whether ``text`` (letters only) is nothing but context words, one or more of them."""
+    remaining = [text]
+    seen = set()
+    while remaining:
+        rest = remaining.pop()
+        if rest == "":
+            return True
+        if rest in seen:
+            continue
+        seen.add(rest)
+        remaining.extend(rest[len(word):] for word in words if rest.startswith(word))
+    return False
+
+
+def weakness(password: str, context: set[str] | None = None) -> str | None:
     """Why ``password`` is refused, or None: shorter than 12 characters once normalised (invisible characters do
     not count), among the most common (the 30,000 of the leaked-password lists zxcvbn ships, with their
-    variations), digits alone, or a part repeated, with or without digits and signs at its end."""
+    variations), digits alone, a part repeated, with or without digits and signs at its end, or nothing but
+    ``context`` words (the desk's and the person's own) with digits and signs."""
     text = normalise(password)
     if len(text) < MIN_LENGTH:
         return SHORT_WITH_INVISIBLE_MESSAGE if len(password) >= MIN_LENGTH else SHORT_PASSWORD_MESSAGE
@@ -125,4 +160,7 @@ def weakness(password: str) -> str | None:
     lowered = text.lower()
     if _repeats(lowered) or _repeats(_DECORATION.sub("", lowered)):
         return REPEATING_PASSWORD_MESSAGE
+    letters = _letters(text)
+    if context and letters and _made_of(letters, context):
+        return CONTEXT_PASSWORD_MESSAGE
     return None

@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from workflow.auth import second_factor
 from workflow.auth.forms import ProofForm
+from workflow.auth.signin import renew_cookies
 from workflow.core.errors import DomainError
 from workflow.core.views import attach_error
 from workflow.extensions import limiter
@@ -36,6 +37,18 @@ def ask(form: ProofForm, action: str, replay: list[tuple[str, str]]):
     return response, ASKED, {"Cache-Control": "no-store"}
 
 
+def proved(form: ProofForm) -> bool:
+    """Whether the posted proof holds; if it does, the session is renewed (a new key in the cookies), and if not,
+    the reason is on the form."""
+    try:
+        second_factor.prove(current_user, form.password.data, form.code.data)
+    except DomainError as error:
+        attach_error(form, error)
+        return False
+    renew_cookies(current_user._get_current_object())
+    return True
+
+
 def fresh_proof_required(view):
     """For a view that needs ``login_required`` first: ask for the proof when the session's is stale."""
     @wraps(view)
@@ -49,13 +62,8 @@ def fresh_proof_required(view):
         if f"{PREFIX}-password" not in request.form:
             return ask(ProofForm(prefix=PREFIX, formdata=None), request.path, replay)
         form = ProofForm(prefix=PREFIX)
-        if form.validate_on_submit():
-            try:
-                second_factor.prove(current_user, form.password.data, form.code.data)
-            except DomainError as error:
-                attach_error(form, error)
-            else:
-                return view(*args, **kwargs)
+        if form.validate_on_submit() and proved(form):
+            return view(*args, **kwargs)
         return ask(form, request.path, replay)
 
     return limiter.limit(WRONG_PROOFS, key_func=_person, methods=["POST"],

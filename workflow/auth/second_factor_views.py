@@ -19,6 +19,8 @@ bp = Blueprint("second_factor", __name__)
 ENROL_NONCE = "enrol_nonce"
 KEY_REGISTRATION = "webauthn_registration"  # the challenge of a key's registration, for one ceremony
 KEY_SIGN_IN = "webauthn_sign_in"  # the challenge of a sign-in with a key
+SIGN_IN_AGAIN = "Sign in again: the second step waits only a few minutes after the password."
+PROVE_FIRST = "Confirm it is you first: reload the page."
 # Wrong codes for one account: the sixth in a minute waits, whichever web process it reaches.
 WRONG_CODES = "5 per minute"
 
@@ -41,8 +43,16 @@ def _home_of(user) -> str:
     return url_for("submissions.queue") if user.is_staff else url_for("submissions.dashboard")
 
 
+def _signing_in(step: str):
+    """The sign-in waiting for this second step, and its person; (None, None) if there is none (or it is old)."""
+    state, user = pending(), pending_user()
+    if state is None or user is None or state["s"] != step:
+        return None, None
+    return state, user
+
+
 def _start_again():
-    flash("Sign in again: the second step waits only a few minutes after the password.", "info")
+    flash(SIGN_IN_AGAIN, "info")
     return redirect(url_for("auth.login"), 303)
 
 
@@ -50,8 +60,8 @@ def _start_again():
 @limiter.limit(WRONG_CODES, key_func=pending_key, methods=["POST"], deduct_when=_failed)
 def verify():
     """After the password: a code from the authenticator app, or a recovery code."""
-    state, user = pending(), pending_user()
-    if state is None or user is None or state["s"] != "verify":
+    state, user = _signing_in("verify")
+    if user is None:
         return _start_again()
     form = SecondStepForm()
     if form.validate_on_submit():
@@ -73,8 +83,8 @@ def verify():
 @limiter.limit(WRONG_CODES, key_func=pending_key, methods=["POST"], deduct_when=_failed)
 def enrol():
     """An editor or admin without a second factor sets one up before any page of the desk."""
-    state, user = pending(), pending_user()
-    if state is None or user is None or state["s"] != "enrol" or not state.get("e"):
+    state, user = _signing_in("enrol")
+    if user is None or not state.get("e"):
         return _start_again()
     secret = second_factor.candidate_secret(user.id, state["e"])
     form = EnrolAppForm()
@@ -177,7 +187,7 @@ def new_key():
 @login_required
 def key_registration_options():
     if not second_factor.proof_is_fresh(current_user):
-        return _json_error("Confirm it is you first: reload the page.", 401)
+        return _json_error(PROVE_FIRST, 401)
     try:
         options, challenge = security_keys.registration_options(current_user)
     except DomainError as error:
@@ -190,7 +200,7 @@ def key_registration_options():
 @login_required
 def register_key():
     if not second_factor.proof_is_fresh(current_user):
-        return _json_error("Confirm it is you first: reload the page.", 401)
+        return _json_error(PROVE_FIRST, 401)
     body = security_keys.credential_from(request.get_data())
     try:
         key, codes = security_keys.register(current_user, str(body.get("name") or ""), body.get("credential") or {},
@@ -219,9 +229,9 @@ def remove_key(key_id):
 @bp.post("/login/verify/key/options")
 @limiter.limit(WRONG_CODES, key_func=pending_key, deduct_when=_failed_json)
 def key_sign_in_options():
-    state, user = pending(), pending_user()
-    if state is None or user is None or state["s"] != "verify":
-        return _json_error("Sign in again: the second step waits only a few minutes after the password.", 401)
+    state, user = _signing_in("verify")
+    if user is None:
+        return _json_error(SIGN_IN_AGAIN, 401)
     try:
         options, challenge = security_keys.authentication_options(user)
     except DomainError as error:
@@ -233,9 +243,9 @@ def key_sign_in_options():
 @bp.post("/login/verify/key")
 @limiter.limit(WRONG_CODES, key_func=pending_key, deduct_when=_failed_json)
 def key_sign_in():
-    state, user = pending(), pending_user()
-    if state is None or user is None or state["s"] != "verify":
-        return _json_error("Sign in again: the second step waits only a few minutes after the password.", 401)
+    state, user = _signing_in("verify")
+    if user is None:
+        return _json_error(SIGN_IN_AGAIN, 401)
     try:
         security_keys.verify(user, security_keys.credential_from(request.get_data()), session.pop(KEY_SIGN_IN, None))
     except DomainError as error:

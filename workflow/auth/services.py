@@ -13,6 +13,7 @@ from workflow.auth import second_factor, sessions, tokens
 from workflow.auth.models import Invitation, PasswordResetRequest, Role, User
 from workflow.auth.passwords import (
     burn_time_like_a_verification,
+    context_words,
     hash_password,
     needs_rehash,
     verify_password,
@@ -39,7 +40,7 @@ def find_user_by_email(email: str) -> User | None:
 def create_user(email: str, password: str, display_name: str, byline_name: str | None = None,
                 role: Role = Role.CONTRIBUTOR, confirmed: bool = False) -> User:
     """Create an account directly (CLI, demo data, accepted invitations). No email is sent."""
-    check_new_password(password)
+    check_new_password(password, email, (display_name, byline_name or ""))
     email = normalize_email(email)
     if find_user_by_email(email) is not None:
         raise DomainError("An account with this email address already exists.", field="email")
@@ -288,16 +289,21 @@ def change_password(user: User, current_password: str, new_password: str) -> int
     return ended
 
 
-def check_new_password(password: str) -> None:
+def password_context(email: str = "", names: tuple[str, ...] = ()) -> set[str]:
+    """The words a person's password may not be made of: the desk's and the outlet's, their address and names."""
+    return context_words(current_app.config["OUTLET_NAME"], (email, *names))
+
+
+def check_new_password(password: str, email: str = "", names: tuple[str, ...] = ()) -> None:
     """Refuse a weak password (:func:`~workflow.auth.passwords.weakness`); the forms say so first, this guards
     every other way in, such as the command line."""
-    problem = weakness(password)
+    problem = weakness(password, password_context(email, names))
     if problem:
         raise DomainError(problem, field="password")
 
 
 def _set_password(user: User, new_password: str, keep) -> int:
-    check_new_password(new_password)
+    check_new_password(new_password, user.email, (user.display_name, user.byline_name))
     user.password_hash = hash_password(new_password)
     ended = sessions.end_all(user, keep=keep)
     notify("account.password_changed", user, user_id=user.id)

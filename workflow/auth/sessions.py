@@ -100,6 +100,23 @@ def recognise_device(user: User, device_key: str | None, user_agent: str | None)
     return key
 
 
+def renew_key(user: User) -> str:
+    """A new key for the session of this request (after the person proved who they are again: ASVS 7.2.4); the
+    old key stops working at once. Returns the new key, also set on ``user`` for Flask-Login."""
+    key = secrets.token_urlsafe(32)
+    user.current_session.key_hash = hash_key(key)
+    user.session_key = key
+    db.session.flush()
+    return key
+
+
+def end_everyone() -> int:
+    """Every session of everyone ends (an admin's command, after a breach)."""
+    ended = db.session.execute(sa.delete(UserSession)).rowcount
+    log.warning("every session ended (%s)", ended)
+    return ended
+
+
 def signed_in_query(key: str) -> sa.Select:
     """The person and the session a cookie's key names (a disabled account has none). Whether the session is
     still alive is :func:`is_alive`'s to say, from the row."""

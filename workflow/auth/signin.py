@@ -67,3 +67,8 @@ def pending_key() -> str:
     """What the limit on second-step codes counts by: the account being signed in to."""
     state = session.get(PENDING) or {}
     return f"second-step:{state.get('u', 'none')}"
+
+
+def renew_cookies(user: User) -> None:
+    """After :func:`second_factor.prove`: the cookies carry the session's new key."""
+    login_user(user, remember=user.current_session.remembered)

@@ -17,7 +17,7 @@ from workflow.auth.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from workflow.auth.proof import ASKED, fresh_proof_required
+from workflow.auth.proof import ASKED, fresh_proof_required, proved
 from workflow.auth.signin import begin_second_step, sign_in, sign_out
 from workflow.auth.tokens import TokenError
 from workflow.core import limits
@@ -149,10 +149,14 @@ def reset_password(token):
         return render_template("auth/token_error.html", message=error.message, ask_reset=True), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(token, form.password.data)  # every session ends, this browser's too
-        logout_user()
-        flash("Your password is changed. Sign in with the new one.", "success")
-        return redirect(url_for("auth.login"), 303)
+        try:
+            services.reset_password(token, form.password.data)  # every session ends, this browser's too
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            logout_user()
+            flash("Your password is changed. Sign in with the new one.", "success")
+            return redirect(url_for("auth.login"), 303)
     return render_form("auth/reset_password.html", form, token=token)
 
 
@@ -287,6 +291,7 @@ def devices():
 
 @bp.post("/account/devices/<int:session_id>/end")
 @login_required
+@fresh_proof_required
 def end_session(session_id):
     form = ActionForm()
     if form.validate_on_submit():
@@ -302,6 +307,7 @@ def end_session(session_id):
 
 @bp.post("/account/devices/end-others")
 @login_required
+@fresh_proof_required
 def end_other_sessions():
     form = ActionForm()
     if form.validate_on_submit():
@@ -318,13 +324,8 @@ def end_other_sessions():
 def confirm_identity():
     """Prove who you are again (the password, and the second factor where one is set), then go on to ``next``."""
     form = ProofForm(prefix="proof")
-    if form.validate_on_submit():
-        try:
-            second_factor.prove(current_user, form.password.data, form.code.data)
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            return redirect(safe_next(url_for("auth.account")), 303)
+    if form.validate_on_submit() and proved(form):
+        return redirect(safe_next(url_for("auth.account")), 303)
     status = ASKED if form.is_submitted() else 200
     return render_template("auth/confirm_identity.html", form=form, replay=[],
                            action=url_for("auth.confirm_identity", next=safe_next("")),

@@ -3,6 +3,7 @@
 import logging
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from workflow.demo.seed import demo_already_loaded, load_demo
@@ -14,7 +15,11 @@ demo = AppGroup("demo", help="Demo data for trying the desk.")
 @demo.command("load")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def load(quiet):
-    """Load demo people and submissions (once; does nothing if they are there)."""
+    """Load demo people and submissions (once; does nothing if they are there). Never in production: its
+    accounts have a published password."""
+    if current_app.config["WORKFLOW_ENV"] == "production":
+        raise click.ClickException("The demo's accounts have a published password: they are never loaded in "
+                                   "production.")
     logging.getLogger("workflow").setLevel(logging.WARNING)  # the progress bar says enough
     if demo_already_loaded():
         click.echo("Demo data is already loaded.")
