@@ -150,3 +150,24 @@ def test_the_proof_page_refuses_a_wrong_code_and_waits_after_ten_wrong_tries(app
         from workflow.auth.models import UserSession
 
         assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == 1
+
+
+def test_the_pages_that_add_a_second_step_ask_for_the_proof_first(app, factory):
+    """Setting up an app and adding a key change the factors too: their pages send to /account/confirm, and the
+    key's ceremony (JSON, from /static/webauthn.js) is refused with a message to reload."""
+    person = factory.user("contributor")
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        client = sign_in(app, person.email, None)
+        assert client.get("/account/two-step/app").status_code == 200
+        assert client.get("/account/two-step/keys/new").status_code == 200
+        clock.shift(timedelta(minutes=11))
+        for page in ("/account/two-step/app", "/account/two-step/keys/new"):
+            response = client.get(page)
+            assert response.status_code == 302 and f"/account/confirm?next={page}" in response.location, page
+        token = client.csrf_token("/account")
+        options = client.http.post("/account/two-step/keys/options", json={}, headers={"X-CSRFToken": token})
+        assert options.status_code == 401 and "Confirm it is you first" in options.json["error"]
+        done = client.post("/account/confirm?next=/account/two-step/app", {"proof-password": PASSWORD},
+                           page="/account")
+        assert done.status_code == 303 and done.location.endswith("/account/two-step/app")
+        assert client.get("/account/two-step/app").status_code == 200

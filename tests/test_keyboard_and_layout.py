@@ -316,6 +316,44 @@ def test_a_contributor_sets_up_an_authenticator_app_with_the_keyboard_alone(open
     assert page.url.endswith("/dashboard")
 
 
+def test_proving_it_is_you_and_this_was_not_me_with_the_keyboard_alone(open_page, factory, app):
+    """The other new pages, keys only: "Confirm it is you" before the data export, the page that adds a security key
+    (up to its button), and "This was not me" from a security email."""
+    import time_machine
+
+    from workflow.auth import tokens
+    from workflow.auth.models import User
+
+    seed_desk(factory)
+    page = open_page()
+    with time_machine.travel(utcnow() - timedelta(minutes=11), tick=True):
+        keyboard_sign_in(page, "rana@example.org")  # signed in eleven minutes ago: the proof is stale now
+    page.goto("/account/two-step/keys/new")
+    assert "/account/confirm" in page.url and page.locator("h1").inner_text() == "Confirm it is you"
+    skip_to_content(page)
+    tab_to(page, "#proof-password")
+    page.keyboard.type(PASSWORD)
+    shot(page, "keyboard-confirm", app)
+    press_and_load(page)
+    assert page.url.endswith("/account/two-step/keys/new")
+    skip_to_content(page)
+    tab_to(page, "#name")
+    page.keyboard.type("Blue key")
+    tab_to(page, "main button[data-webauthn]")  # the ceremony itself needs a key (tests/test_security_keys.py)
+
+    with app.app_context():
+        user_id = db.session.scalar(db.select(User.id).where(User.email == "rana@example.org"))
+        token = tokens.make_token(tokens.NOT_ME, {"u": user_id})
+    other = open_page()
+    other.goto(f"/account/not-me/{token}")
+    skip_to_content(other)
+    tab_to(other, "main button.button--danger")
+    press_and_load(other)
+    assert "Your account is signed out everywhere." in other.locator("main").inner_text()
+    page.goto("/dashboard")
+    assert "/login" in page.url
+
+
 def keyboard_sign_in_until(page, email: str, lands_on: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     skip_to_content(page)

@@ -78,8 +78,12 @@ def render_bodies(notification: Notification, unsubscribe: str | None = "") -> t
     if unsubscribe == "":
         unsubscribe = unsubscribe_url(notification)
     recipient = notification.recipient
+    # The recipient's id is there for the emails' links ("This was not me"), also in notifications written before
+    # an event's params named it.
+    params = {"user_id": notification.recipient_id, **(notification.params or {})} \
+        if notification.recipient_id is not None else (notification.params or {})
     return wording.render_bodies(
-        notification.event, notification.params or {},
+        notification.event, params,
         recipient_name=recipient.display_name if recipient is not None else None, links=_links(),
         unsubscribe_url=unsubscribe,
         preferences_url=external_url("notifications.preferences") if unsubscribe else None)
