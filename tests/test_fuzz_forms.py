@@ -47,7 +47,9 @@ def desk(app, factory, make_client, monkeypatch):
     clients = {}
     for role, person in (("contributor", reporter), ("editor", editor), ("admin", admin)):
         clients[role] = make_client()
-        clients[role].login(person.email)
+        assert clients[role].login(person.email).status_code == 303, f"the {role} could not sign in"
+        account = clients[role].get("/account")  # signed in as themselves, or every fuzzed form below proves nothing
+        assert account.status_code == 200 and person.email in account.get_data(as_text=True), role
     return clients, story
 
 
