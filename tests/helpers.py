@@ -155,6 +155,32 @@ def second_step_code(app, email: str) -> str:
     return pyotp.TOTP(row.secret).generate_otp(step)
 
 
+def redirect_path(response) -> str:
+    """Where a redirect leads (its path); fails on anything but a redirect, with what the page said."""
+    from urllib.parse import urlsplit
+
+    assert response.status_code in (302, 303), (response.status_code, text_of(response)[:300])
+    return urlsplit(response.location).path
+
+
+def still_signed_in(client: Client, page: str = "/account") -> bool:
+    """Whether the browser is signed in: ``page`` opens, or it is sent to sign in (anything else fails)."""
+    response = client.get(page)
+    if response.status_code == 200:
+        return True
+    assert redirect_path(response) == "/login", response.status_code
+    return False
+
+
+def cookie_copy(app, client: Client, *names: str) -> Client:
+    """Another browser holding copies of ``client``'s cookies (all of them, or the ones named): a copied cookie."""
+    copy = Client(app)
+    for cookie in client.http._cookies.values():
+        if not names or cookie.key in names:
+            copy.http.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    return copy
+
+
 def page_version(client: Client, path: str) -> str:
     """The submission version a page's workflow forms carry (what the person saw)."""
     return VERSION_RE.search(client.get(path).get_data(as_text=True)).group(1)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pyotp
 import pytest
@@ -33,7 +32,17 @@ import sqlalchemy as sa
 import time_machine
 from flask.sessions import SecureCookieSessionInterface
 
-from tests.helpers import PASSWORD, Client, composed, link_in, text_of, url_of
+from tests.helpers import (
+    PASSWORD,
+    Client,
+    composed,
+    cookie_copy,
+    link_in,
+    redirect_path,
+    still_signed_in,
+    text_of,
+    url_of,
+)
 from workflow import ROOT
 from workflow.core.models import utcnow
 from workflow.extensions import db
@@ -44,24 +53,15 @@ README = Path(ROOT, "README.md")
 
 # --- helpers ---------------------------------------------------------------------------------------------------
 
-def path_of(response) -> str:
-    assert response.status_code in (302, 303), (response.status_code, text_of(response)[:300])
-    return urlsplit(response.location).path
 
 
-def signed_in(client: Client) -> bool:
-    response = client.get("/account")
-    if response.status_code == 200:
-        return True
-    assert path_of(response) == "/login"
-    return False
 
 
 def sign_in(app, email: str, password: str = PASSWORD, remember: bool = False) -> Client:
     client = Client(app)
     response = client.login(email, password, remember=remember)
-    assert response.status_code == 303 and path_of(response) != "/login/verify", "sign-in failed"
-    assert signed_in(client)
+    assert response.status_code == 303 and redirect_path(response) != "/login/verify", "sign-in failed"
+    assert still_signed_in(client)
     return client
 
 
@@ -70,10 +70,6 @@ def session_key(app, client: Client) -> str:
         client.http.get_cookie("session").value)["_user_id"]
 
 
-def copy_of(app, client: Client) -> Client:
-    copy = Client(app)
-    copy.http.set_cookie("session", client.http.get_cookie("session").value)
-    return copy
 
 
 def with_app(app, factory, role: str = "contributor", email: str | None = None):
@@ -92,7 +88,7 @@ def with_app(app, factory, role: str = "contributor", email: str | None = None):
 def password_then_code(app, email: str, code: str) -> tuple[Client, object]:
     client = Client(app)
     response = client.post("/login", {"email": email, "password": PASSWORD}, page="/login")
-    assert path_of(response) == "/login/verify"
+    assert redirect_path(response) == "/login/verify"
     return client, client.post("/login/verify", {"code": code}, page="/login/verify")
 
 
@@ -260,28 +256,28 @@ def test_asvs_6_3_2_there_are_no_default_accounts(app, clean_db):
 def test_asvs_6_3_3_staff_must_have_a_second_factor_and_everyone_when_the_desk_says_so(app, factory, policy):
     policy("staff")
     editor, contributor = factory.user("editor"), factory.user("contributor")
-    assert path_of(Client(app).login(editor.email)) == "/login/enrol"
-    assert path_of(Client(app).login(contributor.email)) == "/dashboard"
+    assert redirect_path(Client(app).login(editor.email)) == "/login/enrol"
+    assert redirect_path(Client(app).login(contributor.email)) == "/dashboard"
     policy("all")
-    assert path_of(Client(app).login(contributor.email)) == "/login/enrol"
+    assert redirect_path(Client(app).login(contributor.email)) == "/login/enrol"
 
 
 def test_asvs_6_3_4_every_way_in_asks_for_the_second_factor(app, factory):
     from workflow.auth import services
 
     person, secret, _ = with_app(app, factory)
-    assert path_of(Client(app).login(person.email)) == "/login/verify"  # 1. the password
+    assert redirect_path(Client(app).login(person.email)) == "/login/verify"  # 1. the password
     with app.app_context():
         token = services.sign_in_link_token(person.id, False, "")
     link = Client(app)  # 2. the emailed link stands for the password only
-    assert path_of(link.post(f"/login/link/{token}", page=f"/login/link/{token}")) == "/login/verify"
-    assert not signed_in(link)
+    assert redirect_path(link.post(f"/login/link/{token}", page=f"/login/link/{token}")) == "/login/verify"
+    assert not still_signed_in(link)
     with app.app_context():
         reset = services.reset_token(services.find_user_by_email(person.email))
     resetting = Client(app)  # a reset signs nobody in
     resetting.post(f"/password/reset/{reset}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
                    page=f"/password/reset/{reset}")
-    assert not signed_in(resetting)
+    assert not still_signed_in(resetting)
 
 
 # --- V6.4 lifecycle and recovery --------------------------------------------------------------------------------
@@ -318,7 +314,7 @@ def test_asvs_6_4_3_a_reset_does_not_skip_the_second_factor(app, factory):
         token = services.reset_token(services.find_user_by_email(person.email))
     Client(app).post(f"/password/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
                      page=f"/password/reset/{token}")
-    assert path_of(Client(app).login(person.email, NEW_PASSWORD)) == "/login/verify"
+    assert redirect_path(Client(app).login(person.email, NEW_PASSWORD)) == "/login/verify"
 
 
 def test_asvs_6_4_4_a_lost_factor_is_replaced_after_the_proof_asked_at_enrolment(app, factory, policy):
@@ -326,10 +322,10 @@ def test_asvs_6_4_4_a_lost_factor_is_replaced_after_the_proof_asked_at_enrolment
     editor, _, _ = with_app(app, factory, "editor")
     admin, admin_secret, _ = with_app(app, factory, "admin")
     desk, response = password_then_code(app, admin.email, pyotp.TOTP(admin_secret).now())
-    assert path_of(response) == "/queue"
+    assert redirect_path(response) == "/queue"
     desk.post(f"/admin/people/{editor.id}/second-step/reset", page=f"/admin/people/{editor.id}")
     assert Client(app).login(editor.email, "not the password at all").status_code == 422
-    assert path_of(Client(app).login(editor.email)) == "/login/enrol"  # the password, then a new factor
+    assert redirect_path(Client(app).login(editor.email)) == "/login/enrol"  # the password, then a new factor
 
 
 # --- V6.5 second factors --------------------------------------------------------------------------------------
@@ -337,9 +333,9 @@ def test_asvs_6_4_4_a_lost_factor_is_replaced_after_the_proof_asked_at_enrolment
 def test_asvs_6_5_1_codes_and_recovery_codes_work_once(app, factory):
     person, secret, codes = with_app(app, factory)
     code = pyotp.TOTP(secret).now()
-    assert path_of(password_then_code(app, person.email, code)[1]) == "/dashboard"
+    assert redirect_path(password_then_code(app, person.email, code)[1]) == "/dashboard"
     assert password_then_code(app, person.email, code)[1].status_code == 422
-    assert path_of(password_then_code(app, person.email, codes[0])[1]) == "/dashboard"
+    assert redirect_path(password_then_code(app, person.email, codes[0])[1]) == "/dashboard"
     assert password_then_code(app, person.email, codes[0])[1].status_code == 422
 
 
@@ -398,7 +394,7 @@ def test_asvs_6_6_2_the_emailed_link_is_bound_to_its_sign_in(app, factory):
     [first] = outbox(app, person.email, "Finish signing in")
     link = link_in(first, r"http://desk\.test(/login/link/\S+)")
     owner = Client(app)
-    assert path_of(owner.post(link, page=link)) == "/dashboard"
+    assert redirect_path(owner.post(link, page=link)) == "/dashboard"
     assert Client(app).get(link).status_code == 400, "a link for a sign-in that is over"
     assert Client(app).post(link, page="/login").status_code == 400
 
@@ -432,8 +428,8 @@ def test_asvs_7_2_1_a_session_is_checked_by_the_server(app, factory):
     forged = Client(app)  # the cookie signed with the right key, naming a session the server never made
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
     forged.http.set_cookie("session", serializer.dumps({"_user_id": "x" * 43, "_fresh": True}))
-    assert not signed_in(forged)
-    assert signed_in(client)
+    assert not still_signed_in(forged)
+    assert still_signed_in(client)
 
 
 def test_asvs_7_2_2_and_7_2_3_keys_are_new_random_and_long(app, factory):
@@ -446,17 +442,17 @@ def test_asvs_7_2_4_a_new_key_on_sign_in_and_on_proving_again(app, factory):
     person = factory.user()
     browser = Client(app)
     browser.get("/login")
-    planted = copy_of(app, browser)  # a cookie someone planted before the person signed in (session fixation)
+    planted = cookie_copy(app, browser, "session")  # planted before the person signed in (session fixation)
     assert browser.login(person.email).status_code == 303
-    assert not signed_in(planted), "the cookie from before the sign-in became a signed-in one"
+    assert not still_signed_in(planted), "the cookie from before the sign-in became a signed-in one"
     first_key = session_key(app, browser)
     browser.logout()
     assert browser.login(person.email).status_code == 303 and session_key(app, browser) != first_key
     with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
-        stale = copy_of(app, browser)
+        stale = cookie_copy(app, browser, "session")
         response = browser.post("/account/confirm", {"proof-password": PASSWORD}, page="/account")
         assert response.status_code == 303
-        assert signed_in(browser) and not signed_in(stale)
+        assert still_signed_in(browser) and not still_signed_in(stale)
 
 
 # --- V7.3 timeouts --------------------------------------------------------------------------------------------
@@ -466,7 +462,7 @@ def test_asvs_7_3_1_an_idle_session_ends(app, factory):
     with time_machine.travel(utcnow(), tick=False) as clock:
         client = sign_in(app, person.email)
         clock.shift(timedelta(minutes=61))
-        assert not signed_in(client)
+        assert not still_signed_in(client)
 
 
 def test_asvs_7_3_2_a_busy_session_ends_too(app, factory):
@@ -476,18 +472,18 @@ def test_asvs_7_3_2_a_busy_session_ends_too(app, factory):
         started = utcnow()
         while utcnow() - started < timedelta(hours=11, minutes=10):
             clock.shift(timedelta(minutes=50))
-            assert signed_in(client), f"ended {utcnow() - started} after sign-in, while in use"
+            assert still_signed_in(client), f"ended {utcnow() - started} after sign-in, while in use"
         clock.shift(timedelta(minutes=51))  # 12 hours and a minute
-        assert not signed_in(client)
+        assert not still_signed_in(client)
 
 
 # --- V7.4 termination -------------------------------------------------------------------------------------------
 
 def test_asvs_7_4_1_signing_out_ends_the_session_on_the_server(app, factory):
     client = sign_in(app, factory.user().email, remember=True)
-    copy = copy_of(app, client)
+    copy = cookie_copy(app, client, "session")
     client.logout()
-    assert not signed_in(copy)
+    assert not still_signed_in(copy)
 
 
 def test_asvs_7_4_2_disabling_or_deleting_an_account_ends_its_sessions(app, factory):
@@ -495,11 +491,11 @@ def test_asvs_7_4_2_disabling_or_deleting_an_account_ends_its_sessions(app, fact
     disabled, deleted = factory.user(), factory.user()
     theirs = sign_in(app, disabled.email)
     admin.post(f"/admin/people/{disabled.id}/disable", page=f"/admin/people/{disabled.id}")
-    assert not signed_in(theirs)
+    assert not still_signed_in(theirs)
     leaving = sign_in(app, deleted.email)
     other_device = sign_in(app, deleted.email)
     leaving.post("/account/delete", {"del-password": PASSWORD, "del-understood": "y"})
-    assert not signed_in(other_device)
+    assert not still_signed_in(other_device)
 
 
 def test_asvs_7_4_3_after_a_factor_changes_the_other_sessions_can_be_ended(app, factory):
@@ -508,8 +504,8 @@ def test_asvs_7_4_3_after_a_factor_changes_the_other_sessions_can_be_ended(app, 
     there, _ = password_then_code(app, person.email, pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30)))
     assert here.post("/account/two-step/recovery-codes", page="/account").status_code == 200
     assert "Signed-in devices" in text_of(here.get("/account"))
-    assert path_of(here.post("/account/devices/end-others", page="/account/devices")) == "/account/devices"
-    assert not signed_in(there) and signed_in(here)
+    assert redirect_path(here.post("/account/devices/end-others", page="/account/devices")) == "/account/devices"
+    assert not still_signed_in(there) and still_signed_in(here)
 
 
 def test_asvs_7_4_4_every_page_behind_sign_in_offers_to_sign_out(app, one_of_everything):
@@ -532,11 +528,11 @@ def test_asvs_7_4_5_admins_end_one_person_s_sessions_or_everyone_s(app, factory)
     person = factory.user()
     theirs = sign_in(app, person.email)
     admin.post(f"/admin/people/{person.id}/sessions/end", page=f"/admin/people/{person.id}")
-    assert not signed_in(theirs)
+    assert not still_signed_in(theirs)
     everyone = [sign_in(app, factory.user().email) for _ in range(2)]
     result = app.test_cli_runner().invoke(args=["users", "sign-out-everyone", "--yes"])
     assert result.exit_code == 0 and "everyone signs in again" in result.output
-    assert not any(signed_in(client) for client in everyone) and not signed_in(admin)
+    assert not any(still_signed_in(client) for client in everyone) and not still_signed_in(admin)
 
 
 # --- V7.5 abuse ----------------------------------------------------------------------------------------------
@@ -559,6 +555,6 @@ def test_asvs_7_5_2_people_see_their_sessions_and_end_them_after_proving_again(a
         assert len(re.findall(r'class="card device"', here.get("/account/devices").get_data(as_text=True))) == 2
         clock.shift(timedelta(minutes=11))
         asked = here.post("/account/devices/end-others", page="/account/devices")
-        assert asked.status_code == 401 and signed_in(there)
+        assert asked.status_code == 401 and still_signed_in(there)
         done = here.post("/account/devices/end-others", {"proof-password": PASSWORD}, page="/account/devices")
-        assert done.status_code == 303 and not signed_in(there)
+        assert done.status_code == 303 and not still_signed_in(there)

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
-from tests.helpers import Client
+import sqlalchemy as sa
+
+from tests.helpers import PASSWORD, Client
 from tests.test_submissions import valid_pitch
+from workflow.extensions import db
 
 PDF = b"%PDF-1.4\n% my interview notes\n"
 
@@ -152,3 +156,60 @@ def test_editors_and_admins_cannot_delete_their_own_account_here(app, factory, m
     assert 'name="del-password"' not in client.get("/account").get_data(as_text=True)
     response = _delete(client)
     assert response.status_code == 422 and "closed by an admin" in text_of(response)
+
+
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def _signed_in_with_app_and_key(app, factory, make_client):
+    """A contributor signed in from Firefox, with an authenticator app, a named security key and recovery codes."""
+    import pyotp
+
+    from tests.helpers import SoftKey
+
+    person = factory.user("contributor")
+    client = make_client()
+    client.http.environ_base["HTTP_USER_AGENT"] = FIREFOX
+    assert client.login(person.email).status_code == 303
+    page = client.get("/account/two-step/app").get_data(as_text=True)
+    secret = re.search(r'<code class="secret" translate="no">([A-Z2-7 ]+)</code>', page).group(1).replace(" ", "")
+    assert client.post("/account/two-step/app", {"code": pyotp.TOTP(secret).now()},
+                       page="/account/two-step/app").status_code == 200
+    token = client.csrf_token("/account")
+    options = client.http.post("/account/two-step/keys/options", json={}, headers={"X-CSRFToken": token}).json
+    added = client.http.post("/account/two-step/keys", headers={"X-CSRFToken": token},
+                             json={"name": "Blue key on my keyring", "credential": SoftKey().create(options)})
+    assert added.status_code == 200
+    return person, client, secret
+
+
+def test_the_download_says_how_the_person_signs_in_and_holds_no_secret(app, factory, make_client):
+    person, client, secret = _signed_in_with_app_and_key(app, factory, make_client)
+    download = client.get("/account/export")
+    data = json.loads(zipfile.ZipFile(io.BytesIO(download.data)).read("data.json"))
+    assert [row["device"] for row in data["sessions"]] == ["Firefox on Windows"]
+    assert [row["device"] for row in data["known_browsers"]] == ["Firefox on Windows"]
+    second = data["second_step"]
+    assert second["authenticator_app_since"] and second["recovery_codes_left"] == 10
+    assert [key["name"] for key in second["security_keys"]] == ["Blue key on my keyring"]
+    with app.app_context():
+        from workflow.auth.models import RecoveryCode, SecurityKey, UserSession
+
+        hashes = db.session.scalars(sa.select(RecoveryCode.code_hash)).all()
+        key_hashes = db.session.scalars(sa.select(UserSession.key_hash)).all()
+        credential = db.session.scalar(sa.select(SecurityKey.credential_id))
+    text = download.data.decode("latin-1")
+    for secret_value in [secret, credential, *hashes, *key_hashes]:
+        assert secret_value not in text
+
+
+def test_deleting_an_account_forgets_its_second_step_and_its_browsers(app, factory, make_client):
+    from workflow.auth.models import KnownDevice, RecoveryCode, SecurityKey, TotpSecret, UserSession
+
+    person, client, _ = _signed_in_with_app_and_key(app, factory, make_client)
+    response = client.post("/account/delete", {"del-password": PASSWORD, "del-understood": "y"}, page="/account")
+    assert response.status_code == 303
+    with app.app_context():
+        for model in (TotpSecret, SecurityKey, RecoveryCode, KnownDevice, UserSession):
+            left = db.session.scalar(sa.select(sa.func.count()).select_from(model).where(model.user_id == person.id))
+            assert left == 0, f"{model.__tablename__} still holds rows of the deleted account"

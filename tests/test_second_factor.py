@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from html import unescape
-from urllib.parse import urlsplit
 
 import pyotp
 import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests.helpers import PASSWORD, Client, composed, second_step_code, text_of, url_of
+from tests.helpers import PASSWORD, Client, composed, redirect_path, second_step_code, still_signed_in, text_of, url_of
 from workflow.core.models import utcnow
 from workflow.extensions import db
 
@@ -36,9 +35,6 @@ def staff_must(app):
     app.config["REQUIRE_SECOND_FACTOR"] = saved
 
 
-def path_of(response) -> str:
-    assert response.status_code in (302, 303), (response.status_code, text_of(response)[:300])
-    return urlsplit(response.location).path
 
 
 def field_error(response, field_id: str = "code") -> str:
@@ -57,12 +53,6 @@ def secret_on(response) -> str:
     return match.group(1).replace(" ", "")
 
 
-def signed_in(client: Client) -> bool:
-    response = client.get("/account")
-    if response.status_code == 200:
-        return True
-    assert path_of(response) == "/login"
-    return False
 
 
 def enrol_from_account(client: Client) -> tuple[str, list[str]]:
@@ -106,7 +96,7 @@ def enrolled_person(app, factory, role: str = "contributor"):
     """A person with an app set up: from the account page, or at sign-in where their role must have one."""
     person = factory.user(role)
     client, response = password_step(app, person.email)
-    if path_of(response) == "/login/enrol":
+    if redirect_path(response) == "/login/enrol":
         secret = secret_on(client.get("/login/enrol"))
         done = client.post("/login/enrol", {"code": code_at(secret, utcnow())}, page="/login/enrol")
         assert done.status_code == 200, text_of(done)[:300]
@@ -153,7 +143,7 @@ def test_the_app_counts_only_after_a_right_code(app, factory):
     client.get("/account/two-step/app")
     client.logout()
     other, response = password_step(app, person.email)
-    assert path_of(response) == "/dashboard", "an app never confirmed asks for nothing"
+    assert redirect_path(response) == "/dashboard", "an app never confirmed asks for nothing"
 
 
 def test_the_dashboard_suggests_a_second_step_once(app, factory):
@@ -171,7 +161,7 @@ def test_the_dashboard_suggests_a_second_step_once(app, factory):
     enrolled, _, _ = enrolled_person(app, factory)  # setting one up closes the offer too
     again = Client(app)
     again.post("/login", {"email": enrolled.email, "password": PASSWORD}, page="/login")
-    assert path_of(again.post("/login/verify", {"code": second_step_code(app, enrolled.email)},
+    assert redirect_path(again.post("/login/verify", {"code": second_step_code(app, enrolled.email)},
                               page="/login/verify")) == "/dashboard"
     assert offer not in text_of(again.get("/dashboard"))
     editor = Client(app)
@@ -184,14 +174,14 @@ def test_the_dashboard_suggests_a_second_step_once(app, factory):
 def test_sign_in_asks_for_the_code_after_the_password_and_no_page_opens_before(app, factory):
     person, secret, _ = enrolled_person(app, factory)
     client, response = password_step(app, person.email, next_page="/notifications")
-    assert path_of(response) == "/login/verify"
+    assert redirect_path(response) == "/login/verify"
     assert "Second step" in text_of(client.get("/login/verify"))
-    assert not signed_in(client), "the password alone opened the account"
-    assert path_of(client.get("/dashboard")) == "/login"
+    assert not still_signed_in(client), "the password alone opened the account"
+    assert redirect_path(client.get("/dashboard")) == "/login"
 
     response = second_step(client, second_step_code(app, person.email))
-    assert path_of(response) == "/notifications"  # where they were going
-    assert signed_in(client)
+    assert redirect_path(response) == "/notifications"  # where they were going
+    assert still_signed_in(client)
 
 
 def test_a_code_is_taken_once(app, factory):
@@ -199,11 +189,11 @@ def test_a_code_is_taken_once(app, factory):
     with time_machine.travel(utcnow() + timedelta(minutes=1), tick=False):
         code = code_at(secret, utcnow())
         first, _ = password_step(app, person.email)
-        assert path_of(second_step(first, code)) == "/dashboard"
+        assert redirect_path(second_step(first, code)) == "/dashboard"
         replay, _ = password_step(app, person.email)
         response = second_step(replay, code)
         assert response.status_code == 422 and "used already" in field_error(response)
-        assert not signed_in(replay)
+        assert not still_signed_in(replay)
 
 
 def test_a_code_one_step_off_is_taken_and_two_steps_off_is_not(app, factory):
@@ -213,12 +203,12 @@ def test_a_code_one_step_off_is_taken_and_two_steps_off_is_not(app, factory):
         client, _ = password_step(app, person.email)
         response = second_step(client, code_at(secret, start - timedelta(seconds=60)))  # two steps behind
         assert response.status_code == 422
-        assert path_of(second_step(client, code_at(secret, start - timedelta(seconds=30)))) == "/dashboard"
+        assert redirect_path(second_step(client, code_at(secret, start - timedelta(seconds=30)))) == "/dashboard"
     with time_machine.travel(start + timedelta(minutes=2), tick=False):
         now = utcnow()
         client, _ = password_step(app, person.email)
         assert second_step(client, code_at(secret, now + timedelta(seconds=60))).status_code == 422  # two ahead
-        assert path_of(second_step(client, code_at(secret, now + timedelta(seconds=30)))) == "/dashboard"
+        assert redirect_path(second_step(client, code_at(secret, now + timedelta(seconds=30)))) == "/dashboard"
 
 
 def test_the_sixth_wrong_code_in_a_minute_waits(app, factory):
@@ -228,7 +218,7 @@ def test_the_sixth_wrong_code_in_a_minute_waits(app, factory):
     assert statuses == [422] * 5
     response = second_step(client, second_step_code(app, person.email))  # even the right one, now
     assert response.status_code == 429
-    assert not signed_in(client)
+    assert not still_signed_in(client)
     another, _ = password_step(app, person.email)  # the count is the account's, not the browser's
     assert second_step(another, "123456").status_code == 429
 
@@ -240,14 +230,14 @@ def test_the_second_step_waits_only_a_few_minutes_after_the_password(app, factor
         token = client.csrf_token("/login/verify")  # the page was open; the person went away
         clock.shift(timedelta(minutes=6))
         response = client.post("/login/verify", {"code": code_at(secret, utcnow()), "csrf_token": token})
-        assert path_of(response) == "/login"
+        assert redirect_path(response) == "/login"
         assert "Sign in again" in text_of(client.get("/login"))
-        assert not signed_in(client)
+        assert not still_signed_in(client)
 
 
 def test_the_second_step_page_without_a_password_first_sends_to_sign_in(app, client):
-    assert path_of(client.get("/login/verify")) == "/login"
-    assert path_of(client.get("/login/enrol")) == "/login"
+    assert redirect_path(client.get("/login/verify")) == "/login"
+    assert redirect_path(client.get("/login/enrol")) == "/login"
 
 
 # --- recovery codes ------------------------------------------------------------------------------------------------
@@ -256,7 +246,7 @@ def test_a_recovery_code_works_once_and_the_person_is_told(app, factory):
     person, _, codes = enrolled_person(app, factory)
     client, _ = password_step(app, person.email)
     response = second_step(client, codes[3].upper().replace("-", " "))  # as copied from paper
-    assert path_of(response) == "/dashboard"
+    assert redirect_path(response) == "/dashboard"
     assert "You signed in with a recovery code; 9 left." in text_of(client.get("/dashboard"))
     assert "Recovery codes Left: 9 of 10" in text_of(client.get("/account"))
     assert "A recovery code was used to sign in to your account" in emails_to(app, person.email)
@@ -268,7 +258,7 @@ def test_new_recovery_codes_void_the_old_ones(app, factory):
     person, _, old = enrolled_person(app, factory)
     client = Client(app)
     client.post("/login", {"email": person.email, "password": PASSWORD}, page="/login")
-    assert path_of(second_step(client, old[0])) == "/dashboard"
+    assert redirect_path(second_step(client, old[0])) == "/dashboard"
     response = client.post("/account/two-step/recovery-codes", page="/account")
     assert response.status_code == 200 and "Your old codes no longer work." in text_of(response)
     new = CODES_RE.findall(response.get_data(as_text=True))
@@ -277,7 +267,7 @@ def test_new_recovery_codes_void_the_old_ones(app, factory):
     stale, _ = password_step(app, person.email)
     assert second_step(stale, old[1]).status_code == 422
     fresh, _ = password_step(app, person.email)
-    assert path_of(second_step(fresh, new[0])) == "/dashboard"
+    assert redirect_path(second_step(fresh, new[0])) == "/dashboard"
 
 
 # --- staff must have one ---------------------------------------------------------------------------------------------
@@ -285,8 +275,8 @@ def test_new_recovery_codes_void_the_old_ones(app, factory):
 def test_an_editor_without_a_factor_sets_one_up_before_any_desk_page(app, factory, staff_must):
     editor = factory.user("editor")
     client, response = password_step(app, editor.email)
-    assert path_of(response) == "/login/enrol"
-    assert path_of(client.get("/queue")) == "/login"
+    assert redirect_path(response) == "/login/enrol"
+    assert redirect_path(client.get("/queue")) == "/login"
     page = client.get("/login/enrol")
     assert "Editors' and admins' accounts see every contributor's reporting" in text_of(page)
     secret = secret_on(page)
@@ -296,7 +286,7 @@ def test_an_editor_without_a_factor_sets_one_up_before_any_desk_page(app, factor
     assert client.get("/queue").status_code == 200
     sign_out(client)
     again, response = password_step(app, editor.email)
-    assert path_of(response) == "/login/verify"
+    assert redirect_path(response) == "/login/verify"
 
 
 def test_a_staff_member_without_a_factor_reaches_no_page_an_anonymous_visitor_cannot(app, one_of_everything,
@@ -305,7 +295,7 @@ def test_a_staff_member_without_a_factor_reaches_no_page_an_anonymous_visitor_ca
     values, slugs, clients = one_of_everything
     editor = factory.user("editor")
     half, response = password_step(app, editor.email)
-    assert path_of(response) == "/login/enrol"
+    assert redirect_path(response) == "/login/enrol"
     anonymous = Client(app)
     differences = []
     for rule in app.url_map.iter_rules():
@@ -327,17 +317,17 @@ def test_a_contributor_made_editor_sets_up_a_factor_at_the_next_sign_in(app, fac
     theirs = Client(app)
     assert theirs.login(person.email).status_code == 303
     desk, _ = password_step(app, admin.email)
-    assert path_of(second_step(desk, second_step_code(app, admin.email))) == "/queue"
+    assert redirect_path(second_step(desk, second_step_code(app, admin.email))) == "/queue"
     desk.post(f"/admin/people/{person.id}/role", {"role": "editor"}, page=f"/admin/people/{person.id}")
-    assert not signed_in(theirs), "signed in as an editor without a second step"
+    assert not still_signed_in(theirs), "signed in as an editor without a second step"
     _, response = password_step(app, person.email)
-    assert path_of(response) == "/login/enrol"
+    assert redirect_path(response) == "/login/enrol"
 
 
 def test_staff_cannot_remove_their_only_factor_but_contributors_can(app, factory, staff_must):
     editor, secret, _ = enrolled_person(app, factory, "editor")
     client, _ = password_step(app, editor.email)
-    assert path_of(second_step(client, second_step_code(app, editor.email))) == "/queue"
+    assert redirect_path(second_step(client, second_step_code(app, editor.email))) == "/queue"
     assert "Remove the authenticator app" not in text_of(client.get("/account"))
     response = client.post("/account/two-step/app/remove", page="/account")
     assert "Your role needs a second step" in text_of(client.get(response.location))
@@ -345,12 +335,12 @@ def test_staff_cannot_remove_their_only_factor_but_contributors_can(app, factory
     person, secret, _ = enrolled_person(app, factory)
     with time_machine.travel(utcnow() + timedelta(seconds=31), tick=False):
         client, _ = password_step(app, person.email)
-        assert path_of(second_step(client, code_at(secret, utcnow()))) == "/dashboard"
+        assert redirect_path(second_step(client, code_at(secret, utcnow()))) == "/dashboard"
         response = client.post("/account/two-step/app/remove", page="/account")
         assert "signing in asks for your password alone" in text_of(client.get(response.location))
         sign_out(client)
         _, response = password_step(app, person.email)
-        assert path_of(response) == "/dashboard"
+        assert redirect_path(response) == "/dashboard"
     assert "A second sign-in step was removed from your account" in emails_to(app, person.email)
 
 
@@ -365,11 +355,11 @@ def test_a_password_reset_does_not_skip_the_second_step(app, factory):
     client = Client(app)
     response = client.post(f"/password/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
                            page=f"/password/reset/{token}")
-    assert path_of(response) == "/login"
-    assert not signed_in(client)
+    assert redirect_path(response) == "/login"
+    assert not still_signed_in(client)
     response = client.post("/login", {"email": person.email, "password": NEW_PASSWORD}, page="/login")
-    assert path_of(response) == "/login/verify"
-    assert not signed_in(client)
+    assert redirect_path(response) == "/login/verify"
+    assert not still_signed_in(client)
 
 
 def test_an_admin_resets_a_lost_factor_and_the_person_sets_up_a_new_one(app, factory, staff_must):
@@ -377,21 +367,21 @@ def test_an_admin_resets_a_lost_factor_and_the_person_sets_up_a_new_one(app, fac
     editor, secret, _ = enrolled_person(app, factory, "editor")
     with time_machine.travel(utcnow() + timedelta(seconds=31), tick=False):
         phone, _ = password_step(app, editor.email)
-        assert path_of(second_step(phone, code_at(secret, utcnow()))) == "/queue"
+        assert redirect_path(second_step(phone, code_at(secret, utcnow()))) == "/queue"
         desk, _ = password_step(app, admin.email)
-        assert path_of(second_step(desk, code_at(admin_secret, utcnow()))) == "/queue"
+        assert redirect_path(second_step(desk, code_at(admin_secret, utcnow()))) == "/queue"
         assert "Authenticator app since" in text_of(desk.get(f"/admin/people/{editor.id}"))
         response = desk.post(f"/admin/people/{editor.id}/second-step/reset", page=f"/admin/people/{editor.id}")
         page = text_of(desk.get(response.location))
         assert "second step is reset and they are signed out everywhere" in page
         assert "None: they set one up at their next sign-in" in page
-        assert not signed_in(phone)
+        assert not still_signed_in(phone)
         assert f"reset second factor user {editor.id}" in text_of(desk.get("/admin/log"))
         assert "A second sign-in step was removed from your account" in emails_to(app, editor.email)
         people = text_of(desk.get("/admin/people"))
         assert "None: needs one" in people
         _, response = password_step(app, editor.email)
-        assert path_of(response) == "/login/enrol"
+        assert redirect_path(response) == "/login/enrol"
 
 
 def test_only_an_admin_resets_a_factor(app, factory):
@@ -400,7 +390,7 @@ def test_only_an_admin_resets_a_factor(app, factory):
     editor.login(factory.user("editor").email)
     assert editor.post(f"/admin/people/{person.id}/second-step/reset", page="/account").status_code == 403
     _, response = password_step(app, person.email)
-    assert path_of(response) == "/login/verify"
+    assert redirect_path(response) == "/login/verify"
 
 
 # --- the quick start's stand-in for a phone ----------------------------------------------------------------------
@@ -412,7 +402,7 @@ def test_the_development_command_prints_the_code_the_app_shows(app, factory):
         result = runner.invoke(args=["users", "code", person.email])
         assert result.exit_code == 0 and result.output.strip() == code_at(secret, utcnow())
         client, _ = password_step(app, person.email)
-        assert path_of(second_step(client, result.output.strip())) == "/queue"
+        assert redirect_path(second_step(client, result.output.strip())) == "/queue"
     saved = app.config["WORKFLOW_ENV"]
     app.config["WORKFLOW_ENV"] = "production"
     try:
@@ -441,7 +431,7 @@ def register_soft_key(client: Client, name: str, key=None):
 
 def sign_in_with_key(app, email: str, key):
     client, response = password_step(app, email)
-    assert path_of(response) == "/login/verify"
+    assert redirect_path(response) == "/login/verify"
     options = post_json(client, "/login/verify/key/options", page="/login/verify")
     assert options.status_code == 200, options.get_data(as_text=True)
     return client, post_json(client, "/login/verify/key", key.get(options.json), page="/login/verify")
@@ -461,7 +451,7 @@ def test_a_security_key_is_registered_under_its_name_and_signs_in(app, factory):
 
     browser, response = sign_in_with_key(app, person.email, second)
     assert response.status_code == 200 and response.json["next"] == "/dashboard"
-    assert signed_in(browser)
+    assert still_signed_in(browser)
     page = text_of(browser.get("/account"))
     assert "Blue key" in page and "Spare key" in page and "last used just now" in page
 
@@ -479,16 +469,16 @@ def test_a_key_answer_for_another_origin_or_another_person_is_refused(app, facto
     phished.private, phished.credential_id = key.private, key.credential_id
     browser, response = sign_in_with_key(app, person.email, phished)
     assert response.status_code == 422 and "could not be checked" in response.json["error"]
-    assert not signed_in(browser)
+    assert not still_signed_in(browser)
 
     other = Client(app)
     other.login(stranger.email)
     theirs, _ = register_soft_key(other, "Their key")
     browser, response = sign_in_with_key(app, person.email, theirs)
-    assert response.status_code == 422 and not signed_in(browser)
+    assert response.status_code == 422 and not still_signed_in(browser)
 
     browser, response = sign_in_with_key(app, person.email, key)
-    assert response.status_code == 200 and signed_in(browser)
+    assert response.status_code == 200 and still_signed_in(browser)
 
 
 def test_keys_are_removed_but_staff_keep_a_second_step(app, factory):

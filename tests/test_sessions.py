@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import time_machine
 from flask.sessions import SecureCookieSessionInterface
 
-from tests.helpers import PASSWORD, Client, text_of
+from tests.helpers import PASSWORD, Client, cookie_copy, still_signed_in, text_of
 from workflow.core.models import utcnow
 from workflow.extensions import db
 
@@ -39,25 +39,12 @@ def sign_in(app, email: str, user_agent: str | None = None, remember: bool = Fal
     client = browser(app, user_agent)
     response = client.login(email, remember=remember)
     assert response.status_code == 303, f"sign-in of {email} failed: {response.status_code} {text_of(response)[:300]}"
-    assert signed_in(client), "signed in, yet the account page sends to sign-in"
+    assert still_signed_in(client), "signed in, yet the account page sends to sign-in"
     return client
 
 
-def signed_in(client: Client, page: str = "/account") -> bool:
-    response = client.get(page)
-    if response.status_code == 200:
-        return True
-    assert response.status_code == 302 and urlsplit(response.location).path == "/login", response.status_code
-    return False
 
 
-def copy_of(client: Client, app, *names: str) -> Client:
-    """Another browser holding copies of ``client``'s cookies (all of them, or the ones named)."""
-    copy = Client(app)
-    for cookie in client.http._cookies.values():
-        if not names or cookie.key in names:
-            copy.http.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
-    return copy
 
 
 def after_redirect(client: Client, response) -> str:
@@ -88,32 +75,32 @@ def end_button(client: Client, device: str) -> str:
 def test_a_session_cookie_copied_before_sign_out_is_refused_right_after_it(app, factory):
     person = factory.user("contributor")
     laptop = sign_in(app, person.email)
-    thief = copy_of(laptop, app, "session")
-    assert signed_in(thief, "/dashboard"), "the copy works while the session lives (else the test proves nothing)"
+    thief = cookie_copy(app, laptop, "session")
+    assert still_signed_in(thief, "/dashboard"), "the copy works while the session lives (else the test proves nothing)"
 
     assert laptop.logout().status_code == 303
 
-    assert not signed_in(laptop, "/dashboard")
-    assert not signed_in(thief, "/dashboard")
+    assert not still_signed_in(laptop, "/dashboard")
+    assert not still_signed_in(thief, "/dashboard")
 
 
 def test_a_remember_cookie_copied_before_sign_out_is_refused_right_after_it(app, factory):
     person = factory.user("editor")
     laptop = sign_in(app, person.email, remember=True)
-    thief = copy_of(laptop, app, "remember_token")
-    assert signed_in(thief, "/queue"), "a remember cookie alone opens the desk (a closed and reopened browser)"
-    thief = copy_of(laptop, app, "remember_token")  # a fresh copy: only the remember cookie
+    thief = cookie_copy(app, laptop, "remember_token")
+    assert still_signed_in(thief, "/queue"), "a remember cookie alone opens the desk (a closed and reopened browser)"
+    thief = cookie_copy(app, laptop, "remember_token")  # a fresh copy: only the remember cookie
 
     assert laptop.logout().status_code == 303
 
-    assert not signed_in(thief, "/queue")
+    assert not still_signed_in(thief, "/queue")
 
 
 def test_signing_out_ends_only_that_browser(app, factory):
     person = factory.user("contributor")
     laptop, phone = sign_in(app, person.email), sign_in(app, person.email, SAFARI_ON_IPHONE)
     laptop.logout()
-    assert signed_in(phone)
+    assert still_signed_in(phone)
 
 
 # --- the devices page ----------------------------------------------------------------------------------------------
@@ -137,14 +124,14 @@ def test_ending_one_device_signs_that_browser_out_at_its_next_request(app, facto
     person = factory.user("contributor")
     laptop = sign_in(app, person.email, FIREFOX_ON_WINDOWS)
     phone = sign_in(app, person.email, SAFARI_ON_IPHONE, remember=True)
-    phone_again = copy_of(phone, app, "remember_token")
+    phone_again = cookie_copy(app, phone, "remember_token")
 
     response = laptop.post(end_button(laptop, "Mobile Safari on iOS"), page="/account/devices")
     assert "That device is signed out." in after_redirect(laptop, response)
 
-    assert not signed_in(phone)
-    assert not signed_in(phone_again)  # its remember cookie too
-    assert signed_in(laptop)
+    assert not still_signed_in(phone)
+    assert not still_signed_in(phone_again)  # its remember cookie too
+    assert still_signed_in(laptop)
     assert devices_listed(laptop) == ["Firefox on Windows This device"]
 
 
@@ -156,8 +143,8 @@ def test_ending_all_others_keeps_this_one(app, factory):
     response = desk.post("/account/devices/end-others", page="/account/devices")
     assert "2 other devices are signed out; this one stays signed in." in after_redirect(desk, response)
 
-    assert [signed_in(other) for other in others] == [False, False]
-    assert signed_in(desk, "/queue")
+    assert [still_signed_in(other) for other in others] == [False, False]
+    assert still_signed_in(desk, "/queue")
     assert devices_listed(desk) == ["Firefox on Windows This device"]
     assert "Sign out every other device" not in text_of(desk.get("/account/devices"))
 
@@ -167,7 +154,7 @@ def test_ending_this_device_from_the_list_signs_out(app, factory):
     laptop = sign_in(app, person.email, FIREFOX_ON_WINDOWS)
     response = laptop.post(end_button(laptop, "This device"), page="/account/devices")
     assert urlsplit(response.location).path == "/login"
-    assert not signed_in(laptop)
+    assert not still_signed_in(laptop)
 
 
 def test_nobody_can_end_someone_elses_session(app, factory):
@@ -177,7 +164,7 @@ def test_nobody_can_end_someone_elses_session(app, factory):
     intruder = sign_in(app, other.email)
 
     assert intruder.post(theirs, page="/account/devices").status_code == 404
-    assert signed_in(victims_laptop)
+    assert still_signed_in(victims_laptop)
 
 
 def test_a_password_change_ends_the_other_sessions_and_says_so(app, factory):
@@ -188,8 +175,8 @@ def test_a_password_change_ends_the_other_sessions_and_says_so(app, factory):
     response = laptop.post("/account/password", {"pw-current_password": PASSWORD, "pw-password": new,
                                                  "pw-confirm": new})
     assert "1 other device is signed out; this one stays signed in." in after_redirect(laptop, response)
-    assert not signed_in(phone)
-    assert signed_in(copy_of(laptop, app, "remember_token"))  # this device stays remembered
+    assert not still_signed_in(phone)
+    assert still_signed_in(cookie_copy(app, laptop, "remember_token"))  # this device stays remembered
     assert devices_listed(laptop) == ["Firefox on Windows This device"]
 
 
@@ -207,7 +194,7 @@ def test_an_admin_signs_someone_out_everywhere_and_the_log_says_so(app, factory)
     assert "Lost Phone is signed out everywhere (2 devices)." in page
     assert "Signed in on 0 devices" in page
 
-    assert [signed_in(device) for device in devices] == [False, False]
+    assert [still_signed_in(device) for device in devices] == [False, False]
     log = text_of(desk.get("/admin/log"))
     assert f"end sessions user {person.id} 2 ended" in log
     assert sign_in(app, person.email)  # the password still works: they sign in again
@@ -218,7 +205,7 @@ def test_only_an_admin_may_end_someone_elses_sessions(app, factory):
     theirs = sign_in(app, person.email)
     editor = sign_in(app, factory.user("editor").email)
     assert editor.post(f"/admin/people/{person.id}/sessions/end", page="/account").status_code == 403
-    assert signed_in(theirs)
+    assert still_signed_in(theirs)
 
 
 # --- lifetimes -----------------------------------------------------------------------------------------------------
@@ -235,11 +222,11 @@ def test_a_session_ends_after_its_idle_time_without_a_request(app, factory, role
     with time_machine.travel(utcnow(), tick=False) as clock:
         client = sign_in(app, person.email, remember=remember)
         clock.shift(idle - timedelta(minutes=2))
-        assert signed_in(client), "still within the idle time"
+        assert still_signed_in(client), "still within the idle time"
         clock.shift(idle - timedelta(minutes=2))  # active again: the idle time counts from the last request
-        assert signed_in(client), "the last request kept it alive"
+        assert still_signed_in(client), "the last request kept it alive"
         clock.shift(idle + timedelta(minutes=1))
-        assert not signed_in(client), f"a {role}'s session outlived its idle time of {idle}"
+        assert not still_signed_in(client), f"a {role}'s session outlived its idle time of {idle}"
 
 
 @pytest.mark.parametrize(("role", "remember", "life", "step"), [
@@ -255,9 +242,9 @@ def test_a_session_ends_after_its_whole_life_however_busy(app, factory, role, re
         started = utcnow()
         while utcnow() + step < started + life:
             clock.shift(step)
-            assert signed_in(client), f"busy, {utcnow() - started} after sign-in"
+            assert still_signed_in(client), f"busy, {utcnow() - started} after sign-in"
         clock.shift(started + life + timedelta(minutes=1) - utcnow())
-        assert not signed_in(client), f"a {role}'s session outlived its life of {life}"
+        assert not still_signed_in(client), f"a {role}'s session outlived its life of {life}"
 
 
 def test_a_contributor_made_staff_gets_staff_s_shorter_idle_time_at_once(app, factory):
@@ -268,7 +255,7 @@ def test_a_contributor_made_staff_gets_staff_s_shorter_idle_time_at_once(app, fa
         desk = sign_in(app, admin.email)
         desk.post(f"/admin/people/{person.id}/role", {"role": "editor"}, page=f"/admin/people/{person.id}")
         clock.shift(timedelta(minutes=61))
-        assert not signed_in(client)
+        assert not still_signed_in(client)
 
 
 def test_last_seen_is_kept_to_the_minute_and_a_page_view_within_it_writes_nothing(app, factory, count_queries):

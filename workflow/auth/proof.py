@@ -49,6 +49,12 @@ def proved(form: ProofForm) -> bool:
     return True
 
 
+def limit_wrong_proofs(view):
+    """Wrong passwords or codes given as proof count against the person, wherever they are given."""
+    return limiter.limit(WRONG_PROOFS, key_func=_person, methods=["POST"],
+                         deduct_when=lambda response: response.status_code == ASKED)(view)
+
+
 def fresh_proof_required(view):
     """For a view that needs ``login_required`` first: ask for the proof when the session's is stale."""
     @wraps(view)
@@ -66,5 +72,4 @@ def fresh_proof_required(view):
             return view(*args, **kwargs)
         return ask(form, request.path, replay)
 
-    return limiter.limit(WRONG_PROOFS, key_func=_person, methods=["POST"],
-                         deduct_when=lambda response: response.status_code == ASKED)(wrapped)
+    return limit_wrong_proofs(wrapped)

@@ -125,7 +125,7 @@ def enrol_app(user: User, secret: str, code: str) -> list[str]:
     now = utcnow()
     db.session.add(TotpSecret(user_id=user.id, secret=secret, last_step=step, created_at=now, last_used_at=now))
     user.two_step_offer_closed_at = user.two_step_offer_closed_at or now
-    codes = _new_recovery_codes(user) if first else []
+    codes = new_recovery_codes(user) if first else []
     notify("account.factor_added", user, user_id=user.id, factor=APP)
     db.session.flush()
     log.info("user %s set up an authenticator app", user.id)
@@ -220,12 +220,16 @@ def forget_recovery_codes(user: User) -> None:
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
 
 
-def new_recovery_codes_for_first_factor(user: User) -> list[str]:
-    return _new_recovery_codes(user)
+def forget_factors(user: User) -> None:
+    """Every app, key and recovery code of ``user`` goes (a reset by an admin, an account deleted)."""
+    db.session.execute(sa.delete(TotpSecret).where(TotpSecret.user_id == user.id))
+    db.session.execute(sa.delete(SecurityKey).where(SecurityKey.user_id == user.id))
+    forget_recovery_codes(user)
 
 
-def _new_recovery_codes(user: User) -> list[str]:
-    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+def new_recovery_codes(user: User) -> list[str]:
+    """Ten new codes in place of any old ones (to show once); the caller says why."""
+    forget_recovery_codes(user)
     codes = ["".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(12)) for _ in range(RECOVERY_CODE_COUNT)]
     now = utcnow()
     # About 59 bits each: below ASVS's 112 for a plain hash, so argon2id with its own random salt (6.5.2).
@@ -239,7 +243,7 @@ def regenerate_recovery_codes(user: User) -> list[str]:
     if not has_factor(user):
         raise DomainError("Recovery codes come with a second step: set up an authenticator app or a security key "
                           "first.")
-    codes = _new_recovery_codes(user)
+    codes = new_recovery_codes(user)
     notify("account.recovery_codes_regenerated", user, user_id=user.id)
     db.session.flush()
     log.info("user %s made new recovery codes", user.id)
@@ -264,9 +268,7 @@ def reset_factors(actor: User, user: User) -> None:
 
 def remove_for_recovery(user: User) -> None:
     """Remove every factor and code of ``user`` and end their sessions (an admin's reset, or the shell's)."""
-    db.session.execute(sa.delete(TotpSecret).where(TotpSecret.user_id == user.id))
-    db.session.execute(sa.delete(SecurityKey).where(SecurityKey.user_id == user.id))
-    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    forget_factors(user)
     sessions.end_all(user)
     notify("account.factor_removed", user, user_id=user.id, factor="second step", by_admin=True)
     db.session.flush()
@@ -283,6 +285,6 @@ def current_code(user: User) -> str:
 def enrol_with_secret(user: User, secret: str) -> list[str]:
     """Demo data: an authenticator app with a known secret, without a code (no email is sent)."""
     db.session.add(TotpSecret(user_id=user.id, secret=secret, created_at=utcnow()))
-    codes = _new_recovery_codes(user)
+    codes = new_recovery_codes(user)
     db.session.flush()
     return codes

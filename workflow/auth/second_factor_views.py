@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from workflow.auth import second_factor, security_keys
 from workflow.auth.forms import ActionForm, EnrolAppForm, SecondStepForm, SecurityKeyForm
 from workflow.auth.proof import fresh_proof_required
-from workflow.auth.signin import pending, pending_key, pending_user, sign_in
+from workflow.auth.signin import home_of, pending, pending_key, pending_user, sign_in
 from workflow.core.errors import DomainError
 from workflow.core.views import attach_error, render_form, safe_next
 from workflow.extensions import limiter
@@ -37,10 +37,6 @@ def _failed_json(response) -> bool:
 def current_app_json(text: str):
     """JSON made by py_webauthn (already a string)."""
     return text, 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}
-
-
-def _home_of(user) -> str:
-    return url_for("submissions.queue") if user.is_staff else url_for("submissions.dashboard")
 
 
 def _signing_in(step: str):
@@ -72,7 +68,7 @@ def verify():
                 left = second_factor.recovery_codes_left(user)
                 flash(f"You signed in with a recovery code; {left} left. If your phone is lost, set up the app "
                       "again on your account page.", "info")
-            return redirect(state["n"] or _home_of(user), 303)
+            return redirect(state["n"] or home_of(user), 303)
         form.code.errors = [*form.code.errors, "That code is not right, or it was used already. Use the newest "
                                                "code your app shows, or a recovery code you have not used."]
     return render_form("auth/second_step.html", form, has_app=second_factor.totp_of(user) is not None,
@@ -96,7 +92,7 @@ def enrol():
         else:
             sign_in(user, remember=state["r"])
             return render_template("auth/recovery_codes.html", codes=codes, first_time=True,
-                                   continue_to=state["n"] or _home_of(user)), 200, {"Cache-Control": "no-store"}
+                                   continue_to=state["n"] or home_of(user)), 200, {"Cache-Control": "no-store"}
     return render_form("auth/enrol_app.html", form, during_sign_in=True, **second_factor.provisioning(secret))
 
 
@@ -251,4 +247,4 @@ def key_sign_in():
     except DomainError as error:
         return _json_error(error.message, 422)
     sign_in(user, remember=state["r"])
-    return jsonify({"next": state["n"] or _home_of(user)})
+    return jsonify({"next": state["n"] or home_of(user)})

@@ -100,7 +100,7 @@ def register(user: User, name: str, credential: dict, challenge: str | None) -> 
                       public_key=verified.credential_public_key, sign_count=verified.sign_count,
                       transports=transports, created_at=utcnow())
     db.session.add(key)
-    codes = second_factor.new_recovery_codes_for_first_factor(user) if first else None
+    codes = second_factor.new_recovery_codes(user) if first else None
     user.two_step_offer_closed_at = user.two_step_offer_closed_at or utcnow()
     notify("account.factor_added", user, user_id=user.id, factor=FACTOR)
     db.session.flush()

@@ -150,7 +150,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 def send_sign_in_link(user: User, remember: bool, next_page: str) -> None:
     """The password was right while the account was under many wrong attempts: email its owner a link that
-    finishes signing in (one use, 15 minutes)."""
+    finishes signing in (one use, 10 minutes)."""
     notify("account.sign_in_link", user, user_id=user.id, remember=bool(remember), next_page=next_page)
     log.info("user %s gave the right password while under attack: a sign-in link is emailed", user.id)
 

@@ -100,6 +100,16 @@ def recognise_device(user: User, device_key: str | None, user_agent: str | None)
     return key
 
 
+def forget_devices(user: User) -> None:
+    """The browsers ``user`` signed in from are forgotten (their account is deleted)."""
+    db.session.execute(sa.delete(KnownDevice).where(KnownDevice.user_id == user.id))
+
+
+def known_devices(user: User) -> list[KnownDevice]:
+    return list(db.session.scalars(sa.select(KnownDevice).where(KnownDevice.user_id == user.id)
+                                   .order_by(KnownDevice.first_seen_at, KnownDevice.id)))
+
+
 def renew_key(user: User) -> str:
     """A new key for the session of this request (after the person proved who they are again: ASVS 7.2.4); the
     old key stops working at once. Returns the new key, also set on ``user`` for Flask-Login."""

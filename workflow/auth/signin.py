@@ -3,7 +3,7 @@ password and the second step of a sign-in, which the signed session cookie carri
 
 from __future__ import annotations
 
-from flask import after_this_request, current_app, request, session
+from flask import after_this_request, current_app, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from workflow.auth import sessions
@@ -14,6 +14,11 @@ from workflow.extensions import db
 PENDING = "second_step"
 DEVICE_COOKIE = "desk_device"
 DEVICE_COOKIE_DAYS = 400  # browsers cap cookies at about this
+
+
+def home_of(user: User) -> str:
+    """Where a person lands once signed in: the queue for the desk, the dashboard for contributors."""
+    return url_for("submissions.queue") if user.is_staff else url_for("submissions.dashboard")
 
 
 def sign_in(user: User, remember: bool = False) -> None:

@@ -17,8 +17,8 @@ from workflow.auth.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from workflow.auth.proof import ASKED, fresh_proof_required, proved
-from workflow.auth.signin import begin_second_step, sign_in, sign_out
+from workflow.auth.proof import ASKED, fresh_proof_required, limit_wrong_proofs, proved
+from workflow.auth.signin import begin_second_step, home_of, sign_in, sign_out
 from workflow.auth.tokens import TokenError
 from workflow.core import limits
 from workflow.core.errors import DomainError
@@ -29,7 +29,22 @@ bp = Blueprint("auth", __name__)
 
 
 def _home():
-    return url_for("submissions.queue") if current_user.is_staff else url_for("submissions.dashboard")
+    return home_of(current_user)
+
+
+def _after_password(user, remember: bool, next_page: str):
+    """The password (or what stands for it) is proved: the second step where the person has one or must have one,
+    else signed in."""
+    if second_factor.has_factor(user):
+        begin_second_step(user, remember, "verify", next_page)
+        return redirect(url_for("second_factor.verify"), 303)
+    if second_factor.required_for(user):
+        if current_user.is_authenticated:
+            sign_out()
+        begin_second_step(user, remember, "enrol", next_page, second_factor.new_enrolment_nonce())
+        return redirect(url_for("second_factor.enrol"), 303)
+    sign_in(user, remember=remember)
+    return redirect(next_page or home_of(user), 303)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -109,14 +124,7 @@ def login():
                 services.send_sign_in_link(user, remember=form.remember.data, next_page=safe_next(""))
             return render_template("auth/sign_in_link_sent.html")  # 200: the link's email is committed
         if user is not None:
-            if second_factor.has_factor(user):
-                begin_second_step(user, form.remember.data, "verify", safe_next(""))
-                return redirect(url_for("second_factor.verify"), 303)
-            if second_factor.required_for(user):
-                begin_second_step(user, form.remember.data, "enrol", safe_next(""), second_factor.new_enrolment_nonce())
-                return redirect(url_for("second_factor.enrol"), 303)
-            sign_in(user, remember=form.remember.data)
-            return redirect(safe_next(_home()), 303)
+            return _after_password(user, form.remember.data, safe_next(""))
         form.form_errors.append("That email address and password do not match an active account.")
     return render_form("auth/login.html", form)
 
@@ -174,15 +182,9 @@ def accept_invitation(token):
         except DomainError as error:
             attach_error(form, error)
         else:
-            if second_factor.required_for(user):  # an editor or admin: a second step first, then the desk
-                if current_user.is_authenticated:
-                    sign_out()
-                begin_second_step(user, False, "enrol", "", second_factor.new_enrolment_nonce())
-                flash("Welcome to the desk. One more step: set up an authenticator app.", "success")
-                return redirect(url_for("second_factor.enrol"), 303)
-            sign_in(user)
-            flash("Welcome to the desk.", "success")
-            return redirect(_home(), 303)
+            flash("Welcome to the desk." + (" One more step: set up an authenticator app."
+                                            if second_factor.required_for(user) else ""), "success")
+            return _after_password(user, False, "")
     return render_form("auth/accept_invitation.html", form, invitation=invitation)
 
 
@@ -319,8 +321,7 @@ def end_other_sessions():
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @login_required
-@limiter.limit("10 per minute", key_func=lambda: f"proof:{current_user.id}", methods=["POST"],
-               deduct_when=lambda response: response.status_code == ASKED)
+@limit_wrong_proofs
 def confirm_identity():
     """Prove who you are again (the password, and the second factor where one is set), then go on to ``next``."""
     form = ProofForm(prefix="proof")
@@ -377,11 +378,4 @@ def sign_in_link_post(token):
     except TokenError as error:
         return render_template("auth/token_error.html", message=error.message), 400
     limits.forget_failed_sign_ins(user.email)
-    if second_factor.has_factor(user):  # the link stands for the password, never for the second step
-        begin_second_step(user, remember, "verify", next_page)
-        return redirect(url_for("second_factor.verify"), 303)
-    if second_factor.required_for(user):  # no factor yet (one with a factor never gets a link): set it up first
-        begin_second_step(user, remember, "enrol", next_page, second_factor.new_enrolment_nonce())
-        return redirect(url_for("second_factor.enrol"), 303)
-    sign_in(user, remember=remember)
-    return redirect(next_page or _home(), 303)
+    return _after_password(user, remember, next_page)  # the link stands for the password, never the second step

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from workflow.articles import images
 from workflow.articles.models import Image
-from workflow.auth import sessions
+from workflow.auth import second_factor, sessions
 from workflow.auth.models import User
 from workflow.auth.passwords import hash_password, verify_password
 from workflow.core import storage
@@ -73,6 +73,8 @@ def delete_account(user: User, password: str) -> None:
     user.public_bio = ""
     user.password_hash = hash_password(secrets.token_urlsafe(32))  # nobody knows it
     sessions.end_all(user)
+    sessions.forget_devices(user)
+    second_factor.forget_factors(user)  # the app's secret, keys, recovery codes
     user.disabled_at = utcnow()
     user.last_login_at = None
     db.session.flush()

@@ -1,8 +1,8 @@
 """Everything the desk keeps about one person, for them to take away: a zip with ``data.json`` (the account,
 their pitches with every revision, the conversation with the desk, the history of each story, the emails sent
-to them, their choices) and the files they sent (attachments, and the largest copy of each photo they
-uploaded). Internal notes are the desk's own working notes and are not included; the desk's messages to the
-person are."""
+to them, their choices, how they sign in: sessions, browsers, second step, never a secret) and the files they
+sent (attachments, and the largest copy of each photo they uploaded). Internal notes are the desk's own working
+notes and are not included; the desk's messages to the person are."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from workflow.articles import images
 from workflow.articles.models import Image
+from workflow.auth import second_factor, security_keys, sessions
 from workflow.auth.models import User
 from workflow.core import storage
 from workflow.core.models import utcnow
@@ -89,6 +90,16 @@ def data_of(user: User) -> tuple[dict, list[tuple[str, str]]]:
         "notifications": [{**_row(n, ["event", "created_at", "sent_at", "read_at"]), "status": n.status.value,
                            "about": n.params} for n in emails],
         "email_preferences": {p.event: p.choice.value for p in preferences},
+        # How they sign in: no secret (keys, codes, the app's secret) is ever in the export.
+        "sessions": [_row(row, ["device", "remembered", "created_at", "last_seen_at"])
+                     for row in sessions.sessions_of(user)],
+        "known_browsers": [_row(row, ["device", "first_seen_at", "last_seen_at"])
+                           for row in sessions.known_devices(user)],
+        "second_step": {
+            "authenticator_app_since": _plain(totp.created_at) if (totp := second_factor.totp_of(user)) else None,
+            "security_keys": [_row(key, ["name", "created_at", "last_used_at"]) for key in security_keys.keys_of(user)],
+            "recovery_codes_left": second_factor.recovery_codes_left(user),
+        },
     }
     return data, files
 
