@@ -180,7 +180,7 @@ EXPECTED_POST: dict[str, dict[str, Cell]] = {
     "auth.sign_in_link_post": BY_LINK,  # C's emailed link while under attack: that browser goes on to C's code
     "auth.change_password": OWN_ACCOUNT,
     # Last: A and B close their accounts; the desk's accounts are closed by an admin, not by themselves.
-    "auth.delete_account": _row(SIGN_IN_FIRST, (303, CHANGES), (303, CHANGES), (422, SAME), (422, SAME)),
+    "privacy.delete_account": _row(SIGN_IN_FIRST, (303, CHANGES), (303, CHANGES), (422, SAME), (422, SAME)),
 }
 POST_ROUTES = 61
 POST_CELLS = POST_ROUTES * len(ROLES)  # 61 POST routes × 5 roles = 305 cells
@@ -192,7 +192,7 @@ SECOND_BROWSER = {"auth.login", "auth.logout", "auth.reset_password", "auth.acce
 OUTSIDERS_MAY = {"newsletter.signup", "newsletter.unsubscribe", "notifications.unsubscribe", "auth.login",
                  "auth.register", "auth.forgot_password", "auth.resend_confirmation", "auth.logout",
                  "auth.reset_password", "auth.confirm_post", "auth.accept_invitation", "newsletter.confirm_post",
-                 "auth.change_email", "auth.change_password", "auth.update_profile", "auth.delete_account",
+                 "auth.change_email", "auth.change_password", "auth.update_profile", "privacy.delete_account",
                  "notifications.preferences", "notifications.mark_all_read", "submissions.pitch",
                  "auth.end_other_sessions", "second_factor.set_up_app", "second_factor.new_recovery_codes",
                  "second_factor.remove_app", "second_factor.verify", "second_factor.enrol",
@@ -212,9 +212,10 @@ class Scene:
         import pyotp
         import sqlalchemy as sa
 
-        from workflow.auth import second_factor, tokens
+        from workflow.auth import second_factor
         from workflow.auth import services as accounts
         from workflow.auth.models import Role, User, UserSession
+        from workflow.core import tokens
         from workflow.core.models import utcnow
         from workflow.newsletter import services as newsletter
         from workflow.newsletter.models import Subscriber
@@ -412,7 +413,7 @@ FORMS: dict[str, Callable[[Scene], dict]] = {
     "auth.change_password": lambda s: {"pw-current_password": PASSWORD, "pw-password": NEW_PASSWORD,
                                        "pw-confirm": NEW_PASSWORD},
     # the password that the row above set
-    "auth.delete_account": lambda s: {"del-password": NEW_PASSWORD, "del-understood": "y"},
+    "privacy.delete_account": lambda s: {"del-password": NEW_PASSWORD, "del-understood": "y"},
 }
 
 

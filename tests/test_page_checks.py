@@ -225,8 +225,8 @@ CONTRIBUTOR = "reporter@example.org"
 def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checkers):
     from workflow.articles.models import Section
     from workflow.auth import services as accounts
-    from workflow.auth import tokens as tokens_module
     from workflow.auth.models import Role, User
+    from workflow.core import tokens as tokens_module
     from workflow.newsletter import services as newsletter
     from workflow.newsletter.models import Subscriber
     from workflow.notifications import services as notifications

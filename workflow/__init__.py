@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
     configure_logging(app)
     register_extensions(app)
+    register_tasks()
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -80,8 +81,10 @@ def register_extensions(app: Flask) -> None:
     celery.init_app(app)
     metrics.init_app(app)
 
-    from workflow.core.templating import load_signed_in_user
+    from workflow.auth.signin import load_signed_in_user
+    from workflow.notifications.metrics import OutboxCollector
 
+    metrics.register_collector(OutboxCollector())
     login_manager.user_loader(load_signed_in_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see this page."
@@ -89,8 +92,18 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
 
+def register_tasks() -> None:
+    """Import the task modules, so that the worker (and ``delay`` in the web process) knows every task."""
+    import workflow.articles.tasks  # noqa: F401
+    import workflow.auth.tasks  # noqa: F401
+    import workflow.newsletter.tasks  # noqa: F401
+    import workflow.notifications.schedule_tasks  # noqa: F401
+    import workflow.notifications.tasks  # noqa: F401
+    import workflow.submissions.tasks  # noqa: F401
+
+
 def register_blueprints(app: Flask) -> None:
-    from workflow.admin.views import bp as admin_bp
+    from workflow.admin import bp as admin_bp
     from workflow.articles.editorial_views import bp as editorial_bp
     from workflow.articles.media import bp as media_bp
     from workflow.articles.pages import bp as pages_bp
@@ -124,9 +137,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from workflow.core.templating import init_app
+    from workflow.articles import templating as articles_templating
+    from workflow.core import templating
+    from workflow.notifications import templating as notifications_templating
 
-    init_app(app)
+    templating.init_app(app)
+    articles_templating.init_app(app)
+    notifications_templating.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -11,8 +11,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
-from workflow.admin.views import bp
-from workflow.auth.forms import ActionForm
+from workflow.admin import bp
+from workflow.core.forms import ActionForm
 from workflow.core.security import allow_inline_styles
 from workflow.core.views import render_form, staff_required
 from workflow.notifications import wording

@@ -10,11 +10,11 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from workflow.admin.views import bp
+from workflow.admin import bp
 from workflow.articles import services
 from workflow.articles.models import Section
-from workflow.auth.forms import ActionForm
 from workflow.core.errors import DomainError
+from workflow.core.forms import ActionForm
 from workflow.core.views import FORM_ERROR_STATUS, admin_required, attach_error
 from workflow.extensions import db
 

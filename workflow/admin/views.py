@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from workflow.admin import bp
 from workflow.auth import second_factor, security_keys, sessions
 from workflow.auth import services as accounts
-from workflow.auth.forms import ActionForm, InviteForm, RoleForm
+from workflow.auth.forms import InviteForm, RoleForm
 from workflow.auth.models import Invitation, Role, User
 from workflow.auth.proof import fresh_proof_required
+from workflow.core.audit import entries
 from workflow.core.errors import DomainError
+from workflow.core.forms import ActionForm
 from workflow.core.views import admin_required, attach_error, safe_next
 from workflow.extensions import db
 from workflow.notifications import services as notifications
 from workflow.notifications.events import EVENTS
 from workflow.notifications.mail import subject_of
 from workflow.notifications.models import DeliveryAttempt, DeliveryStatus, Notification
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 DELIVERIES_PAGE = 50
 PEOPLE_FILTERS = {"all": "Everyone", "contributor": "Contributors", "editor": "Editors", "admin": "Admins",
@@ -49,8 +50,6 @@ def _people_context(invite_form: InviteForm | None = None) -> dict:
 @admin_required
 def action_log():
     """What admins (and editors, for the emails' wording) changed, newest first."""
-    from workflow.admin.log import entries
-
     rows, more = entries(before=request.args.get("before", type=int))
     return render_template("admin/log.html", rows=rows, more=more)
 
@@ -227,7 +226,3 @@ def retry_delivery(notification_id):
         else:
             flash(f"Sending “{subject_of(notification)}” to {notification.email} again.", "success")
     return redirect(safe_next(url_for("admin.deliveries")), 303)
-
-
-# The email wording pages and the sections pages, on this blueprint.
-from workflow.admin import email_templates, sections  # noqa: E402, F401

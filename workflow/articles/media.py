@@ -12,9 +12,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from workflow.articles import images
 from workflow.articles.models import Image
-from workflow.auth.forms import ActionForm
 from workflow.core import storage
 from workflow.core.errors import DomainError
+from workflow.core.forms import ActionForm
 from workflow.core.views import FORM_ERROR_STATUS, attach_error
 from workflow.extensions import db
 from workflow.submissions.models import Submission

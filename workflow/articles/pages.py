@@ -12,9 +12,9 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from workflow.admin.log import record as record_admin_action
 from workflow.articles.models import Page
 from workflow.articles.rendering import markdown_to_html
+from workflow.core.audit import record as record_admin_action
 from workflow.core.views import admin_required, render_form
 from workflow.extensions import db
 

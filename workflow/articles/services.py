@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from slugify import slugify
 from sqlalchemy.orm import defer, joinedload, selectinload
 
-from workflow.admin.log import record as record_admin_action
 from workflow.articles.models import PreviousSlug, Section, Tag, submission_tags
 from workflow.auth.models import User
+from workflow.core.audit import record as record_admin_action
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.extensions import db
 from workflow.submissions.models import PUBLISHED_SEARCH_DOCUMENT_SQL, Submission

@@ -113,10 +113,6 @@ class DeleteAccountForm(FlaskForm):
                               validators=[DataRequired("Tick the box to confirm that you understand.")])
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: CSRF and nothing else."""
-
-
 class InviteForm(FlaskForm):
     email = _email_field("Their email address")
     role = SelectField("Role", choices=[SelectChoice(r.value, r.title) for r in Role], default=Role.EDITOR.value)

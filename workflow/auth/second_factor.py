@@ -21,10 +21,10 @@ import segno
 import sqlalchemy as sa
 from flask import current_app
 
-from workflow.admin.log import record as record_admin_action
 from workflow.auth import sessions
 from workflow.auth.models import RecoveryCode, SecurityKey, TotpSecret, User
 from workflow.auth.passwords import hash_password, verify_password
+from workflow.core.audit import record as record_admin_action
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
 from workflow.extensions import db

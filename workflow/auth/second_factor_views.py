@@ -7,10 +7,11 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from workflow.auth import second_factor, security_keys
-from workflow.auth.forms import ActionForm, EnrolAppForm, SecondStepForm, SecurityKeyForm
+from workflow.auth.forms import EnrolAppForm, SecondStepForm, SecurityKeyForm
 from workflow.auth.proof import fresh_proof_required
 from workflow.auth.signin import home_of, pending, pending_key, pending_user, sign_in
 from workflow.core.errors import DomainError
+from workflow.core.forms import ActionForm
 from workflow.core.views import attach_error, render_form, safe_next
 from workflow.extensions import limiter
 

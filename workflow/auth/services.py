@@ -8,8 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from workflow.admin.log import record as record_admin_action
-from workflow.auth import second_factor, sessions, tokens
+from workflow.auth import second_factor, sessions
 from workflow.auth.models import Invitation, PasswordResetRequest, Role, User
 from workflow.auth.passwords import (
     burn_time_like_a_verification,
@@ -19,6 +18,8 @@ from workflow.auth.passwords import (
     verify_password,
     weakness,
 )
+from workflow.core import tokens
+from workflow.core.audit import record as record_admin_action
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit

@@ -3,13 +3,12 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 
-from workflow.auth import second_factor, security_keys, services, sessions
+from workflow.auth import second_factor, services, sessions
+from workflow.auth.account_page import account_context
 from workflow.auth.forms import (
     AcceptInvitationForm,
-    ActionForm,
     ChangeEmailForm,
     ChangePasswordForm,
-    DeleteAccountForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -19,9 +18,10 @@ from workflow.auth.forms import (
 )
 from workflow.auth.proof import ASKED, fresh_proof_required, limit_wrong_proofs, proved
 from workflow.auth.signin import begin_second_step, home_of, sign_in, sign_out
-from workflow.auth.tokens import TokenError
 from workflow.core import limits
 from workflow.core.errors import DomainError
+from workflow.core.forms import ActionForm
+from workflow.core.tokens import TokenError
 from workflow.core.views import attach_error, render_form, safe_next
 from workflow.extensions import limiter
 
@@ -188,42 +188,10 @@ def accept_invitation(token):
     return render_form("auth/accept_invitation.html", form, invitation=invitation)
 
 
-def _two_step() -> dict:
-    """The account page's "Two-step sign-in" section."""
-    totp = second_factor.totp_of(current_user)
-    keys = security_keys.keys_of(current_user)
-    return {"app_since": totp.created_at if totp else None, "security_keys": keys,
-            "required": second_factor.required_for(current_user),
-            "codes_left": second_factor.recovery_codes_left(current_user) if totp or keys else 0,
-            "action_form": ActionForm()}
-
-
 @bp.route("/account")
 @login_required
 def account():
-    return render_template("auth/account.html", profile_form=ProfileForm(obj=current_user),
-                           password_form=ChangePasswordForm(prefix="pw"),
-                           email_form=ChangeEmailForm(prefix="em"), delete_form=DeleteAccountForm(prefix="del"),
-                           two_step=_two_step())
-
-
-@bp.post("/account/delete")
-@login_required
-@fresh_proof_required
-def delete_account():
-    from workflow.privacy.deletion import delete_account as close
-
-    form = DeleteAccountForm(prefix="del")
-    if form.validate_on_submit():
-        try:
-            close(current_user, form.password.data)
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            logout_user()  # its sessions are ended with it
-            flash("Your account is deleted. Your published stories stay online under your byline.", "info")
-            return redirect(url_for("submissions.index"), 303)
-    return _account_with_errors(delete_form=form)
+    return render_template("auth/account.html", **account_context(current_user))
 
 
 @bp.post("/account/profile")
@@ -275,12 +243,7 @@ def change_email():
 
 
 def _account_with_errors(**forms):
-    defaults = {"profile_form": ProfileForm(obj=current_user, formdata=None),
-                "password_form": ChangePasswordForm(prefix="pw", formdata=None),
-                "email_form": ChangeEmailForm(prefix="em", formdata=None),
-                "delete_form": DeleteAccountForm(prefix="del", formdata=None)}
-    defaults.update(forms)
-    return render_template("auth/account.html", two_step=_two_step(), **defaults), 422
+    return render_template("auth/account.html", **account_context(current_user, **forms)), 422
 
 
 @bp.route("/account/devices")

@@ -5,6 +5,8 @@ import os
 from celery import Celery, Task
 from flask import Flask
 
+from workflow.extensions import celery as celery_app
+
 
 class FlaskTask(Task):
     """Runs the task body inside the Flask app's context; the session is removed afterwards."""
@@ -15,8 +17,6 @@ class FlaskTask(Task):
 
 
 def init_app(app: Flask) -> Celery:
-    from workflow.extensions import celery as celery_app
-
     celery_app.conf.update(app.config["CELERY"])
     if app.config["CELERY"]["broker_url"].startswith("filesystem://"):
         options = app.config["CELERY"]["broker_transport_options"]
@@ -25,12 +25,4 @@ def init_app(app: Flask) -> Celery:
     celery_app.flask_app = app
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-    # Import the task modules so that the worker registers them.
-    import workflow.articles.tasks  # noqa: F401
-    import workflow.auth.tasks  # noqa: F401
-    import workflow.newsletter.tasks  # noqa: F401
-    import workflow.notifications.schedule_tasks  # noqa: F401
-    import workflow.notifications.tasks  # noqa: F401
-    import workflow.submissions.tasks  # noqa: F401
-
     return celery_app

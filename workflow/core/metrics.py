@@ -6,27 +6,17 @@ and the transitions committed, by action and target state. Under gunicorn with s
 adds up every worker of the server; without it each answer speaks for the process that served it.
 
 Read from the database at each scrape, so that every web process tells the same truth about work that
-happens in the Celery workers: notifications waiting in the outbox and the age of the oldest, and the delivery
-attempts of the last 15 minutes by outcome (the ledger's index on ``started_at`` keeps that cheap however long
-the ledger grows).
+happens in the Celery workers: gauges that features register here (the outbox's backlog and the recent
+delivery attempts: ``workflow/notifications/metrics.py``).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import Flask, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-
-from workflow.core.models import utcnow
-from workflow.extensions import db
-from workflow.notifications.models import AttemptOutcome, DeliveryAttempt, DeliveryStatus, Notification
-
-RECENT = timedelta(minutes=15)
 
 REQUEST_SECONDS = Histogram(
     "workflow_http_request_duration_seconds", "Time to answer a request, by endpoint, method and status.",
@@ -41,30 +31,14 @@ def count_transition(action: str, to_state: str) -> None:
     TRANSITIONS.labels(action=action, to_state=to_state).inc()
 
 
-class DatabaseCollector:
-    """Gauges read from the database when ``/metrics`` is asked (inside the request's app context)."""
+# Gauges read from the database when ``/metrics`` is asked, registered by the features they describe.
+_DATABASE_COLLECTORS: list = []
 
-    def collect(self):
-        now = utcnow()
-        pending, oldest = db.session.execute(
-            sa.select(sa.func.count(), sa.func.min(Notification.created_at))
-            .where(Notification.status == DeliveryStatus.PENDING)).one()
-        backlog = GaugeMetricFamily("workflow_outbox_pending", "Notifications waiting in the outbox to be sent.")
-        backlog.add_metric([], pending)
-        yield backlog
-        age = GaugeMetricFamily("workflow_outbox_oldest_pending_seconds",
-                                "Age of the oldest notification still waiting (0 when none is).")
-        age.add_metric([], (now - oldest).total_seconds() if oldest else 0)
-        yield age
-        recent = GaugeMetricFamily("workflow_delivery_attempts_recent",
-                                   "Delivery attempts started in the last 15 minutes, by outcome.",
-                                   labels=["outcome"])
-        rows = dict(db.session.execute(
-            sa.select(DeliveryAttempt.outcome, sa.func.count())
-            .where(DeliveryAttempt.started_at >= now - RECENT).group_by(DeliveryAttempt.outcome)).all())
-        for outcome in AttemptOutcome:
-            recent.add_metric([outcome.value], rows.get(outcome, 0))
-        yield recent
+
+def register_collector(collector) -> None:
+    """Add a collector whose ``collect()`` reads the database at each scrape (inside the request's app
+    context), so that every web process tells the same truth about work done in the Celery workers."""
+    _DATABASE_COLLECTORS.append(collector)
 
 
 def exposition() -> bytes:
@@ -77,7 +51,8 @@ def exposition() -> bytes:
     else:
         from prometheus_client import REGISTRY as registry
     database = CollectorRegistry()
-    database.register(DatabaseCollector())
+    for collector in _DATABASE_COLLECTORS:
+        database.register(collector)
     return generate_latest(registry) + generate_latest(database)
 
 

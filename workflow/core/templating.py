@@ -1,13 +1,15 @@
-"""Filters and globals for the templates."""
+"""Filters and globals for the templates: the ones every page uses. Features add their own (the bell, the
+public navigation, an email's subject) with their ``init_app``; core knows no feature."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup
 
+from workflow.core.forms import ActionForm
 from workflow.core.urls import external_url
 
 
@@ -53,48 +55,6 @@ def hidden_fields(form) -> Markup:
     return Markup("".join(str(f(id=False)) for f in form if f.type in ("HiddenField", "CSRFTokenField")))
 
 
-def email_subject(notification) -> str:
-    from workflow.notifications.mail import subject_of
-
-    return subject_of(notification)
-
-
-def load_signed_in_user(key: str):
-    """Flask-Login's loader: the person whose live session the cookie's key names, in one statement. A GET
-    renders a page with the bell on it: its unread count comes back in the same round trip too. A session
-    last seen over a minute ago is noted as seen once the request's own transaction is over."""
-    from workflow.auth import sessions
-    from workflow.auth.models import User
-    from workflow.core.transaction import bookkeeping
-    from workflow.extensions import db
-    from workflow.notifications.services import unread_count_of
-
-    query = sessions.signed_in_query(key)
-    with_bell = request.method == "GET"
-    if with_bell:
-        query = query.add_columns(unread_count_of(User.id).scalar_subquery())
-    row = db.session.execute(query).first()
-    if row is None or not sessions.is_alive(row[0], row[1]):
-        return None
-    user, session_row = row[0], row[1]
-    if with_bell:
-        g.unread_notifications = row[2]
-    if sessions.needs_touch(session_row):
-        bookkeeping(lambda: sessions.touch(session_row.id))
-    return sessions.adopt(user, session_row, key)
-
-
-def unread_notifications() -> int:
-    """The signed-in person's unread in-app notifications, for the bell (one COUNT, only where it shows)."""
-    if not has_request_context() or not current_user.is_authenticated:
-        return 0
-    if "unread_notifications" not in g:
-        from workflow.notifications.services import unread_count
-
-        g.unread_notifications = unread_count(current_user)
-    return g.unread_notifications
-
-
 # The reader-facing side of the site: it wears the outlet's header and footer, not the desk's.
 PUBLIC_BLUEPRINTS = {"articles", "newsletter"}
 PUBLIC_ENDPOINTS = {"pages.guidelines"}
@@ -112,15 +72,6 @@ def public_page() -> bool:
             or request.endpoint in PUBLIC_ENDPOINTS)
 
 
-def site_sections() -> list:
-    """The sections for the public navigation (one query per request, only where it shows)."""
-    if "site_sections" not in g:
-        from workflow.articles.services import sections
-
-        g.site_sections = sections()
-    return g.site_sections
-
-
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_filter(format_datetime, "datetime")
@@ -129,16 +80,11 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(ago, "ago")
     app.add_template_filter(number, "number")
     app.add_template_global(hidden_fields, "hidden_fields")
-    app.add_template_global(email_subject, "email_subject")
-    app.add_template_global(unread_notifications, "unread_notifications")
     app.add_template_global(external_url, "absolute_url")
     app.add_template_global(public_page, "public_page")
-    app.add_template_global(site_sections, "site_sections")
 
     @app.context_processor
     def globals_for_templates():
-        from workflow.auth.forms import ActionForm
-
         return {
             "outlet": current_app.config["OUTLET_NAME"],
             # formdata=None: the form never reads the request body (it may be an oversized upload).

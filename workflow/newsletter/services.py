@@ -18,8 +18,7 @@ import sqlalchemy as sa
 from flask import current_app, g
 from sqlalchemy.orm import joinedload
 
-from workflow.auth import tokens
-from workflow.core import database
+from workflow.core import database, tokens
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.newsletter.models import NewsletterIssue, Subscriber

@@ -6,9 +6,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from workflow.auth.forms import ActionForm
-from workflow.auth.tokens import TokenError
 from workflow.core import limits
+from workflow.core.forms import ActionForm
+from workflow.core.tokens import TokenError
 from workflow.core.urls import external_url
 from workflow.core.views import FORM_ERROR_STATUS, staff_required
 from workflow.extensions import csrf, db

@@ -28,8 +28,8 @@ def _links(sample: bool = False) -> dict:
     """Link builders for the trusted blocks of the email files (``action_url``); never given to the wording.
     Tokens are made at send time and never stored; ``sample`` links (a preview) carry no token at all."""
     from workflow.auth import services as accounts
-    from workflow.auth import tokens
     from workflow.auth.models import User
+    from workflow.core import tokens
     from workflow.extensions import db
 
     def token(make, *args) -> str:

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, joinedload
 
-from workflow.auth import tokens
 from workflow.auth.models import User
+from workflow.core import tokens
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit, after_rollback
@@ -289,7 +289,7 @@ def retry_delivery(actor: User, notification: Notification) -> None:
     notification.locked_until = None
     db.session.flush()
     _enqueue_after_commit(db.session(), notification.id)
-    from workflow.admin.log import record
+    from workflow.core.audit import record
 
     record(actor, "retry_delivery", f"notification {notification.id}")
     log.info("admin %s retried notification %s", actor.id, notification.id)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from workflow.auth.forms import ActionForm
-from workflow.auth.tokens import TokenError
+from workflow.core.forms import ActionForm
+from workflow.core.tokens import TokenError
 from workflow.core.views import render_form, safe_next
 from workflow.extensions import csrf
 from workflow.notifications import services as notifications

@@ -469,7 +469,7 @@ def save_wording(actor, event: str, subject: str, blocks: Mapping[str, str]) -> 
 
 
 def _record(actor, action: str, event: str, detail: str = "") -> None:
-    from workflow.admin.log import record
+    from workflow.core.audit import record
 
     record(actor, action, f"email {event}", detail)
 

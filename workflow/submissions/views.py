@@ -14,9 +14,9 @@ from workflow.articles.images import images_of
 from workflow.articles.media import images_panel
 from workflow.articles.views import cached_list_page
 from workflow.auth import second_factor
-from workflow.auth.forms import ActionForm
 from workflow.core import limits, storage
 from workflow.core.errors import Conflict, DomainError
+from workflow.core.forms import ActionForm
 from workflow.core.views import FORM_ERROR_STATUS, attach_error, render_form, staff_required
 from workflow.extensions import db
 from workflow.submissions import desk_metrics as metrics
