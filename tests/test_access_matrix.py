@@ -39,7 +39,7 @@ BAD_TOKEN_404 = dict.fromkeys(ROLES, 404)
 
 EXPECTED: dict[str, dict[str, int]] = {
     "static": PUBLIC,
-    "submissions.index": SIGNED_OUT_ONLY,
+    "articles.index": SIGNED_OUT_ONLY,
     "articles.article": PUBLIC, "articles.contributor": PUBLIC, "articles.feed": PUBLIC,
     "articles.section": PUBLIC, "articles.section_feed": PUBLIC, "articles.tag": PUBLIC,
     "articles.search": PUBLIC, "articles.sitemap": PUBLIC, "articles.robots": PUBLIC,

@@ -104,6 +104,7 @@ def register_tasks() -> None:
 
 def register_blueprints(app: Flask) -> None:
     from workflow.admin import bp as admin_bp
+    from workflow.articles import panels as articles_panels
     from workflow.articles.editorial_views import bp as editorial_bp
     from workflow.articles.media import bp as media_bp
     from workflow.articles.pages import bp as pages_bp
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from workflow.newsletter.views import bp as newsletter_bp
     from workflow.notifications.views import bp as notifications_bp
     from workflow.privacy.views import bp as privacy_bp
+    from workflow.submissions import page as submission_page
     from workflow.submissions.views import bp as submissions_bp
 
     app.register_blueprint(auth_bp)
@@ -128,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(newsletter_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(health_bp)
+    submission_page.add_panels(articles_panels.for_submission_page)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""The editor's panel on the submission page: how the story's page looks, and when it is published."""
+"""The routes of the "Publication" panel of the submission page: how the story's page looks, and when it is
+published (the panel itself is built in ``panels``)."""
 
 from __future__ import annotations
 
@@ -6,47 +7,16 @@ from datetime import UTC
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
-from wtforms import SelectChoice
 
 from workflow.articles import editorial
-from workflow.articles import images as image_files
-from workflow.articles import services as articles
 from workflow.articles.forms import PageForm, ScheduleForm, UnscheduleForm
-from workflow.articles.models import Image
+from workflow.articles.panels import page_form_choices, publication_panel
 from workflow.core.errors import Conflict, DomainError
 from workflow.core.views import FORM_ERROR_STATUS, attach_error, staff_required
 from workflow.submissions.models import Submission
-from workflow.submissions.workflow import State
+from workflow.submissions.page import conflict_page, detail_context, error_messages, load_visible
 
 bp = Blueprint("editorial", __name__)
-
-
-def publication_panel(submission: Submission, page_form: PageForm | None = None,
-                      schedule_form: ScheduleForm | None = None, photos: list[Image] | None = None) -> dict | None:
-    """The forms of the panel, for the desk, once the story is commissioned; None otherwise. ``photos``: the
-    story's images, when the caller has read them already."""
-    if not current_user.is_staff or submission.state not in editorial.EDITABLE_STATES:
-        return None
-    if page_form is None:
-        page_form = PageForm(formdata=None, version=submission.version, section_id=submission.section_id,
-                             top_image_id=submission.top_image_id, seo_description=submission.seo_description,
-                             tags=", ".join(tag.name for tag in submission.tags))
-    _choices(page_form, submission, photos)
-    return {
-        "page_form": page_form,
-        "schedule_form": schedule_form or ScheduleForm(formdata=None, version=submission.version),
-        "unschedule_form": UnscheduleForm(formdata=None, version=submission.version),
-        "can_schedule": submission.state is State.EDITED,
-    }
-
-
-def _choices(form: PageForm, submission: Submission, photos: list[Image] | None = None) -> None:
-    form.section_id.choices = [SelectChoice("", "No section")] + [
-        SelectChoice(section.id, section.name) for section in articles.sections()]
-    images = photos if photos is not None else image_files.images_of(submission)
-    form.top_image_id.choices = [SelectChoice("", "No top image")] + [
-        SelectChoice(image.id, image.alt or image.caption[:60] or image.filename or f"Image {image.id}")
-        for image in images]
 
 
 def _back(submission: Submission):
@@ -54,15 +24,10 @@ def _back(submission: Submission):
 
 
 def _again(submission: Submission, status: int, **forms):
-    from workflow.submissions.views import detail_context
-
-    context = detail_context(submission)
     panel = publication_panel(submission, **forms)
-    context["publication"] = panel
+    context = detail_context(submission, publication=panel)
     if panel is None:  # the story left the states the panel shows in: say why at the top of the page
-        form = next(iter(forms.values()))
-        context["refusals"] = [*context["refusals"], *form.form_errors,
-                               *(message for field in form for message in field.errors)]
+        context["refusals"] = [*context["refusals"], *error_messages(next(iter(forms.values())))]
     return render_template("submissions/detail.html", **context), status
 
 
@@ -76,11 +41,9 @@ def _seen(form) -> int:
 @bp.post("/submissions/<int:submission_id>/page")
 @staff_required
 def page(submission_id: int):
-    from workflow.submissions.views import conflict_page, load_visible
-
     submission = load_visible(submission_id)
     form = PageForm()
-    _choices(form, submission)
+    page_form_choices(form, submission)
     if form.validate_on_submit():
         try:
             editorial.update_page(current_user, submission, editorial.PageSettings(
@@ -100,8 +63,6 @@ def page(submission_id: int):
 @bp.post("/submissions/<int:submission_id>/schedule")
 @staff_required
 def schedule(submission_id: int):
-    from workflow.submissions.views import conflict_page, load_visible
-
     submission = load_visible(submission_id)
     form = ScheduleForm()
     if form.validate_on_submit():
@@ -121,8 +82,6 @@ def schedule(submission_id: int):
 @bp.post("/submissions/<int:submission_id>/schedule/cancel")
 @staff_required
 def unschedule(submission_id: int):
-    from workflow.submissions.views import conflict_page, load_visible
-
     submission = load_visible(submission_id)
     form = UnscheduleForm()
     if form.validate_on_submit():

@@ -29,7 +29,7 @@ def atom_feed() -> bytes:
     """The newest stories as Atom 1.0, with their summaries and full bodies (sanitised HTML)."""
     outlet = current_app.config["OUTLET_NAME"]
     return _atom(services.latest(limit=FEED_SIZE, with_body=True).stories, title=outlet,
-                 subtitle=f"The latest reporting from {outlet}", home=external_url("submissions.index"),
+                 subtitle=f"The latest reporting from {outlet}", home=external_url("articles.index"),
                  self_url=external_url("articles.feed"))
 
 
@@ -89,7 +89,7 @@ def sitemap() -> str:
         .join(Submission, sa.and_(Submission.id == submission_tags.c.submission_id,
                                   Submission.state == State.PUBLISHED))
         .group_by(Tag.id, Tag.slug).order_by(Tag.slug).limit(room))) if room else []
-    urls = [(external_url("submissions.index"), None)]
+    urls = [(external_url("articles.index"), None)]
     urls += [(external_url("articles.article", slug=slug), at) for slug, at in stories]
     urls += [(external_url("articles.section", slug=slug), at) for slug, at in sections]
     urls += [(external_url("articles.tag", slug=slug), at) for slug, at in tags]

@@ -1,23 +1,21 @@
-"""Story images: the Images panel of the submission page (upload, describe, delete), and the photos as readers
-(and the desk) fetch them."""
+"""Story images: the routes of the Images panel of the submission page (upload, describe, delete; the panel
+itself is built in ``panels``), and the photos as readers (and the desk) fetch them."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
 from workflow.articles import images
 from workflow.articles.models import Image
+from workflow.articles.panels import image_form, images_panel, new_upload_form
 from workflow.core import storage
 from workflow.core.errors import DomainError
 from workflow.core.forms import ActionForm
 from workflow.core.views import FORM_ERROR_STATUS, attach_error
 from workflow.extensions import db
 from workflow.submissions.models import Submission
+from workflow.submissions.page import detail_context, load_visible
 from workflow.submissions.workflow import State
 
 bp = Blueprint("media", __name__)
@@ -25,71 +23,9 @@ bp = Blueprint("media", __name__)
 PUBLIC_MAX_AGE = 7 * 24 * 3600  # a week: long for a cache, short enough that a photo taken down stops circulating
 
 
-class _ImageWords(FlaskForm):
-    alt = StringField("Description (alt text)", validators=[
-        DataRequired("Describe the photo for readers who cannot see it: what does it show?"),
-        Length(max=images.ALT_LENGTH, message=f"At most {images.ALT_LENGTH} characters; the caption can say more.")],
-        description="What the photo shows, for readers who cannot see it. Not a caption.")
-    caption = TextAreaField("Caption (optional)", validators=[
-        Optional(), Length(max=images.CAPTION_LENGTH, message=f"At most {images.CAPTION_LENGTH:,} characters.")],
-        description="Shown under the photo: who, where, when.")
-    credit = StringField("Credit (optional)", validators=[
-        Optional(), Length(max=images.CREDIT_LENGTH, message=f"At most {images.CREDIT_LENGTH} characters.")],
-        description="The photographer or agency, shown as “Photo: …”.")
-
-
-class UploadForm(_ImageWords):
-    image = FileField("Photo", render_kw={"accept": "image/jpeg,image/png,image/webp"})
-
-
-class ImageForm(_ImageWords):
-    """What is said about a photo already uploaded."""
-
-
-def _upload_form(submitted: bool = False) -> UploadForm:
-    form = UploadForm(prefix="upload") if submitted else UploadForm(formdata=None, prefix="upload")
-    form.image.description = images.limits()
-    return form
-
-
-def _image_form(image: Image, submitted: bool = False) -> ImageForm:
-    """Each photo's form has a prefix of its own, so that the fields' ids never repeat on the page."""
-    if submitted:
-        return ImageForm(prefix=f"image{image.id}")
-    return ImageForm(formdata=None, prefix=f"image{image.id}", alt=image.alt, caption=image.caption,
-                     credit=image.credit)
-
-
-def images_panel(submission: Submission, upload_form: UploadForm | None = None,
-                 edited: tuple[Image, ImageForm] | None = None, photos: list[Image] | None = None) -> dict:
-    """What the Images panel of the submission page shows to the person looking at it. ``photos``: the story's
-    images, when the caller has read them already."""
-    can_manage = images.can_manage_images(current_user, submission)
-    items = photos if photos is not None else images.images_of(submission)
-    forms = {}
-    if can_manage:
-        forms = {image.id: (edited[1] if edited and edited[0].id == image.id else _image_form(image))
-                 for image in items}
-    return {
-        "photos": items,
-        "can_manage": can_manage,
-        "upload_form": upload_form or (_upload_form() if can_manage else None),
-        "forms": forms,
-        "delete_form": ActionForm(formdata=None),
-        "published": submission.state is State.PUBLISHED,
-        "top_image_id": submission.top_image_id,
-        "url": images.url,
-        "srcset": images.srcset,
-        "thumbnail_width": images.thumbnail_width,
-        "snippet": images.snippet,
-    }
-
-
 def _load(submission_id: int, image_id: int | None = None) -> tuple[Submission, Image | None]:
     """The submission if this person may see it (404 otherwise, as the submission page does); and one of its
     images. Someone who may see it but not change its photos gets 403."""
-    from workflow.submissions.views import load_visible
-
     submission = load_visible(submission_id)
     image = None
     if image_id is not None:
@@ -103,10 +39,7 @@ def _load(submission_id: int, image_id: int | None = None) -> tuple[Submission, 
 
 def _again(submission: Submission, status: int, **panel):
     """The submission page again, the form with its errors and what was typed in it."""
-    from workflow.submissions.views import detail_context
-
-    context = detail_context(submission)
-    context["images_panel"] = images_panel(submission, **panel)
+    context = detail_context(submission, images_panel=images_panel(submission, **panel))
     return render_template("submissions/detail.html", **context), status
 
 
@@ -118,7 +51,7 @@ def _back(submission: Submission):
 @login_required
 def upload(submission_id: int):
     submission, _ = _load(submission_id)
-    form = _upload_form(submitted=True)
+    form = new_upload_form(submitted=True)
     file = form.image.data
     valid = form.validate()
     if not file or not file.filename:
@@ -141,7 +74,7 @@ def upload(submission_id: int):
 @login_required
 def edit(submission_id: int, image_id: int):
     submission, image = _load(submission_id, image_id)
-    form = _image_form(image, submitted=True)
+    form = image_form(image, submitted=True)
     if form.validate():
         try:
             images.update_image(current_user, image, form.alt.data, form.caption.data or "", form.credit.data or "")

@@ -1,17 +1,29 @@
 """The outlet's public face: each published story's page, the lists of stories (a section's, a tag's, a
-contributor's, a search's), the feeds, the sitemap and robots.txt. The home page is ``submissions.index``."""
+contributor's, a search's), the feeds, the sitemap and robots.txt."""
 
 from __future__ import annotations
 
 import hashlib
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from workflow.articles import feeds, rendering, services
+from workflow.articles.images import images_of
+from workflow.auth.signin import home_of
 
 bp = Blueprint("articles", __name__)
 
 LIST_SIZE = 20  # stories on a page of a section, a tag, a contributor or a search
+
+
+@bp.route("/")
+def index():
+    """The outlet's home page: the latest stories. The desk's people go to their own home instead."""
+    if current_user.is_authenticated:
+        return redirect(home_of(current_user))
+    page = services.latest(cursor=request.args.get("after"), before=request.args.get("before"))
+    return cached_list_page(render_template("home.html", page=page), page)
 
 
 @bp.route("/articles/<slug>")
@@ -24,8 +36,6 @@ def article(slug: str):
         return render_template("articles/gone.html"), 410
     if story is None:
         abort(404)
-    from workflow.articles.images import images_of
-
     photos = images_of(story)  # one query: the body may place any of them
     response = make_response(render_template(
         "articles/article.html", story=story,

@@ -66,8 +66,6 @@ def public_page() -> bool:
     for the newsletter, are not)."""
     if not has_request_context() or request.endpoint is None:
         return False
-    if request.endpoint == "submissions.index":
-        return not current_user.is_authenticated
     return (request.blueprint in PUBLIC_BLUEPRINTS and request.endpoint not in DESK_ENDPOINTS
             or request.endpoint in PUBLIC_ENDPOINTS)
 

@@ -27,7 +27,7 @@ def _same_origin() -> bool:
     sent = request.headers.get("Origin") or request.headers.get("Referer")
     if not sent or sent == "null":
         return sent is None
-    ours = {urlsplit(external_url("submissions.index"))[:2], urlsplit(request.host_url)[:2]}
+    ours = {urlsplit(external_url("articles.index"))[:2], urlsplit(request.host_url)[:2]}
     return urlsplit(sent)[:2] in ours
 
 

@@ -47,5 +47,5 @@ def delete_account():
         else:
             logout_user()  # its sessions are ended with it
             flash("Your account is deleted. Your published stories stay online under your byline.", "info")
-            return redirect(url_for("submissions.index"), 303)
+            return redirect(url_for("articles.index"), 303)
     return render_template("auth/account.html", **account_context(current_user, delete_form=form)), 422

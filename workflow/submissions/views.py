@@ -8,11 +8,6 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
-from workflow.articles import services as articles
-from workflow.articles.editorial_views import publication_panel
-from workflow.articles.images import images_of
-from workflow.articles.media import images_panel
-from workflow.articles.views import cached_list_page
 from workflow.auth import second_factor
 from workflow.core import limits, storage
 from workflow.core.errors import Conflict, DomainError
@@ -20,31 +15,15 @@ from workflow.core.forms import ActionForm
 from workflow.core.views import FORM_ERROR_STATUS, attach_error, render_form, staff_required
 from workflow.extensions import db
 from workflow.submissions import desk_metrics as metrics
-from workflow.submissions import permissions, services, timeline
+from workflow.submissions import permissions, services
 from workflow.submissions.diff import diff_revisions
 from workflow.submissions.forms import DraftForm, MessageForm, PitchForm, SavedViewForm, TransitionForm
-from workflow.submissions.models import Attachment, AuditEntry, Revision, RevisionKind, SavedView, Submission
+from workflow.submissions.models import Attachment, Revision, RevisionKind, SavedView, Submission
+from workflow.submissions.page import conflict_page, detail_context, load_visible
 from workflow.submissions.queue import ASSIGNEES, SORTS, QueueFilters, queue_page, response_promise
-from workflow.submissions.workflow import Requirement, State, find_transition
+from workflow.submissions.workflow import State, find_transition
 
 bp = Blueprint("submissions", __name__)
-
-
-def load_visible(submission_id: int) -> Submission:
-    """The submission if this person may see it; 404 otherwise, so ids of others' work reveal nothing."""
-    submission = db.session.get(Submission, submission_id,
-                                options=[joinedload(Submission.contributor), joinedload(Submission.editor)])
-    if submission is None or not permissions.can_view(current_user, submission):
-        abort(404)
-    return submission
-
-
-@bp.route("/")
-def index():
-    if not current_user.is_authenticated:
-        page = articles.latest(cursor=request.args.get("after"), before=request.args.get("before"))
-        return cached_list_page(render_template("home.html", page=page), page)
-    return redirect(url_for("submissions.queue" if current_user.is_staff else "submissions.dashboard"))
 
 
 @bp.route("/dashboard")
@@ -92,53 +71,6 @@ def pitch():
                        files_sent=files_sent, resend_form=ActionForm(formdata=None))
 
 
-def detail_context(submission: Submission, transition_form: TransitionForm | None = None,
-                    message_form: MessageForm | None = None) -> dict:
-    rules = permissions.transitions_for(current_user, submission)
-    # The editors to choose from, only when a form on the page asks for one.
-    editors = services.active_editors() if any(Requirement.ASSIGNMENT in rule.requires for rule in rules) else []
-    actions = []
-    shown = []
-    for rule in rules:
-        if transition_form is not None and transition_form.action.data == rule.action:
-            form = transition_form
-        else:
-            form = TransitionForm(formdata=None, action=rule.action, version=submission.version,
-                                  editor_id=submission.editor_id or current_user.id)
-        form.editor_id.choices = [SelectChoice(e.id, e.display_name) for e in editors]
-        form.comment.label.text = rule.comment_label
-        actions.append((rule, form))
-        shown.append(form)
-    can_post = permissions.can_post_message(current_user, submission)
-    if can_post:
-        shown.append(message_form)
-    # A refusal for a form the page does not show (no such button for this person) goes at the top.
-    refusals = [message for form in (transition_form, message_form) if form is not None and form not in shown
-                for message in _error_messages(form)]
-    events = timeline.for_submission(submission, current_user)
-    photos = images_of(submission)
-    return {
-        "submission": submission,
-        "actions": actions,
-        "timeline": events,
-        "attachments": db.session.scalars(
-            sa.select(Attachment).where(Attachment.submission_id == submission.id).order_by(Attachment.id)).all(),
-        "latest": timeline.latest_revision(events),
-        "message_form": message_form or MessageForm(formdata=None),
-        "can_write_draft": permissions.can_write_draft(current_user, submission),
-        "can_post_message": can_post,
-        "refusals": refusals,
-        "can_see_internal": permissions.can_see_internal_notes(current_user),
-        "Requirement": Requirement,
-        "publication": publication_panel(submission, photos=photos),
-        "images_panel": images_panel(submission, photos=photos),
-    }
-
-
-def _error_messages(form) -> list[str]:
-    return [*form.form_errors, *(message for field in form for message in field.errors)]
-
-
 @bp.route("/submissions/<int:submission_id>")
 @login_required
 def detail(submission_id):
@@ -174,23 +106,6 @@ def transition(submission_id):
         return redirect(url_for("submissions.detail", submission_id=submission.id), 303)
     return render_template("submissions/detail.html",
                            **detail_context(submission, transition_form=form)), FORM_ERROR_STATUS
-
-
-def conflict_page(conflict: Conflict, unsaved: DraftForm | None = None):
-    submission = conflict.current
-    changes = db.session.scalars(
-        sa.select(AuditEntry).where(AuditEntry.submission_id == submission.id,
-                                    AuditEntry.version > (conflict.seen_version or 0))
-        .options(joinedload(AuditEntry.actor)).order_by(AuditEntry.created_at)
-    ).all()
-    revisions = db.session.scalars(
-        sa.select(Revision)
-        .where(Revision.submission_id == submission.id, Revision.version > (conflict.seen_version or 0))
-        .options(joinedload(Revision.author)).order_by(Revision.number)
-    ).all()
-    return render_template("submissions/conflict.html", submission=submission, changes=changes,
-                           revisions=revisions, message=conflict.message, unsaved=unsaved,
-                           can_write_draft=permissions.can_write_draft(current_user, submission)), 409
 
 
 @bp.route("/submissions/<int:submission_id>/draft", methods=["GET", "POST"])
