@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
     configure_logging(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -87,6 +88,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see this page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before any route is added: path arguments the database cannot take match no route."""
+    from workflow.core.converters import init_app
+
+    init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

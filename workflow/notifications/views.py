@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from workflow.auth.forms import ActionForm
 from workflow.auth.tokens import TokenError
+from workflow.core.numbers import record_id
 from workflow.core.views import render_form, safe_next
 from workflow.extensions import csrf
 from workflow.notifications import services as notifications
@@ -19,7 +20,7 @@ bp = Blueprint("notifications", __name__)
 @bp.route("/notifications")
 @login_required
 def inbox():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=record_id)
     items, next_before = notifications.inbox(current_user, before=before)
     return render_template("notifications/inbox.html", items=items, next_before=next_before, before=before,
                            action_form=ActionForm())
