@@ -251,3 +251,71 @@ def test_the_browser_is_not_mistaken_for_anonymous(app, one_of_everything):
     assert clients["editor"].get("/admin/people").status_code == 403
     assert clients["admin"].get("/admin/people").status_code == 200
 
+
+
+# Each route that reads a signed link, and the kind of link it reads.
+TOKEN_ROUTES = {
+    "auth.confirm": "CONFIRM", "auth.confirm_post": "CONFIRM",
+    "auth.sign_in_link": "SIGN_IN_LINK", "auth.sign_in_link_post": "SIGN_IN_LINK",
+    "auth.reset_password": "RESET", "auth.not_me": "NOT_ME", "auth.not_me_post": "NOT_ME",
+    "auth.accept_invitation": "INVITE", "notifications.unsubscribe": "UNSUBSCRIBE",
+    "newsletter.confirm": "NEWSLETTER_CONFIRM", "newsletter.confirm_post": "NEWSLETTER_CONFIRM",
+    "newsletter.unsubscribe": "NEWSLETTER_UNSUBSCRIBE",
+}
+# Signed with the desk's own key and the right purpose, but not what a link of that kind holds.
+WRONG_PAYLOADS = [[1, "a"], 7, "u", None, {}, {"u": [1], "i": [1], "s": [1]},
+                  {"u": 10**30, "i": 10**30, "s": 10**30, "e": "a@example.org", "p": "x", "r": True, "n": ""},
+                  {"u": "1", "i": "1", "s": "1", "e": 5, "p": 5, "r": "yes", "n": 5},
+                  {"u": True, "i": True, "s": True, "e": ["a"]}]
+
+
+def test_a_signed_link_holding_the_wrong_payload_is_an_invalid_link(app, client):
+    from flask import url_for
+
+    from workflow.auth import tokens
+
+    rules = [rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+    assert {rule.endpoint for rule in rules} == set(TOKEN_ROUTES), "a new kind of signed link: add it here"
+    failures = []
+    for rule in rules:
+        method = "GET" if "GET" in rule.methods else "POST"
+        for payload in WRONG_PAYLOADS:
+            with app.test_request_context():
+                token = tokens.make_token(getattr(tokens, TOKEN_ROUTES[rule.endpoint]), payload)
+                path = url_for(rule.endpoint, token=token)
+            response = client.get(path) if method == "GET" else client.post(path, {}, page="/login")
+            if response.status_code >= 500 or response.status_code == 200 and "not valid" not in \
+                    response.get_data(as_text=True):
+                failures.append(f"{method} {rule.endpoint} {payload!r}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_error_page_never_fails_after_a_failed_statement(service_env, factory, monkeypatch):
+    """A query that fails inside the request's transaction (on PostgreSQL the transaction is then aborted) still
+    answers the desk's own error page, with the signed-in person's menu, not a bare 500 of the server's."""
+    import sqlalchemy as sa
+    from flask_login import login_required
+
+    from tests.helpers import Client
+    from workflow import create_app
+    from workflow.extensions import db
+
+    for key, value in service_env.items():
+        monkeypatch.setenv(key, value)
+    broken_app = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False})
+
+    @broken_app.route("/broken", methods=["GET", "POST"])
+    @login_required
+    def broken():
+        db.session.execute(sa.text("SELECT 1"))  # the transaction has begun
+        db.session.execute(sa.text("SELECT * FROM no_such_table"))
+
+    person = factory.user("editor")
+    browser = Client(broken_app)
+    assert browser.login(person.email).status_code == 303
+    for response in (browser.get("/broken"), browser.post("/broken", {})):
+        page = response.get_data(as_text=True)
+        assert response.status_code == 500, response.request.method
+        assert "Something went wrong on our side" in page
+        assert person.display_name in page and "Notifications" in page  # the desk's layout, after the failure
+    assert browser.get("/account").status_code == 200  # and the next request is served as usual
