@@ -319,3 +319,68 @@ def test_the_error_page_never_fails_after_a_failed_statement(service_env, factor
         assert "Something went wrong on our side" in page
         assert person.display_name in page and "Notifications" in page  # the desk's layout, after the failure
     assert browser.get("/account").status_code == 200  # and the next request is served as usual
+
+
+NON_ASCII_ADDRESS = "jos\u00e9@example.org"
+
+
+def test_every_form_that_takes_an_address_to_mail_refuses_one_outside_ascii(app, factory, make_client,
+                                                                              monkeypatch):
+    from workflow.extensions import limiter
+
+    monkeypatch.setattr(limiter, "enabled", False)
+    admin, person = factory.user("admin"), factory.user()
+    visitor, signed_in, desk = make_client(), make_client(), make_client()
+    assert signed_in.login(person.email).status_code == 303 and desk.login(admin.email).status_code == 303
+    answers = {
+        "register": visitor.post("/register", {"email": NON_ASCII_ADDRESS, "display_name": "Jo", "byline_name": "Jo",
+                                               "password": "a long pass phrase 7", "confirm": "a long pass phrase 7"},
+                                 page="/register"),
+        "newsletter": visitor.post("/newsletter", {"email": NON_ASCII_ADDRESS}, csrf=False),
+        "email change": signed_in.post("/account/email", {"em-email": NON_ASCII_ADDRESS,
+                                                          "em-password": "correct horse battery staple"},
+                                       page="/account"),
+        "invitation": desk.post("/admin/invitations", {"email": NON_ASCII_ADDRESS, "role": "editor"},
+                                page="/admin/people"),
+    }
+    for form, response in answers.items():
+        assert response.status_code in (200, 400, 422) or response.status_code == 303, (form, response.status_code)
+        page = response.get_data(as_text=True) if response.status_code != 303 else \
+            (signed_in if form == "email change" else desk).get(response.location).get_data(as_text=True)
+        assert "letters outside A to Z" in page, form
+    with app.app_context():
+        import sqlalchemy as sa
+
+        from workflow.auth.models import Invitation, User
+        from workflow.extensions import db
+        from workflow.newsletter.models import Subscriber
+
+        for column in (User.email, User.pending_email, Invitation.email, Subscriber.email):
+            assert db.session.scalar(sa.select(sa.func.count()).where(column == NON_ASCII_ADDRESS)) == 0, column
+
+
+def test_an_email_that_cannot_be_composed_or_encoded_fails_for_good_at_once(app, factory, caplog):
+    """An account made before addresses were checked: its email is kept as failed, with the reason, at the first
+    attempt (no later attempt could send it), and no log line names the address."""
+    import sqlalchemy as sa
+
+    from workflow.extensions import db
+    from workflow.notifications import delivery
+    from workflow.notifications.models import DeliveryStatus, Notification
+
+    editor = factory.user("editor")
+    person = factory.user(email=NON_ASCII_ADDRESS)
+    factory.submission(person, "assigned", editor=editor)  # the desk tells the contributor
+    with app.app_context():
+        ids = db.session.scalars(sa.select(Notification.id).where(Notification.recipient_id == person.id,
+                                                                  Notification.email == NON_ASCII_ADDRESS)).all()
+        assert ids, "the assignment wrote no email to the contributor"
+        for notification_id in ids:
+            delivery.deliver(notification_id)
+        db.session.remove()
+        rows = db.session.scalars(sa.select(Notification).where(Notification.id.in_(ids))).all()
+        for row in rows:  # the test's mail server, like many, does not offer SMTPUTF8
+            assert row.status is DeliveryStatus.FAILED and row.attempts == 1 and row.last_error, \
+                (row.status, row.attempts, row.last_error)
+        db.session.remove()
+    assert "failed for good" in caplog.text and NON_ASCII_ADDRESS not in caplog.text
