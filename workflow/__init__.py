@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
     register_extensions(app)
     register_tasks()
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -100,6 +101,13 @@ def register_tasks() -> None:
     import workflow.notifications.schedule_tasks  # noqa: F401
     import workflow.notifications.tasks  # noqa: F401
     import workflow.submissions.tasks  # noqa: F401
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before any route is added: path arguments the database cannot take match no route."""
+    from workflow.core.converters import init_app
+
+    init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

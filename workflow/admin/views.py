@@ -15,7 +15,9 @@ from workflow.auth.models import Invitation, Role, User
 from workflow.auth.proof import fresh_proof_required
 from workflow.core.audit import entries
 from workflow.core.errors import DomainError
+from workflow.core.form_input import clean
 from workflow.core.forms import ActionForm
+from workflow.core.numbers import record_id
 from workflow.core.views import admin_required, attach_error, safe_next
 from workflow.extensions import db
 from workflow.notifications import services as notifications
@@ -50,7 +52,7 @@ def _people_context(invite_form: InviteForm | None = None) -> dict:
 @admin_required
 def action_log():
     """What admins (and editors, for the emails' wording) changed, newest first."""
-    rows, more = entries(before=request.args.get("before", type=int))
+    rows, more = entries(before=request.args.get("before", type=record_id))
     return render_template("admin/log.html", rows=rows, more=more)
 
 
@@ -186,7 +188,7 @@ def deliveries():
     show = request.args.get("status", "failed")
     show = show if show in DELIVERY_FILTERS else "failed"
     event = request.args.get("event", "")
-    address = (request.args.get("q") or "").strip()[:254]
+    address = clean(request.args.get("q") or "").strip()[:254]  # NUL cannot go into a PostgreSQL text value
     query = sa.select(Notification).options(joinedload(Notification.recipient)).order_by(Notification.id.desc())
     if show != "all":
         query = query.where(Notification.status == DeliveryStatus(show))
@@ -194,7 +196,7 @@ def deliveries():
         query = query.where(Notification.event == event)
     if address:
         query = query.where(Notification.email.contains(address, autoescape=True))
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=record_id)
     if before:
         query = query.where(Notification.id < before)
     rows = db.session.scalars(query.limit(DELIVERIES_PAGE + 1)).all()

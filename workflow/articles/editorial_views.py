@@ -12,6 +12,7 @@ from workflow.articles import editorial
 from workflow.articles.forms import PageForm, ScheduleForm, UnscheduleForm
 from workflow.articles.panels import page_form_choices, publication_panel
 from workflow.core.errors import Conflict, DomainError
+from workflow.core.numbers import whole_number
 from workflow.core.views import FORM_ERROR_STATUS, attach_error, staff_required
 from workflow.submissions.models import Submission
 from workflow.submissions.page import conflict_page, detail_context, error_messages, load_visible
@@ -32,10 +33,8 @@ def _again(submission: Submission, status: int, **forms):
 
 
 def _seen(form) -> int:
-    try:
-        return int(form.version.data)
-    except (TypeError, ValueError):
-        return -1
+    seen = whole_number(form.version.data)
+    return -1 if seen is None else seen
 
 
 @bp.post("/submissions/<int:submission_id>/page")

@@ -16,6 +16,7 @@ from workflow.articles.models import PreviousSlug, Section, Tag, submission_tags
 from workflow.auth.models import User
 from workflow.core.audit import record as record_admin_action
 from workflow.core.errors import DomainError, PermissionDenied
+from workflow.core.numbers import whole_number
 from workflow.extensions import db
 from workflow.submissions.models import PUBLISHED_SEARCH_DOCUMENT_SQL, Submission
 from workflow.submissions.workflow import State
@@ -69,7 +70,6 @@ SEARCH_LENGTH = 200  # characters of a search that are kept: enough for any real
 SEARCH_WORDS = 8  # words a search looks for on SQLite (each one more LIKE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: what LIKE searches for on SQLite
-_MAX_ID = 2**63 - 1
 
 
 def latest(limit: int = 10, cursor: str | None = None, contributor_id: int | None = None, *,
@@ -144,13 +144,14 @@ def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     if not cursor or len(cursor) > 80:
         return None
     at, _, story_id = cursor.partition("|")
+    number = whole_number(story_id, 1)
     try:
-        moment, number = datetime.fromisoformat(at), int(story_id)
-    except ValueError:
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None or number is None:
+            return None
+        return moment.astimezone(UTC), number
+    except (ValueError, OverflowError):  # not a time, or one that UTC cannot hold (year 1 at UTC+14)
         return None
-    if moment.tzinfo is None or not 0 < number <= _MAX_ID:
-        return None
-    return moment.astimezone(UTC), number
 
 
 def clean_search(q: str | None) -> str:

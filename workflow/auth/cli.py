@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from workflow.auth import second_factor, services, sessions
 from workflow.auth.models import Role, User
 from workflow.core.errors import DomainError
+from workflow.core.form_input import MAILABLE_MESSAGE
 from workflow.core.models import utcnow
 from workflow.extensions import db
 
@@ -40,6 +41,8 @@ def create(email, display_name, byline, role, password):
         validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as error:
         raise click.ClickException(f"{email!r} is not an email address: {error}") from error
+    if not email.isascii():
+        raise click.ClickException(MAILABLE_MESSAGE)
     if not display_name.strip():
         raise click.ClickException("The name cannot be empty.")
     try:

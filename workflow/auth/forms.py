@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from workflow.auth.models import Role
 from workflow.auth.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from workflow.auth.passwords import context_words, weakness
+from workflow.core.form_input import mailable_address
 
 NAME_HELP = "Shown to the desk."
 BYLINE_HELP = "The name printed on your published stories. It may be a pen name."
@@ -16,9 +17,12 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def _email_field(label="Email address"):
+def _email_field(label="Email address", will_be_mailed: bool = True):
+    """An address field; ``will_be_mailed`` (registering, changing one's address, inviting) refuses an address
+    that our mail cannot reach, while signing in takes any address an account may already have."""
     return EmailField(label, filters=[_strip], validators=[
         DataRequired("Enter your email address."),
+        *([mailable_address] if will_be_mailed else []),
         Email("Enter an email address like name@example.org.", check_deliverability=False),
         Length(max=254, message="An email address has at most 254 characters."),
     ], render_kw={"autocomplete": "email"})
@@ -66,14 +70,14 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = _email_field()
+    email = _email_field(will_be_mailed=False)
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField("Keep me signed in on this device")
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = _email_field()
+    email = _email_field(will_be_mailed=False)
 
 
 class ResetPasswordForm(FlaskForm):

@@ -95,7 +95,8 @@ def confirmation_token(user_id: int, email: str) -> str:
 
 def _confirmation_target(token: str) -> tuple[User, str]:
     """The user and the address a confirmation link is for; TokenError when the link cannot be used."""
-    payload = tokens.read_token(tokens.CONFIRM, token, current_app.config["CONFIRM_MAX_AGE"])
+    payload = tokens.read_token(tokens.CONFIRM, token, current_app.config["CONFIRM_MAX_AGE"],
+                                {"u": tokens.ID, "e": tokens.TEXT})
     user = db.session.get(User, payload.get("u"))
     if user is None:
         raise tokens.TokenError("This link is not valid any more.")
@@ -168,7 +169,8 @@ def _last_sign_in_mark(user: User) -> str:
 
 
 def _sign_in_link_target(token: str) -> tuple[User, dict]:
-    payload = tokens.read_token(tokens.SIGN_IN_LINK, token, tokens.SIGN_IN_LINK_MAX_AGE)
+    payload = tokens.read_token(tokens.SIGN_IN_LINK, token, tokens.SIGN_IN_LINK_MAX_AGE,
+                                {"u": tokens.ID, "r": tokens.FLAG, "n": tokens.TEXT, "s": tokens.TEXT})
     user = db.session.get(User, payload.get("u"))
     if user is None or not user.is_active or payload.get("s") != _last_sign_in_mark(user):
         raise tokens.TokenError("This link has already been used or is no longer valid. Sign in again.")
@@ -240,7 +242,8 @@ def waiting_reset_requests(older_than_seconds: int) -> list[int]:
 
 
 def user_for_reset_token(token: str) -> User:
-    payload = tokens.read_token(tokens.RESET, token, current_app.config["RESET_MAX_AGE"])
+    payload = tokens.read_token(tokens.RESET, token, current_app.config["RESET_MAX_AGE"],
+                                {"u": tokens.ID, "p": tokens.TEXT})
     user = db.session.get(User, payload.get("u"))
     if user is None or not user.is_active or payload.get("p") != _password_fingerprint(user):
         raise tokens.TokenError("This link has already been used or is no longer valid. Ask for a new one.")
@@ -258,7 +261,7 @@ def reset_password(token: str, new_password: str) -> User:
 
 
 def _not_me_target(token: str) -> User:
-    payload = tokens.read_token(tokens.NOT_ME, token, tokens.NOT_ME_MAX_AGE)
+    payload = tokens.read_token(tokens.NOT_ME, token, tokens.NOT_ME_MAX_AGE, {"u": tokens.ID})
     user = db.session.get(User, payload.get("u"))
     if user is None or not user.is_active:
         raise tokens.TokenError("This link is not valid any more.")
@@ -362,7 +365,7 @@ def invitation_token(invitation_id: int) -> str:
 
 
 def invitation_for_token(token: str) -> Invitation:
-    payload = tokens.read_token(tokens.INVITE, token, current_app.config["INVITE_MAX_AGE"])
+    payload = tokens.read_token(tokens.INVITE, token, current_app.config["INVITE_MAX_AGE"], {"i": tokens.ID})
     invitation = db.session.get(Invitation, payload.get("i"))
     if invitation is None or not invitation.is_open:
         raise tokens.TokenError("This invitation has already been used or was withdrawn.")

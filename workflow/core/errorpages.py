@@ -1,6 +1,12 @@
-"""Error pages a person can read, and a log line with enough context to act on."""
+"""Error pages a person can read, and a log line with enough context to act on.
+
+The page of a server error never fails itself: the request's transaction is rolled back first (on PostgreSQL a
+failed statement leaves it aborted, and the page's own queries, the signed-in person and the unread count,
+would fail in turn), and if the page still cannot be drawn, a plain one says the same thing.
+"""
 
 import logging
+from html import escape
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -21,10 +27,32 @@ MESSAGES = {
 }
 
 
+PLAIN_PAGE = ("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{title}</title>"
+              "<h1>{title}</h1><p>{text}</p><p><a href=\"/\">Go to the front page</a></p></html>")
+
+
+def _end_failed_transaction() -> None:
+    from workflow.extensions import db
+
+    if db.session.registry.has():
+        try:
+            db.session.rollback()
+        except Exception:  # the connection itself is gone: the pool replaces it on the next checkout
+            log.warning("rolling back after an error failed as well", exc_info=True)
+
+
 def init_app(app: Flask) -> None:
     def render(code: int, detail: str | None = None):
         title, text = MESSAGES.get(code, MESSAGES[500])
-        return render_template("errors/error.html", code=code, title=title, text=detail or text), code
+        if code < 500:
+            return render_template("errors/error.html", code=code, title=title, text=detail or text), code
+        _end_failed_transaction()
+        try:
+            return render_template("errors/error.html", code=code, title=title, text=detail or text), code
+        except Exception:
+            log.exception("the error page for %s %s could not be drawn", request.method, request.path)
+            _end_failed_transaction()
+            return PLAIN_PAGE.format(title=escape(title), text=escape(detail or text)), code
 
     for code in (400, 403, 404, 405, 409, 413, 429):
         app.register_error_handler(code, lambda error, code=code: render(code))

@@ -16,6 +16,19 @@ def clean(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
+MAILABLE_MESSAGE = ("We cannot send email to an address with letters outside A to Z (such as é or ж) yet. "
+                    "Use an address written with plain letters, digits and . _ - + only.")
+
+
+def mailable_address(form, field) -> None:
+    """A validator for every field whose address the desk will write to: our mail goes out without SMTPUTF8,
+    so an address outside ASCII could be stored but never mailed."""
+    from wtforms.validators import StopValidation
+
+    if isinstance(field.data, str) and not field.data.isascii():
+        raise StopValidation(MAILABLE_MESSAGE)
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def clean_form_input():

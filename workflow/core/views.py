@@ -33,7 +33,7 @@ def safe_next(default: str) -> str:
     target = request.values.get("next", "")
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc \
-            and "\\" not in target:
+            and "\\" not in target and target.isprintable() and len(target) <= 2000:
         return target
     return default
 

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
+from workflow.core.form_input import mailable_address
+
 
 def _normalised(value):
     """Addresses are pasted or autofilled with spaces and capitals; one address is one subscriber."""
@@ -22,6 +24,7 @@ class SignupForm(FlaskForm):
 
     email = EmailField("Your email address", filters=[_normalised], validators=[
         DataRequired("Enter your email address."),
+        mailable_address,
         Email("Enter an email address like name@example.org.", check_deliverability=False),
         Length(max=254, message="An email address has at most 254 characters."),
     ], render_kw={"autocomplete": "email"})

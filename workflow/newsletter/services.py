@@ -54,9 +54,10 @@ def unsubscribe_token(subscriber_id: int, address: str) -> str:
 def _subscriber_of(purpose: str, token: str, max_age: int | None, message: str) -> Subscriber:
     """The subscriber a signed link names. The id and the address must both match the row: a link outlives
     a forgotten address whose id may be given out again (SQLite reuses the highest id)."""
-    payload = tokens.read_token(purpose, token, max_age=max_age)
-    if not isinstance(payload, dict) or not isinstance(payload.get("s"), int) or not isinstance(payload.get("e"), str):
-        raise tokens.TokenError(message)
+    try:
+        payload = tokens.read_token(purpose, token, max_age, {"s": tokens.ID, "e": tokens.TEXT})
+    except tokens.MalformedToken as error:
+        raise tokens.TokenError(message) from error
     subscriber = db.session.get(Subscriber, payload["s"])
     if subscriber is None or subscriber.email != payload["e"]:
         raise tokens.TokenError(message)

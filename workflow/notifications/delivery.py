@@ -165,8 +165,9 @@ def _compose(jobs: dict[int, _Job]) -> set[int]:
         job.submission_id, job.event = notification.submission_id, notification.event
         try:
             job.message = mail.compose(notification)
-        except Exception as exc:  # a bug in a template: keep the row, count the attempt, show the reason
-            log.exception("notification %s (%s) could not be composed", notification.id, notification.event)
+        except Exception as exc:  # no attempt will compose it either: kept as failed, with the reason, for the admins
+            log.error("notification %s (%s) could not be composed: %s at %s", notification.id, notification.event,
+                      type(exc).__name__, _where(exc))  # the message may quote the address: not in the log
             job.compose_error = f"could not compose the email: {type(exc).__name__}: {exc}"
     found = {notification.id for notification in notifications}
     db.session.rollback()  # end the read: no snapshot or lock is held while we talk to the mail server
@@ -189,7 +190,7 @@ class _Finished:
 def _send(server: smtp.Connection, job: _Job) -> _Finished:
     """Hand one message to the server and decide what follows from its answer (nothing is written yet)."""
     if job.compose_error is not None:
-        return _temporary(job, job.compose_error)
+        return _failed(job, job.compose_error, AttemptOutcome.PERMANENT_FAILURE, logged=False)
     try:
         reply = server.send(job.message)
     except smtplib.SMTPResponseException as exc:
@@ -197,11 +198,16 @@ def _send(server: smtp.Connection, job: _Job) -> _Finished:
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
         return _refused(job, code, _text(text))
+    except smtplib.SMTPNotSupportedError as exc:  # an address outside ASCII, and a server without SMTPUTF8
+        return _failed(job, f"{type(exc).__name__}: {exc}", AttemptOutcome.PERMANENT_FAILURE)
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         return _temporary(job, f"{type(exc).__name__}: {exc}")
-    except Exception as exc:  # a message smtplib cannot send (say, an address it cannot encode): this one only
-        log.exception("notification %s (%s) could not be sent", job.id, job.event)
-        return _temporary(job, f"could not send the email: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # a message smtplib cannot send (say, an address it cannot encode): this one only,
+        # and for good, since no later attempt would encode it either
+        log.error("notification %s (%s) could not be sent: %s at %s", job.id, job.event, type(exc).__name__,
+                  _where(exc))
+        return _failed(job, f"could not send the email: {type(exc).__name__}: {exc}",
+                       AttemptOutcome.PERMANENT_FAILURE, logged=False)
     changes = {"status": DeliveryStatus.SENT, "sent_at": utcnow(), "server_reply": reply[:500], "last_error": None}
     return _Finished(job, AttemptOutcome.SENT, reply, _SENT, changes, Result("sent"))
 
@@ -225,9 +231,18 @@ def _temporary(job: _Job, detail: str) -> _Finished:
     return _Finished(job, AttemptOutcome.TEMPORARY_FAILURE, detail, _RETRY, changes, Result("retry", retry_in=delay))
 
 
-def _failed(job: _Job, detail: str, outcome: AttemptOutcome) -> _Finished:
-    """Keep a notification that cannot be delivered, with the reason, for the admins to see and retry."""
-    log.error("notification %s (%s) failed for good: %s", job.id, job.event, detail)
+def _where(exc: BaseException) -> str:
+    """Where an exception was raised (file and line of the innermost frame), for a log line without its message."""
+    trace = exc.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    return f"{trace.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{trace.tb_lineno}" if trace else "?"
+
+
+def _failed(job: _Job, detail: str, outcome: AttemptOutcome, logged: bool = True) -> _Finished:
+    """Keep a notification that cannot be delivered, with the reason, for the admins to see and retry.
+    ``logged=False``: the reason may quote the address, and was logged without it already."""
+    log.error("notification %s (%s) failed for good: %s", job.id, job.event, detail if logged else "see above")
     changes = {"status": DeliveryStatus.FAILED, "last_error": detail[:2000]}
     return _Finished(job, outcome, detail, _FAILED, changes, Result("failed"))
 

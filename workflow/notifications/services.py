@@ -128,9 +128,9 @@ def unsubscribe_token(user_id: int, event: str) -> str:
 
 def read_unsubscribe_token(token: str) -> tuple[User, Event]:
     """The person and event an unsubscribe link names; TokenError if the link is not one of ours."""
-    payload = tokens.read_token(tokens.UNSUBSCRIBE, token, max_age=None)
-    user = db.session.get(User, payload.get("u")) if isinstance(payload, dict) else None
-    spec = EVENTS.get(payload.get("e")) if user is not None else None
+    payload = tokens.read_token(tokens.UNSUBSCRIBE, token, None, {"u": tokens.ID, "e": tokens.TEXT})
+    user = db.session.get(User, payload["u"])
+    spec = EVENTS.get(payload["e"]) if user is not None else None
     if user is None or spec is None or not spec.has_choice:
         raise tokens.TokenError("This unsubscribe link is not valid any more. Sign in to choose your emails.")
     return user, spec

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from workflow.core.forms import ActionForm
+from workflow.core.numbers import record_id
 from workflow.core.tokens import TokenError
 from workflow.core.views import render_form, safe_next
 from workflow.extensions import csrf
@@ -19,7 +20,7 @@ bp = Blueprint("notifications", __name__)
 @bp.route("/notifications")
 @login_required
 def inbox():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=record_id)
     items, next_before = notifications.inbox(current_user, before=before)
     return render_template("notifications/inbox.html", items=items, next_before=next_before, before=before,
                            action_form=ActionForm())

@@ -12,6 +12,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from workflow.core.numbers import finite, record_id
+
 
 class PitchForm(FlaskForm):
     headline = StringField("Working headline", validators=[
@@ -40,12 +42,12 @@ class TransitionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     version = HiddenField(validators=[DataRequired()])
     comment = TextAreaField("Comment", validators=[Optional(), Length(max=5000, message="At most 5,000 characters.")])
-    editor_id = SelectField("Editor", coerce=int, validators=[Optional()], validate_choice=False)
+    editor_id = SelectField("Editor", coerce=record_id, validators=[Optional()], validate_choice=False)
     deadline = DateField("Deadline for the draft", validators=[Optional()])
     assigned_words = IntegerField("Commissioned length (words)", validators=[
         Optional(), NumberRange(min=100, max=20000, message="Between 100 and 20,000 words.")])
     fee = DecimalField("Fee", places=2, validators=[
-        Optional(), NumberRange(min=0, max=100000, message="Between 0 and 100,000.")])
+        Optional(), finite, NumberRange(min=0, max=100000, message="Between 0 and 100,000.")])
 
 
 class DraftForm(FlaskForm):

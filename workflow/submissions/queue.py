@@ -20,11 +20,12 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
+from werkzeug.datastructures import MultiDict
 
 from workflow.auth.models import User
 from workflow.core.models import utcnow
@@ -120,6 +121,12 @@ class QueueFilters:
 
     def query_string(self) -> str:
         return urlencode(self.to_args())
+
+    @classmethod
+    def canonical(cls, query: str) -> str:
+        """A query string as the queue itself writes it: the filters it names, anything else left out (a line
+        break pasted into a saved view's query must not reach a ``Location`` header)."""
+        return cls.from_args(MultiDict(parse_qsl(query[:2000]))).query_string()
 
     def with_state(self, state: State | None) -> QueueFilters:
         return replace(self, state=state)

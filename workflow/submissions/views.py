@@ -12,6 +12,7 @@ from workflow.auth import second_factor
 from workflow.core import limits, storage
 from workflow.core.errors import Conflict, DomainError
 from workflow.core.forms import ActionForm
+from workflow.core.numbers import record_id, whole_number
 from workflow.core.views import FORM_ERROR_STATUS, attach_error, render_form, staff_required
 from workflow.extensions import db
 from workflow.submissions import desk_metrics as metrics
@@ -85,9 +86,8 @@ def transition(submission_id):
     form = TransitionForm()
     form.editor_id.choices = [SelectChoice(e.id, e.display_name) for e in services.active_editors()]
     if form.validate_on_submit():
-        try:
-            seen = int(form.version.data)
-        except (TypeError, ValueError):
+        seen = whole_number(form.version.data)
+        if seen is None:
             abort(400)
         try:
             rule = find_transition(submission.state, form.action.data)
@@ -125,7 +125,9 @@ def draft(submission_id):
     form = DraftForm()
     if form.validate_on_submit():
         try:
-            seen = int(form.version.data) if form.version.data else None
+            seen = whole_number(form.version.data) if form.version.data else None
+            if form.version.data and seen is None:
+                raise ValueError("not a version")  # as any other page that could not be read: reload it
             revision = services.save_draft(current_user, submission, form.headline.data, form.dek.data,
                                            form.body.data, form.note.data or "", seen_version=seen)
         except Conflict as conflict:
@@ -162,8 +164,8 @@ def diff(submission_id):
         return render_template("submissions/diff.html", submission=submission, revisions=revisions,
                                old=None, new=None, rows=[])
     by_number = {r.number: r for r in revisions}
-    old_number = request.args.get("from", type=int)
-    new_number = request.args.get("to", type=int)
+    old_number = request.args.get("from", type=record_id)
+    new_number = request.args.get("to", type=record_id)
     if old_number is None or new_number is None:
         editors = [r for r in revisions if r.kind is RevisionKind.EDITOR]
         contributors = [r for r in revisions if r.kind is RevisionKind.CONTRIBUTOR]
@@ -233,7 +235,7 @@ def queue():
 def desk_metrics():
     """The desk's figures for a period the editor picks; a period not offered shows the default, and says so."""
     asked = request.args.get("weeks", "")
-    weeks = int(asked) if asked.isdigit() and int(asked) in metrics.PERIODS else None
+    weeks = whole_number(asked) if whole_number(asked) in metrics.PERIODS else None
     error = None if weeks or not asked else (
         f"“{asked}” is not a period this page offers: choose {', '.join(metrics.PERIODS.values())}. "
         f"Showing the last {metrics.PERIODS[metrics.DEFAULT_WEEKS]}.")
@@ -250,12 +252,13 @@ def _page_size() -> int:
 @staff_required
 def save_view():
     form = SavedViewForm()
+    query = QueueFilters.canonical(form.query.data or "")
     if form.validate_on_submit():
-        view = services.save_view(current_user, form.name.data, form.query.data or "")
+        view = services.save_view(current_user, form.name.data, query)
         flash(f"Saved the view “{view.name}”.", "success")
         return redirect(url_for("submissions.queue") + ("?" + view.query if view.query else ""), 303)
     flash(" ".join(form.name.errors) or "The view could not be saved.", "error")
-    return redirect(url_for("submissions.queue") + ("?" + form.query.data if form.query.data else ""), 303)
+    return redirect(url_for("submissions.queue") + ("?" + query if query else ""), 303)
 
 
 @bp.post("/queue/views/<int:view_id>/delete")
