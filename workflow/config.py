@@ -127,6 +127,9 @@ def from_environment(instance_path: str) -> dict:
                              "schedule": crontab(minute=0, hour=_digest_hour())},
             # Stories an editor scheduled: published when their time comes (each once).
             "publish-scheduled": {"task": "articles.publish_scheduled", "schedule": 60.0},
+            # Story photos whose task was lost (the broker was down at the upload, a worker died on them).
+            "sweep-images": {"task": "articles.sweep_images",
+                             "schedule": float(_env_int("OUTBOX_SWEEP_SECONDS", 60))},
             # Password reset requests that no worker took (the broker was down when they came).
             "sweep-reset-requests": {"task": "auth.sweep_reset_requests",
                                      "schedule": float(_env_int("OUTBOX_SWEEP_SECONDS", 60))},
@@ -200,6 +203,9 @@ def from_environment(instance_path: str) -> dict:
         "MAX_IMAGE_BYTES": _env_int("MAX_IMAGE_MB", 15) * 1024 * 1024,
         "MAX_IMAGE_PIXELS": _env_int("MAX_IMAGE_MEGAPIXELS", 40) * 1_000_000,
         "IMAGE_WIDTHS": (480, 800, 1200, 1600),
+        # The Celery queue of the photos' preparation (decoding takes seconds and hundreds of megabytes): empty, the
+        # queue of everything else; named, a worker of its own with few processes (-Q) keeps memory in hand.
+        "IMAGE_QUEUE": _env("IMAGE_QUEUE", ""),
         "NEWSLETTER_HOUR": _env_int("NEWSLETTER_HOUR", 7),
         "NEWSLETTER_WEEKDAY": _env("NEWSLETTER_WEEKDAY", "fri"),
         # Addresses that never confirmed their subscription are forgotten after this many days.

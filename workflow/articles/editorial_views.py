@@ -45,7 +45,8 @@ def _choices(form: PageForm, submission: Submission, photos: list[Image] | None 
         SelectChoice(section.id, section.name) for section in articles.sections()]
     images = photos if photos is not None else image_files.images_of(submission)
     form.top_image_id.choices = [SelectChoice("", "No top image")] + [
-        SelectChoice(image.id, image.alt or image.caption[:60] or image.filename or f"Image {image.id}")
+        SelectChoice(image.id, (image.alt or image.caption[:60] or image.filename or f"Image {image.id}")
+                     + ("" if image.ready else f" ({image.status.title.lower()})"))
         for image in images]
 
 
