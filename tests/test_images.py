@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from PIL import ExifTags, ImageCms, ImageFile
 from PIL import Image as PILImage
 
-from tests.helpers import Client, prepare_images, text_of
+from tests.helpers import Client, large_png, prepare_images, text_of
 from workflow.articles.models import Image, ImageStatus
 from workflow.articles.rendering import markdown_to_html
 from workflow.extensions import db
@@ -308,20 +308,6 @@ def test_the_same_photo_twice_is_refused(app, factory):
 
 # Prepared by a worker ---------------------------------------------------------------------------------------------
 
-def _large_png(width: int = 7200, height: int = 5400) -> bytes:
-    """A whole PNG of width × height black pixels (38.9 megapixels by default) in about 120 KB: rows of zeros
-    compress a thousandfold. Written row by row, so the test never holds the pixels either."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    packer, row, parts = zlib.compressobj(9), b"\x00" * (1 + 3 * width), []
-    for _ in range(height):
-        parts.append(packer.compress(row))
-    parts.append(packer.flush())
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b""))
-
-
 def _upload_path(app, image: Image) -> Path:
     from workflow.articles import images
 
@@ -367,7 +353,7 @@ def test_a_39_megapixel_png_is_not_decoded_in_the_request_and_the_worker_prepare
     from workflow.articles.tasks import sweep_images
     from workflow.core.models import clock_set_to, utcnow
 
-    png = _large_png()
+    png = large_png()
     assert len(png) < 200_000
     decoded = []
     real_load = ImageFile.ImageFile.load
