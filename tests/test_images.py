@@ -389,6 +389,14 @@ def test_a_39_megapixel_png_is_not_decoded_in_the_request_and_the_worker_prepare
     assert "Being prepared" not in text_of(owner.get(f"/submissions/{story.id}"))
 
 
+def test_beat_sweeps_the_photos_every_minute_and_the_tasks_are_safe_to_run_twice(app):
+    celery = app.extensions["celery"]
+    sweep = celery.conf.beat_schedule["sweep-images"]
+    assert sweep["task"] == "articles.sweep_images" and sweep["schedule"] == 60
+    for name in ("articles.sweep_images", "articles.prepare_image"):
+        assert name in celery.tasks and celery.tasks[name].acks_late is True
+
+
 def test_the_task_is_idempotent_and_a_crash_before_the_commit_leaves_nothing_behind(app, factory, held):
     """acks_late: a task may run twice, or die half-way and run again. The copies are the same bytes at the same
     keys; a run that rolled back leaves no file; a photo that is ready is not touched again."""

@@ -12,7 +12,7 @@ from workflow.articles import editorial
 from workflow.articles import images as image_files
 from workflow.articles import services as articles
 from workflow.articles.forms import PageForm, ScheduleForm, UnscheduleForm
-from workflow.articles.models import Image
+from workflow.articles.models import Image, ImageStatus
 from workflow.core.errors import Conflict, DomainError
 from workflow.core.views import FORM_ERROR_STATUS, attach_error, staff_required
 from workflow.submissions.models import Submission
@@ -46,7 +46,7 @@ def _choices(form: PageForm, submission: Submission, photos: list[Image] | None 
     images = photos if photos is not None else image_files.images_of(submission)
     form.top_image_id.choices = [SelectChoice("", "No top image")] + [
         SelectChoice(image.id, (image.alt or image.caption[:60] or image.filename or f"Image {image.id}")
-                     + ("" if image.ready else f" ({image.status.title.lower()})"))
+                     + (" (could not be prepared)" if image.status is ImageStatus.FAILED else ""))
         for image in images]
 
 
