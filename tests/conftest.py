@@ -332,6 +332,7 @@ def one_of_everything(app, factory, make_client):
         Picture.new("RGB", (640, 360), (90, 80, 70)).save(buffer, "JPEG")
         photo = images.add_image(db.session.get(User, person_a.id), submission, "p.jpg", buffer.getvalue(),
                                  alt="The mayor's car")
+        images.prepare(photo.id)  # its copies now, as a worker would make them
         section = Section(slug="news", name="News")
         db.session.add_all([section, Tag(slug="ports", name="Ports")])
         view = services.save_view(db.session.get(User, editor.id), "Mine", "assignee=mine")

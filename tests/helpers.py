@@ -78,6 +78,28 @@ def run_reset_requests(app) -> int:
     return taken
 
 
+def prepare_images(app, timeout: float = 60.0) -> int:
+    """What a worker does with the photos uploaded so far: the task's own body, run here, for each photo still
+    being prepared. The session's worker may hold some: then wait until it has finished them."""
+    from workflow.articles.models import Image, ImageStatus
+    from workflow.articles.tasks import prepare_image
+
+    prepared, deadline = 0, time.monotonic() + timeout
+    with app.app_context():
+        while True:
+            ids = db.session.scalars(sa.select(Image.id).where(Image.status == ImageStatus.PROCESSING)
+                                     .order_by(Image.id)).all()
+            db.session.rollback()
+            if not ids:
+                break
+            prepared += sum(prepare_image.run(image_id) in ("ready", "failed") for image_id in ids)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"images {ids} are still being prepared after {timeout} s")
+            time.sleep(0.1)
+        db.session.remove()
+    return prepared
+
+
 class SoftKey:
     """A security key in software (ES256, "none" attestation) for tests over HTTP: it answers the options the desk
     sends as a browser and a key would, for the origin it is told (the desk's own, unless a test says otherwise)."""
@@ -193,6 +215,20 @@ def png_bytes() -> bytes:
 
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def large_png(width: int = 7200, height: int = 5400) -> bytes:
+    """A whole PNG of width × height black pixels (38.9 megapixels by default) in about 120 KB: rows of zeros
+    compress a thousandfold. Written row by row, so the test never holds the pixels either."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    packer, row, parts = zlib.compressobj(9), b"\x00" * (1 + 3 * width), []
+    for _ in range(height):
+        parts.append(packer.compress(row))
+    parts.append(packer.flush())
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b""))
 
 
 def empty_tables(app) -> None:

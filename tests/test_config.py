@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 
 import pytest
 
 from workflow import ROOT, create_app
-from workflow.config import DEFAULT_SECRET_KEY, ConfigurationError, from_environment
+from workflow.config import DEFAULT_SECRET_KEY, ConfigurationError, check_production_safety, from_environment
+
+SCRAPER_TOKEN = "Ks8vQ2mX7pLr4tWz9bNc3yHd6fJg1aEu5iOo0"  # 37 characters, none repeated more than twice
 
 
 @pytest.fixture
@@ -50,27 +53,106 @@ def test_a_bad_number_is_a_clear_error(clean_env, tmp_path):
 
 
 @pytest.mark.parametrize("secret, database, broker, complaint", [
-    (DEFAULT_SECRET_KEY, "postgresql+psycopg://db/desk", "redis://r/0", "WORKFLOW_SECRET_KEY"),
-    ("short", "postgresql+psycopg://db/desk", "redis://r/0", "WORKFLOW_SECRET_KEY"),
-    ("x" * 40, "sqlite:////tmp/desk.sqlite", "redis://r/0", "WORKFLOW_DATABASE_URL"),
-    ("x" * 40, "postgresql+psycopg://db/desk", "filesystem://", "WORKFLOW_BROKER_URL"),
+    (DEFAULT_SECRET_KEY, "postgresql+psycopg://db/desk", "redis://r/0", "WORKFLOW_SECRET_KEY is the development key"),
+    ("short", "postgresql+psycopg://db/desk", "redis://r/0", "WORKFLOW_SECRET_KEY is 5 characters long"),
+    ("", "postgresql+psycopg://db/desk", "redis://r/0", "set WORKFLOW_SECRET_KEY to a random value"),
+    (secrets.token_urlsafe(48), "sqlite:////tmp/desk.sqlite", "redis://r/0", "WORKFLOW_DATABASE_URL"),
+    (secrets.token_urlsafe(48), "postgresql+psycopg://db/desk", "filesystem://", "WORKFLOW_BROKER_URL"),
 ])
 def test_production_refuses_quick_start_settings(clean_env, secret, database, broker, complaint):
     clean_env.setenv("WORKFLOW_ENV", "production")
     clean_env.setenv("WORKFLOW_SECRET_KEY", secret)
     clean_env.setenv("WORKFLOW_DATABASE_URL", database)
     clean_env.setenv("WORKFLOW_BROKER_URL", broker)
+    clean_env.setenv("WORKFLOW_METRICS_TOKEN", SCRAPER_TOKEN)
     with pytest.raises(ConfigurationError, match=complaint):
         create_app()
 
 
+def _production(clean_env, **settings) -> dict:
+    values = {"ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48), "METRICS_TOKEN": SCRAPER_TOKEN,
+              "DATABASE_URL": "postgresql+psycopg://db.internal/desk", "BROKER_URL": "redis://cache.internal:6379/0",
+              **settings}
+    for name, value in values.items():
+        if value is None:
+            clean_env.delenv(f"WORKFLOW_{name}", raising=False)
+        else:
+            clean_env.setenv(f"WORKFLOW_{name}", value)
+    return from_environment("/nonexistent-instance")
+
+
+GUESSABLE = [
+    ("a" * 32, "32 times the same letter"),
+    ("ab" * 24, "two letters"),
+    ("0123456789abcdef" * 2, "a pattern repeated"),
+    ("Secret!1" * 5, "a short word repeated"),
+    ("abcdefg" * 6, "seven letters over and over"),
+]
+
+
+@pytest.mark.parametrize("key, what", GUESSABLE, ids=[g[1] for g in GUESSABLE])
+def test_production_refuses_a_guessable_secret_key_and_says_how_to_make_one(clean_env, key, what):
+    config = _production(clean_env, SECRET_KEY=key)
+    with pytest.raises(ConfigurationError) as refused:
+        check_production_safety(config)
+    message = str(refused.value)
+    assert "WORKFLOW_SECRET_KEY looks guessable" in message
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(48))"' in message
+
+
+@pytest.mark.parametrize("make", [lambda: secrets.token_urlsafe(48), lambda: secrets.token_hex(32),
+                                  lambda: secrets.token_hex(16), lambda: secrets.token_urlsafe(24)],
+                         ids=["token_urlsafe(48)", "token_hex(32)", "token_hex(16)", "token_urlsafe(24)"])
+def test_random_keys_of_the_usual_kinds_are_accepted(clean_env, make):
+    for _ in range(200):  # not one draw in 200 is mistaken for a guessable key
+        check_production_safety(_production(clean_env, SECRET_KEY=make()))
+
+
+def test_production_requires_a_strong_metrics_token(clean_env):
+    """Without a token /metrics would answer anyone: the outbox's backlog, every endpoint's traffic."""
+    with pytest.raises(ConfigurationError, match="set WORKFLOW_METRICS_TOKEN to a random value .*so that /metrics "
+                                                 "answers only your scraper"):
+        check_production_safety(_production(clean_env, METRICS_TOKEN=None))
+    with pytest.raises(ConfigurationError, match="WORKFLOW_METRICS_TOKEN looks guessable"):
+        check_production_safety(_production(clean_env, METRICS_TOKEN="metrics" * 6))
+    with pytest.raises(ConfigurationError, match="WORKFLOW_METRICS_TOKEN is 12 characters long"):
+        check_production_safety(_production(clean_env, METRICS_TOKEN="a-short-one!"))
+    check_production_safety(_production(clean_env))
+    # In development the quick start needs none of it.
+    check_production_safety(_production(clean_env, ENV="development", METRICS_TOKEN=None, SECRET_KEY=None))
+
+
+@pytest.mark.parametrize("value", ["Production", "prod", "PRODUCTION", "production ", "staging", "dev", ""])
+def test_an_unknown_environment_is_refused_naming_the_valid_ones(clean_env, tmp_path, value):
+    """A misspelt production must not quietly run as development (insecure cookies, no checks)."""
+    clean_env.setenv("WORKFLOW_ENV", value)
+    with pytest.raises(ConfigurationError) as refused:
+        from_environment(str(tmp_path))
+    assert str(refused.value) == f"WORKFLOW_ENV must be development or production (in lower case), not {value!r}"
+
+
+@pytest.mark.parametrize("value", ["development", "production"])
+def test_the_known_environments_are_taken_as_they_are(clean_env, tmp_path, value):
+    clean_env.setenv("WORKFLOW_ENV", value)
+    config = from_environment(str(tmp_path))
+    assert config["WORKFLOW_ENV"] == value
+    assert config["SESSION_COOKIE_SECURE"] is (value == "production")
+    clean_env.delenv("WORKFLOW_ENV")
+    assert from_environment(str(tmp_path))["WORKFLOW_ENV"] == "development"
+
+
 def test_production_starts_with_safe_settings(clean_env):
     clean_env.setenv("WORKFLOW_ENV", "production")
-    clean_env.setenv("WORKFLOW_SECRET_KEY", "y" * 48)
+    clean_env.setenv("WORKFLOW_SECRET_KEY", secrets.token_urlsafe(48))
+    clean_env.setenv("WORKFLOW_METRICS_TOKEN", SCRAPER_TOKEN)
     clean_env.setenv("WORKFLOW_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     clean_env.setenv("WORKFLOW_BROKER_URL", "redis://127.0.0.1:6379/0")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    # /metrics, started this way, does not answer anonymously.
+    client = app.test_client()
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer not-the-token"}).status_code == 401
 
 
 def test_production_refusal_is_loud_on_the_command_line(clean_env):

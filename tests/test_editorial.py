@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tests.helpers import Client, page_version, text_of
 from workflow.articles import editorial
-from workflow.articles.models import Image, Section, Tag
+from workflow.articles.models import Image, ImageStatus, Section, Tag
 from workflow.core.models import clock_set_to, utcnow
 from workflow.extensions import db
 from workflow.notifications.models import Notification
@@ -42,6 +42,7 @@ def _image(app, story, **fields) -> int:
     with app.app_context():
         image = Image(key=f"k{story.id}{len(fields)}{time.monotonic_ns()}", submission_id=story.id,
                       content_type="image/jpeg", width=1600, height=900, widths=[480, 800, 1600], sha256="0" * 64,
+                      status=ImageStatus.READY,
                       **fields)
         db.session.add(image)
         db.session.commit()

@@ -1,5 +1,7 @@
 """Story photos: what an upload must be, what is kept of it (the pixels, never where or with what it was taken),
-who may fetch it, and how the article page shows it (srcset, figures, pull quotes), inert whatever was typed."""
+who may fetch it, and how the article page shows it (srcset, figures, pull quotes), inert whatever was typed.
+The request checks an upload from its header and a worker makes its copies: most tests run the worker's task
+here (``prepare_images``); the largest photo goes through the real worker."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ import sqlalchemy as sa
 from PIL import ExifTags, ImageCms, ImageFile
 from PIL import Image as PILImage
 
-from tests.helpers import Client, text_of
-from workflow.articles.models import Image
+from tests.helpers import Client, large_png, prepare_images, text_of
+from workflow.articles.models import Image, ImageStatus
 from workflow.articles.rendering import markdown_to_html
 from workflow.extensions import db
 from workflow.submissions.models import Submission
@@ -107,12 +109,16 @@ def _signed_in(app, person) -> Client:
 
 
 def _upload(client: Client, submission_id: int, data: bytes, filename: str = "photo.jpg", alt: str = "Bread on racks",
-            caption: str = "The night shift at work.", credit: str = "A. Photographer"):
+            caption: str = "The night shift at work.", credit: str = "A. Photographer", prepared: bool = True):
+    """Upload a photo; unless ``prepared`` is False, then do what the worker does with it."""
     page = f"/submissions/{submission_id}"
     token = client.csrf_token(page)
-    return client.http.post(f"{page}/images", data={
+    response = client.http.post(f"{page}/images", data={
         "upload-csrf_token": token, "upload-image": (io.BytesIO(data), filename), "upload-alt": alt,
         "upload-caption": caption, "upload-credit": credit}, content_type="multipart/form-data")
+    if prepared and response.status_code == 303:
+        prepare_images(client.app)
+    return response
 
 
 def _images(app, submission_id: int) -> list[Image]:
@@ -222,7 +228,6 @@ REFUSED = [
     ("an SVG named .png", "chart.png", SVG, "is not a photo we can publish"),
     ("a GIF", "anim.gif", _gif(), "upload a JPEG, PNG or WebP image"),
     ("an empty file", "photo.jpg", b"", "is empty"),
-    ("a truncated JPEG", "photo.jpg", _photo(metadata=False)[:3000], "damaged or incomplete"),
     ("a photo too small to publish", "tiny.jpg", _photo(size=(200, 150)), "only 200 pixels wide"),
     ("a header declaring 10 gigapixels", "bomb.png", _png_declaring(100_000, 100_000), "too many pixels"),
 ]
@@ -234,7 +239,8 @@ def test_what_is_not_a_publishable_photo_is_refused_next_to_the_field_and_nothin
     _, reporter, story = _assigned(factory)
     owner = _signed_in(app, reporter)
     before = _stored_files(app)
-    response = _upload(owner, story.id, data, filename, alt="What I typed", caption="My caption, kept")
+    response = _upload(owner, story.id, data, filename, alt="What I typed", caption="My caption, kept",
+                       prepared=False)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in _field_error(html, "upload-image")
@@ -298,6 +304,258 @@ def test_the_same_photo_twice_is_refused(app, factory):
     assert response.status_code == 422
     assert "already among the story's images" in _field_error(response.get_data(as_text=True), "upload-image")
     assert len(_images(app, story.id)) == 1
+
+
+# Prepared by a worker ---------------------------------------------------------------------------------------------
+
+def _upload_path(app, image: Image) -> Path:
+    from workflow.articles import images
+
+    with app.app_context():
+        return Path(app.config["UPLOAD_DIR"]) / images.upload_key(image)[:2] / images.upload_key(image)
+
+
+def _wait_for(app, submission_id: int, status: ImageStatus, timeout: float = 60.0) -> Image:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        [image] = _images(app, submission_id)
+        if image.status is status:
+            return image
+        time.sleep(0.2)
+    raise AssertionError(f"the photo is still {image.status.value} after {timeout} s")
+
+
+@pytest.fixture
+def held(app, monkeypatch, broker):
+    """Photos' tasks go to a queue no worker reads (as if lost), so that a photo stays as the request left it even
+    while the session's worker runs; the test runs the task, or the sweep, itself."""
+    import uuid
+
+    queue = f"held-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setitem(app.config, "IMAGE_QUEUE", queue)
+    yield queue
+    if broker["url"].startswith("redis://"):
+        import redis
+
+        redis.Redis.from_url(broker["url"]).delete(queue)
+
+
+@pytest.mark.worker
+def test_a_39_megapixel_png_is_not_decoded_in_the_request_and_the_worker_prepares_it(app, factory, worker,
+                                                                                     monkeypatch, held):
+    """The issue's photo: 39 megapixels in 120 KB. The web process reads its header only (no pixel decoded: PIL's
+    decoding is watched in this process); its task is lost (sent to a queue no worker reads), so the photo waits,
+    shown as being prepared; beat's sweep hands it to the real worker, which makes the copies."""
+    from datetime import timedelta
+
+    from workflow.articles.tasks import sweep_images
+    from workflow.core.models import clock_set_to, utcnow
+
+    png = large_png()
+    assert len(png) < 200_000
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self) or real_load(self))
+
+    editor, reporter, story = _assigned(factory)
+    owner = _signed_in(app, reporter)
+    before = _stored_files(app)
+    response = _upload(owner, story.id, png, "wide.png", caption="Wide.", prepared=False)
+    assert response.status_code == 303
+    assert decoded == [], "the request decoded the photo"
+    [image] = _images(app, story.id)
+    assert image.status is ImageStatus.PROCESSING and image.widths == [] and image.attempts == 0
+    assert (image.width, image.height, image.content_type) == (7200, 5400, "image/png")
+    assert _stored_files(app) - before == {_upload_path(app, image)}  # the upload as it came, no copy yet
+    panel = owner.get(f"/submissions/{story.id}")
+    assert "Being prepared" in text_of(panel) and f'src="/images/{image.key}/' not in panel.get_data(as_text=True)
+    assert owner.get(f"/images/{image.key}/480").status_code == 404
+
+    # Nobody reads the held queue: the sweep finds the photo once the grace has passed, and the worker takes it.
+    monkeypatch.setitem(app.config, "IMAGE_QUEUE", "")
+    with app.app_context():
+        assert sweep_images.run() == 0  # still within the grace a task has to arrive
+        with clock_set_to(utcnow() + timedelta(minutes=1)):
+            assert sweep_images.run() == 1
+    image = _wait_for(app, story.id, ImageStatus.READY)
+    assert decoded == []  # the worker decoded it, in its own process
+    assert image.widths == [480, 800, 1200, 1600] and (image.width, image.height) == (1600, 1200)
+    assert not _upload_path(app, image).exists()  # the upload goes once the copies are made
+    assert len(_stored_files(app) - before) == 4
+    with PILImage.open(io.BytesIO(owner.get(f"/images/{image.key}/1600").get_data())) as served:
+        assert served.size == (1600, 1200) and served.format == "PNG"
+    assert "Being prepared" not in text_of(owner.get(f"/submissions/{story.id}"))
+
+
+def test_beat_sweeps_the_photos_every_minute_and_the_tasks_are_safe_to_run_twice(app):
+    celery = app.extensions["celery"]
+    sweep = celery.conf.beat_schedule["sweep-images"]
+    assert sweep["task"] == "articles.sweep_images" and sweep["schedule"] == 60
+    for name in ("articles.sweep_images", "articles.prepare_image"):
+        assert name in celery.tasks and celery.tasks[name].acks_late is True
+
+
+def test_the_task_is_idempotent_and_a_crash_before_the_commit_leaves_nothing_behind(app, factory, held):
+    """acks_late: a task may run twice, or die half-way and run again. The copies are the same bytes at the same
+    keys; a run that rolled back leaves no file; a photo that is ready is not touched again."""
+    from datetime import timedelta
+
+    from workflow.articles import images
+    from workflow.articles.tasks import prepare_image
+    from workflow.core.models import clock_set_to, utcnow
+
+    _, reporter, story = _assigned(factory)
+    owner = _signed_in(app, reporter)
+    before = _stored_files(app)
+    assert _upload(owner, story.id, _photo(), prepared=False).status_code == 303
+    [image] = _images(app, story.id)
+    upload = _upload_path(app, image)
+
+    with app.app_context():  # a worker takes it, makes the copies, and dies before its commit
+        assert images.take(image.id)
+        db.session.commit()
+        assert images.prepare(image.id) == "ready"
+        assert len(_stored_files(app) - before) == 5
+        db.session.rollback()
+    assert _stored_files(app) - before == {upload}  # the copies of the rolled-back run are gone
+    [image] = _images(app, story.id)
+    assert image.status is ImageStatus.PROCESSING and image.attempts == 1
+
+    with app.app_context():
+        assert prepare_image.run(image.id) == "not taken"  # that worker's lease still holds it
+        with clock_set_to(utcnow() + images.PREPARE_LEASE + timedelta(seconds=1)):
+            assert prepare_image.run(image.id) == "ready"
+    first = {path: path.read_bytes() for path in _stored_files(app) - before}
+    assert len(first) == 4 and upload not in first
+    [image] = _images(app, story.id)
+    assert image.status is ImageStatus.READY and image.attempts == 2 and image.widths == [480, 800, 1200, 1600]
+
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_bytes(b"left behind by a worker that died after its commit")
+    with app.app_context():
+        assert prepare_image.run(image.id) == "not taken"  # the same task again: nothing to do ...
+    assert not upload.exists()  # ... but the upload it should have deleted
+    assert {path: path.read_bytes() for path in _stored_files(app) - before} == first
+    assert _images(app, story.id)[0].attempts == 2
+
+    # The same copies, byte for byte, when made again from the same upload.
+    with app.app_context():
+        again = images.process("photo.jpg", _photo())
+    assert {images.storage_key(image, width): data for width, data in again.files.items()} == {
+        path.name: data for path, data in first.items()}
+
+
+def test_a_photo_that_cannot_be_read_is_marked_with_the_reason_and_kept_off_the_page(app, factory):
+    """A truncated JPEG has a sound header: the request takes it, the worker finds it cannot be read."""
+    editor, reporter, story = _assigned(factory)
+    owner = _signed_in(app, reporter)
+    before = _stored_files(app)
+    broken = _photo(metadata=False)[:3000]
+    assert _upload(owner, story.id, broken, "broken.jpg", alt="Broken one").status_code == 303
+    [image] = _images(app, story.id)
+    assert image.status is ImageStatus.FAILED and image.widths == []
+    assert "“broken.jpg” is damaged or incomplete: it cannot be read. Export it again." in image.problem
+    assert _stored_files(app) == before  # the upload is gone too
+    page = text_of(owner.get(f"/submissions/{story.id}"))
+    assert "Could not be prepared" in page and "“broken.jpg” is damaged or incomplete" in page
+    assert "delete it and upload the photo again" in page
+    assert owner.get(f"/images/{image.key}/480").status_code == 404
+    # The same file again is not "already among the story's images": it failed.
+    assert _upload(owner, story.id, broken, "broken.jpg", alt="Broken one").status_code == 303
+    token = owner.csrf_token(f"/submissions/{story.id}")
+    assert owner.http.post(f"/submissions/{story.id}/images/{image.id}/delete",
+                           data={"csrf_token": token}).status_code == 303
+    assert [i.id for i in _images(app, story.id)] != [image.id]
+
+
+def test_a_photo_that_kills_the_workers_is_given_up_after_three_attempts(app, factory, held):
+    from datetime import timedelta
+
+    from workflow.articles import images
+    from workflow.articles.tasks import sweep_images
+    from workflow.core.models import clock_set_to, utcnow
+
+    _, reporter, story = _assigned(factory)
+    owner = _signed_in(app, reporter)
+    assert _upload(owner, story.id, _photo(), "heavy.jpg", prepared=False).status_code == 303
+    [image] = _images(app, story.id)
+    with app.app_context():
+        for attempt in range(images.MAX_ATTEMPTS):  # each worker takes it, and is killed (out of memory)
+            with clock_set_to(utcnow() + attempt * (images.PREPARE_LEASE + timedelta(seconds=1))):
+                assert images.take(image.id)
+                db.session.commit()
+        with clock_set_to(utcnow() + images.MAX_ATTEMPTS * (images.PREPARE_LEASE + timedelta(seconds=1))):
+            assert not images.take(image.id)
+            db.session.rollback()
+            assert sweep_images.run() == 0
+    [image] = _images(app, story.id)
+    assert image.status is ImageStatus.FAILED and image.attempts == images.MAX_ATTEMPTS
+    assert "“heavy.jpg” could not be prepared: it stopped the worker 3 times" in image.problem
+    assert not _upload_path(app, image).exists()
+
+
+def test_readers_see_a_published_story_without_the_photos_being_prepared_then_with_them(app, factory, held):
+    """Publishing does not wait for the photos: the story goes out on time (a scheduled one too), and readers see
+    the text alone, then each photo, top image and social card included, once it is ready (the page's ETag
+    changes then, so no cache keeps the text without it)."""
+    editor, reporter, story = _assigned(factory)
+    owner = _signed_in(app, reporter)
+    assert _upload(owner, story.id, _photo(size=(1700, 1000)), prepared=False).status_code == 303
+    assert _upload(owner, story.id, _photo(size=(900, 600), metadata=False), alt="The road out",
+                   prepared=False).status_code == 303
+    top, inside = _images(app, story.id)
+    assert top.status is inside.status is ImageStatus.PROCESSING
+    slug = _publish(app, editor, reporter, story, f"First.\n\n![r](image:{inside.key})\n\nLast.", top_image_id=top.id)
+
+    reader = Client(app)
+    response = reader.get(f"/articles/{slug}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<img" not in html and "<figure" not in html
+    assert "og:image" not in html and '<meta name="twitter:card" content="summary">' in html
+    assert "First." in text_of(response) and "Last." in text_of(response)
+    assert "image:" not in html  # the placement is not shown as words either
+    listing = reader.get("/").get_data(as_text=True)
+    assert slug in listing and f"/images/{top.key}/" not in listing
+    etag = response.headers["ETag"]
+
+    prepare_images(app)
+    again = reader.get(f"/articles/{slug}", headers={"If-None-Match": etag})
+    assert again.status_code == 200
+    html = again.get_data(as_text=True)
+    assert len(re.findall(r"<img\b", html)) == 2 and f'content="http://desk.test/images/{top.key}/1200"' in html
+    assert f"/images/{top.key}/" in reader.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("who", ["contributor", "editor"])
+def test_photo_uploads_are_limited_per_person_and_the_refusal_keeps_what_was_typed(app, factory, who):
+    from workflow.core.limits import PHOTO_UPLOADS
+
+    assert PHOTO_UPLOADS.startswith("30 per hour")
+    editor, reporter, story = _assigned(factory)
+    person = {"contributor": reporter, "editor": editor}[who]
+    client = _signed_in(app, person)
+    refused = _upload(client, story.id, b"not a photo", "notes.jpg", prepared=False)
+    assert refused.status_code == 422  # refused uploads are not counted
+    for n in range(30):  # headers only: the request never decodes them, so these cost nothing here
+        assert _upload(client, story.id, _png_declaring(400 + n, 300), f"p{n}.png", alt=f"Photo {n}",
+                       prepared=False).status_code == 303, n
+    response = _upload(client, story.id, _png_declaring(500, 300), "one-more.png", alt="What I typed",
+                       caption="My caption, kept", credit="My credit, kept", prepared=False)
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 3600
+    html = response.get_data(as_text=True)
+    error = _field_error(html, "upload-image")
+    assert "You have uploaded 30 photos in the last hour: the desk takes the next one in" in error
+    assert "Your description, caption and credit are kept here; choose the photo again then." in error
+    assert 'value="What I typed"' in html and "My caption, kept</textarea>" in html
+    assert 'value="My credit, kept"' in html
+    assert len(_images(app, story.id)) == 30
+    # Someone else is not concerned.
+    other = {"contributor": editor, "editor": reporter}[who]
+    assert _upload(_signed_in(app, other), story.id, _png_declaring(600, 300), "theirs.png",
+                   prepared=False).status_code == 303
 
 
 # Who may fetch, upload, change and delete ------------------------------------------------------------------------
@@ -372,6 +630,7 @@ def test_who_may_upload_change_and_delete(app, factory, who, state, expected):
         "upload-csrf_token": token, "upload-image": (io.BytesIO(_photo(size=(640, 480))), "second.jpg"),
         "upload-alt": "A second photo"}, content_type="multipart/form-data")
     assert uploaded.status_code == expected
+    prepare_images(app)
     edited = client.http.post(f"{base}/{image.id}", data={
         f"{prefix}-csrf_token": token, f"{prefix}-alt": "New alt", f"{prefix}-caption": "", f"{prefix}-credit": ""})
     assert edited.status_code == expected

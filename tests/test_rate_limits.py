@@ -204,7 +204,8 @@ def test_limits_are_counted_in_the_broker_s_redis_and_never_in_memory_in_product
     assert from_environment(str(tmp_path))["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379/0"
     monkeypatch.setenv("WORKFLOW_BROKER_URL", "amqp://guest:guest@rabbit.internal:5672//")
     monkeypatch.setenv("WORKFLOW_ENV", "production")
-    monkeypatch.setenv("WORKFLOW_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("WORKFLOW_SECRET_KEY", "Ks8vQ2mX7pLr4tWz9bNc3yHd6fJg1aEu5iOo0")
+    monkeypatch.setenv("WORKFLOW_METRICS_TOKEN", "Tq3nV8cZ1xR6kY4wM9sB2hF7jD5gL0pAe")
     monkeypatch.setenv("WORKFLOW_DATABASE_URL", "postgresql+psycopg://db.internal/desk")
     with pytest.raises(ConfigurationError, match="WORKFLOW_RATELIMIT_STORAGE_URL"):
         check_production_safety(from_environment(str(tmp_path)))

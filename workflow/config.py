@@ -2,18 +2,29 @@
 
 Every setting has the prefix ``WORKFLOW_``. Defaults give the embedded quick start: SQLite for data, a
 filesystem broker for Celery, mail to a local catcher. Production (``WORKFLOW_ENV=production``) refuses to
-start with the default secret key or a SQLite database.
+start with a guessable secret key, a SQLite database, or ``/metrics`` open to anyone. Any other value of
+``WORKFLOW_ENV`` than the two below is refused: a misspelt "Production" must not run as development.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from pathlib import Path
 
 from celery.schedules import crontab
 
 PREFIX = "WORKFLOW_"
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
+ENVIRONMENTS = ("development", "production")
+# A secret must be long, and look random: at least this many distinct characters and this many bits by a
+# Shannon estimate over its own characters. secrets.token_hex(16), the weakest random key we would still take,
+# scores about 93 bits at worst in 100,000 draws; "a" * 32 scores 0, and a key that repeats itself is refused.
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_DISTINCT = 8
+SECRET_MIN_BITS = 90
+MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
 class ConfigurationError(RuntimeError):
@@ -71,10 +82,18 @@ def _second_factor_policy() -> str:
     return policy
 
 
+def _environment() -> str:
+    """``development`` (the default) or ``production``, exactly: anything else is refused rather than guessed."""
+    env = _env("ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(f"{PREFIX}ENV must be {' or '.join(ENVIRONMENTS)} (in lower case), not {env!r}")
+    return env
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the Flask config mapping from ``WORKFLOW_*`` variables, with quick-start defaults."""
     instance = Path(instance_path)
-    env = _env("ENV", "development")
+    env = _environment()
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'workflow.sqlite'}"
     broker_url = _env("BROKER_URL") or "filesystem://"
     broker_folder = Path(_env("BROKER_FOLDER") or instance / "broker")
@@ -108,6 +127,9 @@ def from_environment(instance_path: str) -> dict:
                              "schedule": crontab(minute=0, hour=_digest_hour())},
             # Stories an editor scheduled: published when their time comes (each once).
             "publish-scheduled": {"task": "articles.publish_scheduled", "schedule": 60.0},
+            # Story photos whose task was lost (the broker was down at the upload, a worker died on them).
+            "sweep-images": {"task": "articles.sweep_images",
+                             "schedule": float(_env_int("OUTBOX_SWEEP_SECONDS", 60))},
             # Password reset requests that no worker took (the broker was down when they came).
             "sweep-reset-requests": {"task": "auth.sweep_reset_requests",
                                      "schedule": float(_env_int("OUTBOX_SWEEP_SECONDS", 60))},
@@ -181,6 +203,9 @@ def from_environment(instance_path: str) -> dict:
         "MAX_IMAGE_BYTES": _env_int("MAX_IMAGE_MB", 15) * 1024 * 1024,
         "MAX_IMAGE_PIXELS": _env_int("MAX_IMAGE_MEGAPIXELS", 40) * 1_000_000,
         "IMAGE_WIDTHS": (480, 800, 1200, 1600),
+        # The Celery queue of the photos' preparation (decoding takes seconds and hundreds of megabytes): empty, the
+        # queue of everything else; named, a worker of its own with few processes (-Q) keeps memory in hand.
+        "IMAGE_QUEUE": _env("IMAGE_QUEUE", ""),
         "NEWSLETTER_HOUR": _env_int("NEWSLETTER_HOUR", 7),
         "NEWSLETTER_WEEKDAY": _env("NEWSLETTER_WEEKDAY", "fri"),
         # Addresses that never confirmed their subscription are forgotten after this many days.
@@ -236,13 +261,38 @@ def engine_options(database_url: str) -> dict:
     return {"pool_pre_ping": True}
 
 
+def estimated_bits(secret: str) -> float:
+    """A rough upper bound of a secret's entropy: its length times the Shannon entropy of its own characters."""
+    counts, length = Counter(secret), len(secret)
+    return -length * sum(n / length * math.log2(n / length) for n in counts.values()) if secret else 0.0
+
+
+def secret_problem(name: str, secret: str | None) -> str | None:
+    """What is wrong with a secret setting (``None`` if it looks random enough), as an instruction."""
+    how = f"make one with {MAKE_A_SECRET}"
+    if not secret:
+        return f"set {PREFIX}{name} to a random value ({how})"
+    if secret == DEFAULT_SECRET_KEY:
+        return f"{PREFIX}{name} is the development key: set a random value ({how})"
+    if len(secret) < SECRET_MIN_LENGTH:
+        return f"{PREFIX}{name} is {len(secret)} characters long: use at least {SECRET_MIN_LENGTH} random ones ({how})"
+    repeats = (secret + secret).find(secret, 1) < len(secret)
+    if repeats or len(set(secret)) < SECRET_MIN_DISTINCT or estimated_bits(secret) < SECRET_MIN_BITS:
+        return f"{PREFIX}{name} looks guessable (too few different characters, or a pattern): {how}"
+    return None
+
+
 def check_production_safety(config: dict) -> None:
     """Refuse to run in production with settings that are only safe for the quick start."""
     if config.get("WORKFLOW_ENV") != "production":
         return
     problems = []
-    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(config["SECRET_KEY"]) < 32:
-        problems.append(f"set {PREFIX}SECRET_KEY to a random value of at least 32 characters")
+    for name in ("SECRET_KEY", "METRICS_TOKEN"):
+        problem = secret_problem(name, config.get(name))
+        if problem and name == "METRICS_TOKEN" and not config.get(name):
+            problem += ", so that /metrics answers only your scraper (it sends Authorization: Bearer <token>)"
+        if problem:
+            problems.append(problem)
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         problems.append(f"set {PREFIX}DATABASE_URL to a PostgreSQL database (SQLite is for the quick start only)")
     if str(config.get("CELERY", {}).get("broker_url", "")).startswith(("filesystem://", "memory://")):

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from slugify import slugify
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.articles.models import Image, Section, Tag
+from workflow.articles.models import Image, ImageStatus, Section, Tag
 from workflow.auth.models import User
 from workflow.core.errors import Conflict, DomainError, PermissionDenied
 from workflow.core.models import utcnow
@@ -113,6 +113,9 @@ def update_page(actor: User, submission: Submission, settings: PageSettings, see
         image = db.session.get(Image, settings.top_image_id)
         if image is None or image.submission_id != submission.id:
             raise DomainError("Choose one of this story's images.", field="top_image_id")
+        if image.status is ImageStatus.FAILED and image.id != submission.top_image_id:
+            raise DomainError("That photo could not be prepared for the page: choose another, or upload it again.",
+                              field="top_image_id")
     tags = tags_for(tag_names(settings.tags))
     with db.session.no_autoflush:
         submission.section_id = settings.section_id

@@ -1,11 +1,17 @@
 """A story's photos: what an upload must be, how it is cleaned, and who may add, change, remove and see them.
 
-An upload is never stored as it came. Pillow reads its real type from the content (JPEG, PNG or WebP; nothing
-else), refuses it before decoding a single pixel if it declares more than ``MAX_IMAGE_PIXELS`` (a decompression
-bomb), turns it upright by its EXIF orientation, converts its colours to sRGB, and re-encodes the pixels alone at
-the widths of ``IMAGE_WIDTHS`` that fit in it (and at its own width, if it lies between two). No EXIF, no GPS
-position, no XMP, no comment, no colour profile survives: a contributor's photo never tells where or with what
-it was taken.
+The request never decodes a photo. It reads the header alone (Pillow opens files lazily): the real type (JPEG,
+PNG or WebP; nothing else), the pixel dimensions, refused above ``MAX_IMAGE_PIXELS`` (a decompression bomb),
+and the width, at least ``MIN_WIDTH``. It keeps the upload as it came, writes the row as ``processing`` and,
+once that is committed, hands the photo to a worker (:func:`prepare`); beat's sweep hands over again whatever
+the broker lost (:func:`waiting`). A 39-megapixel PNG of 129 KB costs the request a few milliseconds and the
+worker the seconds and hundreds of megabytes.
+
+The worker decodes the pixels, turns them upright by their EXIF orientation, converts their colours to sRGB,
+and re-encodes the pixels alone at the widths of ``IMAGE_WIDTHS`` that fit in it (and at its own width, if it
+lies between two). No EXIF, no GPS position, no XMP, no comment, no colour profile survives: a contributor's
+photo never tells where or with what it was taken. Then the upload itself is deleted. What cannot be read is
+marked ``failed`` with the reason, which the desk sees on the story's page.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import logging
 import secrets
 import warnings
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import PurePath
 
 import sqlalchemy as sa
@@ -23,12 +30,13 @@ from flask import current_app, has_request_context, url_for
 from PIL import Image as PILImage
 from PIL import ImageCms, ImageOps, UnidentifiedImageError
 
-from workflow.articles.models import Image
+from workflow.articles.models import Image, ImageStatus
 from workflow.auth.models import User
 from workflow.core import storage
 from workflow.core.errors import DomainError, PermissionDenied
+from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit
-from workflow.extensions import db
+from workflow.extensions import celery, db
 from workflow.submissions import permissions
 from workflow.submissions.models import Revision, Submission
 from workflow.submissions.workflow import State
@@ -38,6 +46,10 @@ log = logging.getLogger(__name__)
 MIN_WIDTH = 320  # narrower than this, a photo looks blurred on any page
 ALT_LENGTH, CAPTION_LENGTH, CREDIT_LENGTH = 300, 1000, 200
 ACCEPTED = "JPEG, PNG or WebP"
+# A worker holds a photo this long while preparing it (seconds, even for 40 megapixels); if it dies (out of
+# memory), the sweep hands the photo over again once the lease has run out, at most MAX_ATTEMPTS times in all.
+PREPARE_LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 3
 
 # Pillow's format → (content type, how each width is encoded)
 FORMATS = {
@@ -45,6 +57,16 @@ FORMATS = {
     "PNG": ("image/png", {"format": "PNG", "optimize": True}),
     "WEBP": ("image/webp", {"format": "WEBP", "quality": 80, "method": 4}),
 }
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What the header of an upload says, without a pixel decoded."""
+
+    content_type: str
+    width: int  # as the photo will stand once turned upright, when the header says how
+    height: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -69,38 +91,91 @@ def limits() -> str:
             "Location and camera data are removed.")
 
 
-def process(filename: str, data: bytes) -> Processed:
-    """The upload re-encoded at each width, or a DomainError (on the ``image`` field) saying what is wrong."""
-    name = _name(filename)
+def _refusals(name: str) -> tuple[DomainError, DomainError]:
+    megapixels = current_app.config["MAX_IMAGE_PIXELS"] // 1_000_000
+    not_a_photo = DomainError(f"“{name}” is not a photo we can publish: upload a {ACCEPTED} image.", field="image")
+    too_large = DomainError(f"“{name}” has too many pixels to process safely: at most {megapixels} megapixels. "
+                            "Export it smaller and upload again.", field="image")
+    return not_a_photo, too_large
+
+
+def _open(name: str, data: bytes) -> PILImage.Image:
+    """The photo opened lazily (its header read, no pixel decoded), or the DomainError that refuses it. The caller
+    closes it and keeps DecompressionBombWarning an error while it reads."""
+    not_a_photo, too_large = _refusals(name)
     limit = current_app.config["MAX_IMAGE_BYTES"]
     if not data:
         raise DomainError(f"“{name}” is empty. Choose the photo again.", field="image")
     if len(data) > limit:
         raise DomainError(f"“{name}” is {storage.human_size(len(data))}; photos may be at most "
                           f"{storage.human_size(limit)}.", field="image")
-    not_a_photo = DomainError(f"“{name}” is not a photo we can publish: upload a {ACCEPTED} image.", field="image")
-    too_large = DomainError(
-        f"“{name}” has too many pixels to process safely: at most "
-        f"{current_app.config['MAX_IMAGE_PIXELS'] // 1_000_000} megapixels. Export it smaller and upload again.",
-        field="image")
+    try:
+        picture = PILImage.open(io.BytesIO(data), formats=tuple(FORMATS))
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
+        raise too_large from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise not_a_photo from exc
+    width, height = picture.size
+    if width < 1 or height < 1:
+        picture.close()
+        raise not_a_photo
+    if width * height > current_app.config["MAX_IMAGE_PIXELS"]:
+        picture.close()
+        raise too_large
+    return picture
+
+
+def _turned(picture: PILImage.Image) -> bool:
+    """Whether the EXIF orientation in the header turns the photo a quarter (width and height swap). Read from the
+    header's bytes alone: asking Pillow for a PNG's EXIF would decode the pixels to look for it after them."""
+    raw = picture.info.get("exif")
+    if not raw:
+        return False
+    try:
+        exif = PILImage.Exif()
+        exif.load(raw)
+        return exif.get(0x0112) in (5, 6, 7, 8)
+    except Exception:  # a broken EXIF block: the worker finds out how the photo stands
+        return False
+
+
+def _too_narrow(name: str, width: int) -> DomainError:
+    return DomainError(f"“{name}” is only {width} pixels wide: photos need at least {MIN_WIDTH} pixels across to "
+                       "look sharp on the page.", field="image")
+
+
+def check(filename: str, data: bytes) -> Upload:
+    """An upload checked from its header alone: the size in bytes, the type, the pixel dimensions (a decompression
+    bomb is refused here), the width. Raises a DomainError (on the ``image`` field) saying what is wrong. Nothing
+    is decoded: a damaged file is found by the worker, which marks the photo ``failed`` with the reason."""
+    name = _name(filename)
     with warnings.catch_warnings():
         warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-        try:
-            # Lazy: this reads the header only. Nothing is decoded until the size has been checked.
-            picture = PILImage.open(io.BytesIO(data), formats=tuple(FORMATS))
-        except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
-            raise too_large from exc
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise not_a_photo from exc
-        with picture:
+        with _open(name, data) as picture:
             width, height = picture.size
-            if width < 1 or height < 1:
-                raise not_a_photo
-            if width * height > current_app.config["MAX_IMAGE_PIXELS"]:
-                raise too_large
+            content_type, _ = FORMATS["JPEG" if picture.format == "MPO" else picture.format]
+            if _turned(picture):
+                width, height = height, width
+    if width < MIN_WIDTH:
+        raise _too_narrow(name, width)
+    return Upload(content_type=content_type, width=width, height=height, sha256=hashlib.sha256(data).hexdigest())
+
+
+def process(filename: str, data: bytes) -> Processed:
+    """The upload re-encoded at each width, or a DomainError saying what is wrong (the worker's part: this decodes
+    the pixels, seconds and hundreds of megabytes for the largest photos)."""
+    name = _name(filename)
+    _, too_large = _refusals(name)
+    standard = current_app.config["IMAGE_WIDTHS"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+        with _open(name, data) as picture:
             # Phones write some JPEGs as MPO (several pictures in one file): the first is the photo.
             content_type, encoding = FORMATS["JPEG" if picture.format == "MPO" else picture.format]
             try:
+                # A JPEG far larger than the largest width is decoded at a half, a quarter or an eighth of its
+                # size straight away (never smaller than that width, whichever way it stands).
+                picture.draft(picture.mode, (max(standard), max(standard)))
                 picture.load()
                 upright = ImageOps.exif_transpose(picture) or picture
             except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
@@ -110,11 +185,9 @@ def process(filename: str, data: bytes) -> Processed:
                                   field="image") from exc
             pixels = _srgb(upright, alpha=encoding["format"] != "JPEG" and _has_alpha(upright))
     if pixels.width < MIN_WIDTH:
-        raise DomainError(f"“{name}” is only {pixels.width} pixels wide: photos need at least {MIN_WIDTH} "
-                          "pixels across to look sharp on the page.", field="image")
+        raise _too_narrow(name, pixels.width)
     # The standard widths that fit, and the photo's own width when it lies between two of them: a 960 px photo
     # is kept at 480, 800 and 960, not cut down to 800.
-    standard = current_app.config["IMAGE_WIDTHS"]
     widths = [w for w in standard if w <= pixels.width]
     if pixels.width < max(standard) and pixels.width not in widths:
         widths.append(pixels.width)
@@ -163,6 +236,20 @@ def _encode(picture: PILImage.Image, encoding: dict) -> bytes:
 
 def storage_key(image: Image, width: int) -> str:
     return f"{image.key}w{width}"
+
+
+def upload_key(image: Image) -> str:
+    """Where the upload waits, as it came (metadata and all), until a worker has prepared it."""
+    return f"{image.key}upload"
+
+
+def files_of(image: Image) -> list[str]:
+    """Every storage key a photo may have: its copies, and its upload if that is still there. For a photo being
+    prepared, every width a worker may be writing at this moment (removing a file that is not there is nothing)."""
+    widths = set(image.widths)
+    if image.status is ImageStatus.PROCESSING:
+        widths |= {*current_app.config["IMAGE_WIDTHS"], image.width, image.height}
+    return [storage_key(image, width) for width in sorted(widths)] + [upload_key(image)]
 
 
 # Where readers find them ---------------------------------------------------------------------------------------
@@ -256,28 +343,132 @@ def _check_manage(actor: User, submission: Submission) -> None:
 
 def add_image(actor: User, submission: Submission, filename: str, data: bytes, alt: str = "", caption: str = "",
               credit: str = "") -> Image:
-    """Add a photo to a story: checked, cleaned of its metadata and stored at each width.
-
-    The files are written now and removed again if the transaction rolls back.
-    """
+    """Add a photo to a story: checked from its header, kept as it came, and handed to a worker once committed
+    (:func:`prepare` makes its copies). The upload is removed again if the transaction rolls back."""
     _check_manage(actor, submission)
     alt, caption, credit = _words(alt, caption, credit)
-    processed = process(filename, data)
+    upload = check(filename, data)
     same = db.session.scalar(sa.select(Image.id).where(Image.submission_id == submission.id,
-                                                       Image.sha256 == processed.sha256))
+                                                       Image.sha256 == upload.sha256,
+                                                       Image.status != ImageStatus.FAILED))
     if same is not None:
         raise DomainError("This photo is already among the story's images.", field="image")
     image = Image(key=secrets.token_hex(16), submission_id=submission.id, uploaded_by_id=actor.id,
-                  filename=_name(filename), content_type=processed.content_type, width=processed.width,
-                  height=processed.height, widths=sorted(processed.files), sha256=processed.sha256, alt=alt,
-                  caption=caption, credit=credit)
-    for width, encoded in processed.files.items():
-        storage.store_as(storage_key(image, width), encoded)
+                  filename=_name(filename), content_type=upload.content_type, width=upload.width,
+                  height=upload.height, widths=[], sha256=upload.sha256, alt=alt, caption=caption, credit=credit,
+                  status=ImageStatus.PROCESSING)
+    storage.store_as(upload_key(image), data)
     db.session.add(image)
     db.session.flush()
-    log.info("user %s added image %s (%s, %dx%d, widths %s) to submission %s", actor.id, image.id,
-             image.content_type, image.width, image.height, image.widths, submission.id)
+    image_id = image.id
+    after_commit(db.session(), lambda: hand_to_worker(image_id))
+    log.info("user %s added image %s (%s, %dx%d, %d bytes) to submission %s; a worker prepares it", actor.id,
+             image.id, image.content_type, image.width, image.height, len(data), submission.id)
     return image
+
+
+def hand_to_worker(image_id: int) -> bool:
+    """Ask a worker to prepare a committed photo. If the broker cannot take the task, the sweep hands it over."""
+    try:
+        queue = current_app.config.get("IMAGE_QUEUE") or None  # None: Celery's default queue
+        celery.send_task("articles.prepare_image", (image_id,), retry=False, queue=queue)
+    except Exception as exc:
+        log.warning("could not hand image %s to the workers (%s); the sweep will", image_id, type(exc).__name__)
+        return False
+    return True
+
+
+# The worker's part ----------------------------------------------------------------------------------------------
+
+def take(image_id: int) -> bool:
+    """Claim a photo to prepare it: True if it is being prepared and no other worker holds it (then this one does,
+    for ``PREPARE_LEASE``). The caller commits at once, so that other workers see the claim."""
+    now = utcnow()
+    taken = db.session.execute(
+        sa.update(Image).where(Image.id == image_id, Image.status == ImageStatus.PROCESSING,
+                               Image.attempts < MAX_ATTEMPTS,
+                               sa.or_(Image.attempted_at.is_(None), Image.attempted_at < now - PREPARE_LEASE))
+        .values(attempted_at=now, attempts=Image.attempts + 1).execution_options(synchronize_session=False))
+    return taken.rowcount == 1
+
+
+def prepare(image_id: int) -> str:
+    """Make a photo's copies from its upload (taken with :func:`take`), mark it ready, and delete the upload once
+    that is committed. A photo whose pixels cannot be read is marked failed, with the reason. The same result
+    however often it runs: the copies are the same bytes at the same keys, and a photo no longer being prepared
+    is left as it is. The caller commits."""
+    image = db.session.get(Image, image_id)
+    if image is None or image.status is not ImageStatus.PROCESSING:
+        return "gone" if image is None else image.status.value
+    try:
+        data = storage.path_for(upload_key(image)).read_bytes()
+    except FileNotFoundError:
+        return _fail(image, f"“{image.filename}” was lost before it could be prepared: upload it again.")
+    try:
+        processed = process(image.filename, data)
+    except DomainError as error:
+        return _fail(image, error.message)
+    image_id, submission_id, key = image.id, image.submission_id, upload_key(image)
+    keys = [storage_key(image, width) for width in processed.files]
+    for width, encoded in processed.files.items():
+        storage.store_as(storage_key(image, width), encoded)
+    done = db.session.execute(
+        sa.update(Image).where(Image.id == image_id, Image.status == ImageStatus.PROCESSING)
+        .values(status=ImageStatus.READY, widths=sorted(processed.files), width=processed.width,
+                height=processed.height, content_type=processed.content_type)
+        .execution_options(synchronize_session=False))
+    if done.rowcount == 0:  # deleted while the worker was busy: the copies are nobody's
+        for stored in keys:
+            storage.remove(stored)
+        return "gone"
+    db.session.expire(image)
+    after_commit(db.session(), _remover(key))
+    log.info("image %s of submission %s prepared at widths %s", image_id, submission_id, sorted(processed.files))
+    return ImageStatus.READY.value
+
+
+def _remover(key: str):
+    return lambda: storage.remove(key)
+
+
+def _fail(image: Image, problem: str) -> str:
+    image_id, submission_id, key = image.id, image.submission_id, upload_key(image)
+    failed = db.session.execute(
+        sa.update(Image).where(Image.id == image_id, Image.status == ImageStatus.PROCESSING)
+        .values(status=ImageStatus.FAILED, problem=problem[:500]).execution_options(synchronize_session=False))
+    if failed.rowcount == 0:  # deleted meanwhile
+        return "gone"
+    db.session.expire(image)
+    after_commit(db.session(), _remover(key))
+    # The reason names the file: the desk reads it on the story's page, the log says only which photo.
+    log.warning("image %s of submission %s could not be prepared", image_id, submission_id)
+    return ImageStatus.FAILED.value
+
+
+def tidy(image_id: int) -> None:
+    """A photo this worker could not take: if it is no longer being prepared (a task run twice, a worker that
+    died between the commit and the deletion), its upload has no business staying."""
+    image = db.session.get(Image, image_id)
+    if image is not None and image.status is not ImageStatus.PROCESSING:
+        storage.remove(upload_key(image))
+
+
+def waiting(limit: int = 100) -> list[int]:
+    """For beat's sweep: the photos still to prepare that no worker holds, past the grace a task has to arrive
+    (its enqueue or the task itself was lost: the broker was down, a worker died). Photos that workers took
+    ``MAX_ATTEMPTS`` times without finishing are marked failed instead. The caller commits, then hands the
+    ids to the workers."""
+    now = utcnow()
+    free = sa.or_(Image.attempted_at.is_(None), Image.attempted_at < now - PREPARE_LEASE)
+    given_up = db.session.scalars(sa.select(Image).where(Image.status == ImageStatus.PROCESSING, free,
+                                                         Image.attempts >= MAX_ATTEMPTS)).all()
+    for image in given_up:
+        _fail(image, f"“{image.filename}” could not be prepared: it stopped the worker {image.attempts} times. "
+                     "Export it smaller (or as a JPEG) and upload it again.")
+    grace = now - timedelta(seconds=current_app.config["OUTBOX_GRACE_SECONDS"])
+    return list(db.session.scalars(
+        sa.select(Image.id).where(Image.status == ImageStatus.PROCESSING, free, Image.attempts < MAX_ATTEMPTS,
+                                  Image.created_at < grace).order_by(Image.id).limit(limit)))
 
 
 def update_image(actor: User, image: Image, alt: str, caption: str, credit: str) -> Image:
@@ -301,7 +492,7 @@ def delete_image(actor: User, image: Image) -> bool:
     latest = db.session.scalar(sa.select(Revision.body).where(Revision.submission_id == submission.id)
                                .order_by(Revision.number.desc()).limit(1))
     in_text = placed in (latest or "") or placed in (submission.published_body or "")
-    keys = [storage_key(image, width) for width in image.widths]
+    keys = files_of(image)
     db.session.delete(image)
     db.session.flush()
     after_commit(db.session(), lambda: [storage.remove(key) for key in keys])

@@ -3,13 +3,13 @@ itself is built in ``panels``), and the photos as readers (and the desk) fetch t
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
 from workflow.articles import images
 from workflow.articles.models import Image
 from workflow.articles.panels import image_form, images_panel, new_upload_form
-from workflow.core import storage
+from workflow.core import limits, storage
 from workflow.core.errors import DomainError
 from workflow.core.forms import ActionForm
 from workflow.core.views import FORM_ERROR_STATUS, attach_error
@@ -60,14 +60,33 @@ def upload(submission_id: int):
     if not valid:  # a browser never keeps a chosen file across pages: say so next to the field
         form.image.errors = [*form.image.errors, "Choose the photo again once the rest is right."]
         return _again(submission, FORM_ERROR_STATUS, upload_form=form)
+    over = limits.photo_upload_wait(current_user.id)
+    if over is not None:
+        wait, reached = over
+        form.image.errors = [*form.image.errors, (
+            f"You have uploaded {reached}: the desk takes the next one in {_how_long(wait)}. Your description, "
+            "caption and credit are kept here; choose the photo again then.")]
+        response = make_response(_again(submission, 429, upload_form=form))
+        response.headers["Retry-After"] = str(wait)
+        return response
     try:
         images.add_image(current_user, submission, file.filename, file.read(), alt=form.alt.data,
                          caption=form.caption.data or "", credit=form.credit.data or "")
     except DomainError as error:
         attach_error(form, error)
         return _again(submission, error.status_code, upload_form=form)
-    flash("Photo added. Paste its line into the draft to place it in the text.", "success")
+    limits.count_photo_upload(current_user.id)
+    flash("Photo added. It is being prepared for the page, which takes a moment; paste its line into the draft "
+          "to place it in the text.", "success")
     return _back(submission)
+
+
+def _how_long(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = -(-minutes // 60)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
 @bp.post("/submissions/<int:submission_id>/images/<int:image_id>")

@@ -3,6 +3,7 @@ own pages (the contributor guidelines)."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -61,16 +62,35 @@ class Tag(db.Model):
         return f"<Tag {self.slug}>"
 
 
+class ImageStatus(enum.Enum):
+    """Where a photo is on its way from the upload to the page. Only ``ready`` photos are shown to readers."""
+
+    PROCESSING = "processing"  # uploaded and checked; a worker is making its copies
+    READY = "ready"  # its copies exist at ``widths``
+    FAILED = "failed"  # its pixels could not be read (``problem`` says why): it stays off the page
+
+    @property
+    def title(self) -> str:
+        return {"processing": "Being prepared", "ready": "Ready", "failed": "Could not be prepared"}[self.value]
+
+
 class Image(db.Model):
     """A photo uploaded for a story (its top image or one in the body).
 
     What is stored is never the uploaded file: the pixels are re-encoded without any metadata (no EXIF, no GPS),
-    at a few widths (``widths``), each a file under the storage key ``<key>w<width>``. ``width``/``height`` are
-    those of the largest stored copy. Readers reach them at ``/images/<key>/<width>`` only once the story is
-    published; the desk can see them before.
+    at a few widths (``widths``), each a file under the storage key ``<key>w<width>``. The request only checks the
+    upload from its header and keeps it until a worker has made those copies (``status``); then it is deleted.
+    ``width``/``height`` are those of the largest stored copy (until then, those the header declares).
+    Readers reach the copies at ``/images/<key>/<width>`` only once the story is published; the desk can see them
+    before.
     """
 
     __tablename__ = "images"
+    __table_args__ = (
+        sa.CheckConstraint("status <> 'failed' OR problem <> ''", name="failed_says_why"),
+        sa.Index("ix_images_processing", "created_at", sqlite_where=sa.text("status = 'processing'"),
+                 postgresql_where=sa.text("status = 'processing'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(40), unique=True)
@@ -86,8 +106,21 @@ class Image(db.Model):
     caption: Mapped[str] = mapped_column(sa.Text, default="")
     credit: Mapped[str] = mapped_column(sa.String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[ImageStatus] = mapped_column(
+        sa.Enum(ImageStatus, name="image_status", native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda e: [m.value for m in e]),
+        default=ImageStatus.PROCESSING, server_default=ImageStatus.READY.value)
+    problem: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")  # why it failed
+    # The last time a worker took it up, and how many times: a worker that dies on a photo (out of memory)
+    # leaves it to the sweep once the lease has run out, and a photo that kills workers stops being retried.
+    attempted_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     uploaded_by: Mapped[User | None] = relationship()
+
+    @property
+    def ready(self) -> bool:
+        return self.status is ImageStatus.READY
 
     def __repr__(self) -> str:
         return f"<Image {self.id} of submission {self.submission_id}>"

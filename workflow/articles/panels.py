@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from workflow.articles import editorial, images
 from workflow.articles import services as articles
 from workflow.articles.forms import PageForm, ScheduleForm, UnscheduleForm
-from workflow.articles.models import Image
+from workflow.articles.models import Image, ImageStatus
 from workflow.core.forms import ActionForm
 from workflow.submissions.models import Submission
 from workflow.submissions.workflow import State
@@ -51,7 +51,8 @@ def page_form_choices(form: PageForm, submission: Submission, photos: list[Image
         SelectChoice(section.id, section.name) for section in articles.sections()]
     story_photos = photos if photos is not None else images.images_of(submission)
     form.top_image_id.choices = [SelectChoice("", "No top image")] + [
-        SelectChoice(image.id, image.alt or image.caption[:60] or image.filename or f"Image {image.id}")
+        SelectChoice(image.id, (image.alt or image.caption[:60] or image.filename or f"Image {image.id}")
+                     + (" (could not be prepared)" if image.status is ImageStatus.FAILED else ""))
         for image in story_photos]
 
 

@@ -36,15 +36,18 @@ def article(slug: str):
         return render_template("articles/gone.html"), 410
     if story is None:
         abort(404)
-    photos = images_of(story)  # one query: the body may place any of them
+    # One query: the body may place any of them. A photo still being prepared (or that could not be) is left
+    # out, as if it were not placed: readers see the text, and the photo once it is ready.
+    photos = [photo for photo in images_of(story) if photo.ready]
     response = make_response(render_template(
         "articles/article.html", story=story,
         body=rendering.markdown_to_html(story.published_body, {photo.key: photo for photo in photos}),
         minutes=rendering.read_minutes(story.published_body)))
     # The page changes when the story is republished (its version moves), the byline is renamed, or a photo's
-    # words change (editing a caption does not touch the story).
+    # words change (editing a caption does not touch the story), or a photo becomes ready.
     fingerprint = (f"{story.id}:{story.version}:{story.published_at.isoformat()}:{story.contributor.byline_name}:"
-                   + repr([(photo.id, photo.alt, photo.caption, photo.credit) for photo in photos]))
+                   + repr([(photo.id, photo.alt, photo.caption, photo.credit) for photo in photos])
+                   + f":{story.top_image_id if story.top_image and story.top_image.ready else ''}")
     response.set_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])
     response.last_modified = story.published_at
     response.cache_control.public = True

@@ -1,5 +1,5 @@
 """Rate limits on what an attacker would repeat: guessing passwords, creating accounts, asking for reset
-emails, flooding the desk with pitches or the newsletter with signups.
+emails, flooding the desk with pitches or the newsletter with signups, or the workers with photos to decode.
 
 Counted by Flask-Limiter in the store every web process shares (``WORKFLOW_RATELIMIT_STORAGE_URL``, Redis by
 default), in a moving window. Sign-in counts failures only, per client address and per account. An address
@@ -11,11 +11,13 @@ or, without one, by a link emailed to them (the sign-in view decides, from :func
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from limits import parse
+from limits import parse, parse_many
 
 from workflow.extensions import limiter
 
@@ -108,3 +110,37 @@ def email_change(view):
 
 def newsletter_signup(view):
     return limiter.limit("10 per minute;100 per day", methods=["POST"])(view)
+
+
+PHOTO_UPLOADS = "30 per hour;200 per day"
+_PHOTO_LIMITS = parse_many(PHOTO_UPLOADS)
+_PHOTO_NAMESPACE = "photo-uploads"
+
+
+def photo_upload_wait(user_id: int) -> tuple[int, str] | None:
+    """Photos a person uploaded (each one a worker decodes): at most 30 an hour and 200 a day. None if this person
+    may upload one now; else the seconds until they may, and the limit they reached ("30 photos in the last
+    hour"). The view checks this itself, so that the refusal is the form again with everything typed in it, not
+    a bare 429 page."""
+    if not limiter.enabled:
+        return None
+    key = f"user:{user_id}"
+    try:
+        for limit in _PHOTO_LIMITS:
+            if not limiter.limiter.test(limit, _PHOTO_NAMESPACE, key):
+                reset_at, _ = limiter.limiter.get_window_stats(limit, _PHOTO_NAMESPACE, key)
+                reached = f"{limit.amount} photos in the last {limit.GRANULARITY.name}"
+                return max(1, math.ceil(reset_at - time.time())), reached
+    except Exception:  # a broken limit store must not stop the desk's work
+        log.exception("the photo upload count could not be read")
+    return None
+
+
+def count_photo_upload(user_id: int) -> None:
+    if not limiter.enabled:
+        return
+    try:
+        for limit in _PHOTO_LIMITS:
+            limiter.limiter.hit(limit, _PHOTO_NAMESPACE, f"user:{user_id}")
+    except Exception:
+        log.exception("a photo upload could not be counted")

@@ -214,6 +214,7 @@ def _photographed_body(rng: random.Random, story: Submission, editor: User) -> t
     credit = f"Illustration for the demo, after a photo by {CREDITS[n % len(CREDITS)]}"
     top = images.add_image(editor, story, "top.jpg", landscape(n), alt=TOP_ALT,
                            caption=f"{story.headline}: the view from the edge of town.", credit=credit)
+    images.prepare(top.id)  # the demo's pages show their photos at once, without waiting for a worker
     quoted = next(p for p in STORY_MIDDLE if "radios" in p)  # the pull quote repeats a line of the story
     middle = rng.sample([p for p in STORY_MIDDLE if p is not quoted], 5)
     middle.insert(1, quoted)
@@ -225,6 +226,7 @@ def _photographed_body(rng: random.Random, story: Submission, editor: User) -> t
         inside = images.add_image(editor, story, "inside.jpg", landscape(n + 100),
                                   alt="The road out of town at dusk", caption="The only road still open after dark.",
                                   credit=credit)
+        images.prepare(inside.id)
         parts.insert(3, f"![The road out of town at dusk](image:{inside.key})")
     parts.append("*Names of some residents have been withheld for their safety.*")
     return "\n\n".join(parts), top.id

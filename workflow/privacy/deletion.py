@@ -48,7 +48,7 @@ def delete_account(user: User, password: str) -> None:
 
     files = list(db.session.scalars(sa.select(Attachment.storage_key).where(Attachment.submission_id.in_(all_ids))))
     for photo in db.session.scalars(sa.select(Image).where(Image.submission_id.in_([s.id for s in dropped]))):
-        files += [images.storage_key(photo, width) for width in photo.widths]
+        files += images.files_of(photo)
 
     db.session.execute(sa.delete(Notification).where(sa.or_(Notification.recipient_id == user.id,
                                                             Notification.submission_id.in_(all_ids))))

@@ -61,7 +61,7 @@ def data_of(user: User) -> tuple[dict, list[tuple[str, str]]]:
                                     .order_by(Image.id)).all()
         for attachment in attachments:
             files.append((f"attachments/{story.id}-{attachment.id}-{attachment.filename}", attachment.storage_key))
-        for photo in photos:
+        for photo in (photo for photo in photos if photo.widths):  # a photo being prepared has no copy yet
             files.append((f"photos/{story.id}-{photo.id}.{photo.content_type.rpartition('/')[2]}",
                           images.storage_key(photo, max(photo.widths))))
         stories.append({
