@@ -209,7 +209,7 @@ def main() -> None:
         from workflow.auth import services as accounts
         from workflow.core.transaction import discard_after_commit
         from workflow.extensions import db
-        from workflow.notifications import services
+        from workflow.notifications import outbox, services
         from workflow.notifications.mail import message_id
 
         app = create_app()
@@ -256,7 +256,7 @@ def main() -> None:
         meter.start()
         started = time.monotonic()
         with app.app_context():
-            services.enqueue(ids)
+            outbox.enqueue(ids)
         sink.wait_for(sent_before + args.throughput)
         ours = args.throughput / (time.monotonic() - started)
         meter.stop()

@@ -160,6 +160,31 @@ def app(service_env):
 
 
 @pytest.fixture
+def another_app(app, service_env, monkeypatch):
+    """Make another desk app in this process, on the test's services (a test that adds routes of its own).
+    Building an app binds Celery to it: afterwards Celery is bound to the session's app again, so that the
+    tasks later tests run in this process see that app's settings."""
+    from workflow.core import celery as celery_setup
+
+    made = []
+
+    def make(overrides: dict | None = None):
+        for key, value in service_env.items():
+            monkeypatch.setenv(key, value)
+        made.append(create_app({"TESTING": True, **(overrides or {})}))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+    celery_setup.init_app(app)
+    from workflow.extensions import celery
+
+    assert celery.flask_app is app, "Celery is bound to another app than the session's"
+
+
+@pytest.fixture
 def clean_db(app):
     """Each test starts from empty tables, and with no rate limit counted against it."""
     from workflow.extensions import limiter

@@ -219,8 +219,7 @@ class Scene:
         from workflow.core.models import utcnow
         from workflow.newsletter import services as newsletter
         from workflow.newsletter.models import Subscriber
-        from workflow.notifications import services as notifications
-        from workflow.notifications import wording
+        from workflow.notifications import links, wording
         from workflow.notifications.events import EVENTS
         from workflow.notifications.models import DeliveryStatus, Notification
 
@@ -261,7 +260,7 @@ class Scene:
                 "newsletter.confirm_post": {"token": newsletter.confirmation_token(pending.id, pending.email)},
                 "newsletter.unsubscribe": {"token": newsletter.unsubscribe_token(subscribed.id, subscribed.email)},
                 # A's one-click link from an email about a story (not the kind A's preferences row changes)
-                "notifications.unsubscribe": {"token": notifications.unsubscribe_token(values["user_id"],
+                "notifications.unsubscribe": {"token": links.unsubscribe_token(values["user_id"],
                                                                                        "submission.assigned")},
             }
             current = wording.wording_for(values["event"])

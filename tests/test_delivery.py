@@ -19,7 +19,7 @@ from tests.helpers import Client, free_port, text_of
 from tests.processes import wait_for
 from workflow.core.models import utcnow
 from workflow.extensions import db
-from workflow.notifications import services
+from workflow.notifications import outbox, services
 from workflow.notifications.models import AttemptOutcome, DeliveryAttempt, DeliveryStatus, Notification
 
 pytestmark = pytest.mark.worker
@@ -205,7 +205,7 @@ def test_two_sweepers_never_take_the_same_row(app, clean_db, factory, monkeypatc
     def sweeper():
         with app.app_context():
             barrier.wait()
-            taken.append(services.sweep())
+            taken.append(outbox.sweep())
 
     threads = [threading.Thread(target=sweeper) for _ in range(2)]
     for thread in threads:
@@ -458,6 +458,6 @@ def test_enqueue_hands_the_broker_batches(app, clean_db, monkeypatch):
 
     monkeypatch.setattr(tasks.deliver_batch, "apply_async", broker)
     with app.app_context():
-        queued = services.enqueue(list(range(1, 2 * tasks.BATCH_SIZE + 8)))
+        queued = outbox.enqueue(list(range(1, 2 * tasks.BATCH_SIZE + 8)))
     assert [len(batch) for batch in batches] == [tasks.BATCH_SIZE, tasks.BATCH_SIZE]
     assert queued == list(range(1, 2 * tasks.BATCH_SIZE + 1))  # the last batch stays in the outbox

@@ -30,7 +30,8 @@ def render_as_before(notification) -> tuple[str, str, str]:
     from flask import current_app
 
     from workflow.notifications.events import EVENTS, READERS
-    from workflow.notifications.mail import _links, external_url, unsubscribe_url
+    from workflow.notifications.links import builders
+    from workflow.notifications.mail import external_url, unsubscribe_url
 
     params = dict(notification.params or {})
     unsubscribe = unsubscribe_url(notification)
@@ -42,7 +43,7 @@ def render_as_before(notification) -> tuple[str, str, str]:
         "unsubscribe_url": unsubscribe,
         "preferences_url": external_url("notifications.preferences") if unsubscribe and not for_readers else None,
         "for_readers": for_readers,
-        **_links(),
+        **builders(),
         **params,
     }
     template = f"emails/{notification.event}.html"
@@ -81,21 +82,21 @@ def frozen_tokens(monkeypatch):
 
 def test_the_defaults_render_exactly_as_the_files_did_for_every_event(app, factory, frozen_tokens):
     from workflow.auth.models import User
-    from workflow.notifications import mail, wording
+    from workflow.notifications import editing, email_files, mail
     from workflow.notifications.events import EVENTS
     from workflow.notifications.models import Notification
 
     person = factory.user("contributor", name="Zoë <O'Neil> & Co")
     with app.app_context():
         user = db.session.get(User, person.id)
-        events = wording.editable_events()
+        events = email_files.editable_events()
         assert set(events) >= {"submission.assigned", "account.reset_password", "account.invitation"}
         # Every email file in templates/emails is editable, and every editable event has its file, as on disk.
         files = {path.stem for path in (ROOT / "templates" / "emails").glob("*.html") if not path.name.startswith("_")}
         assert set(events) == files and files <= set(EVENTS)
         compared = 0
         for event in events:
-            samples = wording.sample_params(event)
+            samples = editing.sample_params(event)
             if "user_id" in samples:
                 samples["user_id"] = user.id
             variants = [
@@ -441,10 +442,10 @@ def test_an_unknown_event_is_not_found(editor):
 
 
 def test_every_email_can_be_opened_and_previewed_as_it_is(app, admin):
-    from workflow.notifications import wording
+    from workflow.notifications import email_files
 
     with app.app_context():
-        events = wording.editable_events()
+        events = email_files.editable_events()
     for event in events:
         path = f"/admin/emails/{event}"
         form = the_form(admin.client, path)

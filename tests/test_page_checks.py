@@ -229,7 +229,7 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
     from workflow.core import tokens as tokens_module
     from workflow.newsletter import services as newsletter
     from workflow.newsletter.models import Subscriber
-    from workflow.notifications import services as notifications
+    from workflow.notifications import links
     from workflow.notifications.models import Notification
 
     with app.app_context():
@@ -256,7 +256,7 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
             "not_me": tokens_module.make_token(tokens_module.NOT_ME, {"u": contributor.id}),
             "sign_in_link": accounts.sign_in_link_token(contributor.id, False, ""),
             "invitation": accounts.invitation_token(invitation.id),
-            "unsubscribe": notifications.unsubscribe_token(contributor.id, "submission.message"),
+            "unsubscribe": links.unsubscribe_token(contributor.id, "submission.message"),
             "newsletter_confirm": newsletter.confirmation_token(reader.id, reader.email),
             "newsletter_unsubscribe": newsletter.unsubscribe_token(reader.id, reader.email),
         }

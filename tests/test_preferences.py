@@ -267,12 +267,12 @@ def test_one_click_unsubscribe_works_without_a_session_and_a_get_changes_nothing
 
 
 def test_an_unsubscribe_link_cannot_be_forged_for_someone_else(app, factory):
-    from workflow.notifications import services
+    from workflow.notifications import links
 
     victim = factory.user()
     factory.user()
     with app.app_context():
-        token = services.unsubscribe_token(victim.id, "submission.assigned")
+        token = links.unsubscribe_token(victim.id, "submission.assigned")
     forged = token.replace(token.split(".")[0], token.split(".")[0][:-2] + "xx")
     stranger = Client(app)
     for bad in (forged, token[:-3] + "abc", "not-a-token"):
@@ -283,7 +283,7 @@ def test_an_unsubscribe_link_cannot_be_forged_for_someone_else(app, factory):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Preference)) == 0
         # A link for a security event, even correctly signed, changes nothing.
-        security = services.unsubscribe_token(victim.id, "account.reset_password")
+        security = links.unsubscribe_token(victim.id, "account.reset_password")
     assert stranger.http.post(f"/unsubscribe/{security}").status_code == 404
 
 
@@ -301,13 +301,13 @@ def test_through_the_worker_a_skipped_email_never_reaches_the_mail_server(app, c
 
 def test_unsubscribing_from_the_digest_stops_gathering_for_it(app, factory):
     from workflow.auth.models import User
-    from workflow.notifications import services
+    from workflow.notifications import links, services
 
     reporter = factory.user()
     client = _signed_in(app, reporter)
     _choose(client, **{"submission.assigned": "digest", "submission.message": "digest", "submission.edited": "never"})
     with app.app_context():
-        token = services.unsubscribe_token(reporter.id, "digest.daily")
+        token = links.unsubscribe_token(reporter.id, "digest.daily")
     response = Client(app).http.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     assert f"We will no longer send the daily digest to {reporter.email}." in text_of(response)

@@ -13,20 +13,16 @@ import sqlalchemy as sa
 from flask import abort
 
 from tests.test_queue import signed_in
-from workflow import create_app
 from workflow.auth.models import User
 from workflow.extensions import csrf, db
 
 
 @pytest.fixture
-def own_app(app):
+def own_app(app, another_app):
     """The desk on the test's database, new, so the test may add routes to it before its first request."""
-    fresh = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+    return another_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
                         "SQLALCHEMY_ENGINE_OPTIONS": app.config["SQLALCHEMY_ENGINE_OPTIONS"],
                         "REQUIRE_SECOND_FACTOR": app.config["REQUIRE_SECOND_FACTOR"]})
-    yield fresh
-    with fresh.app_context():
-        db.engine.dispose()
 
 
 def name_of(app, user_id: int) -> str:

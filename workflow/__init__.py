@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_tasks()
     register_url_converters(app)
     register_blueprints(app)
+    register_email_links()
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -139,6 +140,15 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy_bp)
     app.register_blueprint(health_bp)
     submission_page.add_panels(articles_panels.for_submission_page)
+
+
+def register_email_links() -> None:
+    """The links that emails carry, from the features that own their tokens."""
+    from workflow.auth.services import add_email_links as account_links
+    from workflow.newsletter.services import add_email_links as newsletter_links
+
+    account_links()
+    newsletter_links()
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """The wording of each email, for the desk: the list, the edit page with its preview, and the reset.
 
 Editors change the wording of the workflow's emails; the account and security emails only admins
-(:func:`workflow.notifications.wording.can_edit_wording`). Registered on the ``admin`` blueprint.
+(:func:`workflow.notifications.editing.can_edit_wording`). Registered on the ``admin`` blueprint.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from workflow.admin import bp
 from workflow.core.forms import ActionForm
 from workflow.core.security import allow_inline_styles
 from workflow.core.views import render_form, staff_required
-from workflow.notifications import wording
+from workflow.notifications import editing, email_files, wording
 from workflow.notifications.events import EVENTS, Event
 
 SUBJECT_HINT = ("One line, at most 300 characters. A name in double braces is filled in for each email, "
@@ -45,9 +45,9 @@ def wording_form(current: wording.Wording) -> FlaskForm:
 
 def _editable_event(event: str) -> Event:
     """The event, if it has an email file (404) and the signed-in person may change its wording (403)."""
-    if event not in EVENTS or not wording.has_file(event):
+    if event not in EVENTS or not email_files.has_file(event):
         abort(404)
-    if not wording.can_edit_wording(current_user, event):
+    if not editing.can_edit_wording(current_user, event):
         abort(403)
     return EVENTS[event]
 
@@ -55,10 +55,10 @@ def _editable_event(event: str) -> Event:
 @bp.route("/emails")
 @staff_required
 def email_templates():
-    events = [EVENTS[name] for name in wording.editable_events()]
+    events = [EVENTS[name] for name in email_files.editable_events()]
     return render_template("admin/email_templates.html", events=events, customised=wording.customisations(),
                            subjects={e.name: wording.wording_for(e.name).subject for e in events},
-                           editable={e.name for e in events if wording.can_edit_wording(current_user, e.name)})
+                           editable={e.name for e in events if editing.can_edit_wording(current_user, e.name)})
 
 
 @bp.route("/emails/<event>", methods=["GET", "POST"])
@@ -74,15 +74,15 @@ def email_template(event: str):
         subject, blocks = form.subject.data, {name: form[name].data for name in current.blocks}
         try:
             if request.form.get("action") == "save":
-                wording.save_wording(current_user, event, subject, blocks)
+                editing.save_wording(current_user, event, subject, blocks)
                 flash(f"The wording of “{event}” is saved: the next emails use it.", "success")
                 return redirect(url_for("admin.email_template", event=event), 303)
-            shown = wording.preview(event, subject, blocks)
-        except wording.WordingInvalid as error:
+            shown = editing.preview(event, subject, blocks)
+        except editing.WordingInvalid as error:
             for name, messages in error.errors.items():
                 form[name].errors = [*form[name].errors, *messages]
     return render_form("admin/email_template.html", form, spec=spec, current=current, preview=shown,
-                       row=wording.customisations().get(event), names=wording.context_names(event),
+                       row=wording.customisations().get(event), names=editing.context_names(event),
                        blocks=BLOCK_FIELDS, fixed=wording.fixed_blocks(event))
 
 
@@ -93,7 +93,7 @@ def reset_email_template(event: str):
     spec = _editable_event(event)
     form = ActionForm()
     if form.validate_on_submit():
-        if wording.reset_wording(current_user, event):
+        if editing.reset_wording(current_user, event):
             flash(f"“{event}” uses the default wording again.", "success")
         else:
             flash(f"“{event}” already used the default wording.", "info")

@@ -24,6 +24,7 @@ from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit
 from workflow.extensions import celery, db
+from workflow.notifications import links
 from workflow.notifications.services import notify, notify_once
 
 log = logging.getLogger(__name__)
@@ -440,3 +441,15 @@ def enable(actor: User, user: User) -> None:
     record_admin_action(actor, "enable", f"user {user.id}")
     db.session.flush()
     log.info("admin %s enabled user %s", actor.id, user.id)
+
+
+def add_email_links() -> None:
+    """The account's links that emails carry, each with a token made at send time (``create_app`` calls this)."""
+    links.add_token_link("confirm_link", "auth.confirm", confirmation_token)
+    links.add_token_link("reset_link", "auth.reset_password",
+                         lambda user_id: reset_token(db.session.get(User, user_id)))
+    links.add_token_link("not_me_link", "auth.not_me",
+                         lambda user_id: tokens.make_token(tokens.NOT_ME, {"u": user_id}))
+    links.add_token_link("sign_in_link", "auth.sign_in_link", sign_in_link_token)
+    links.add_token_link("invitation_link", "auth.accept_invitation", invitation_token)
+

@@ -14,7 +14,8 @@ same queries again on every page (a millisecond and more of a queue page).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from flask import Flask, g, request
 from sqlalchemy import event
@@ -39,6 +40,21 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 def after_rollback(session: Session, callback: Callable[[], None]) -> None:
     """Run ``callback`` if the session's current transaction rolls back (undo work outside the database)."""
     session.info.setdefault(_ROLLBACK_KEY, []).append(callback)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """A batch's own transaction, outside any request: what the block writes is committed when it ends, or
+    rolled back if it raises. Services never commit; the paths that work in batches (beat's sweeps, the
+    newsletter run, scheduled publication, the metrics refresh) commit through this, one batch at a time, so
+    that a long run holds no lock for long and a crash loses at most the batch under way."""
+    session = db.session()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
 
 
 def bookkeeping(callback: Callable[[], None]) -> None:

@@ -27,7 +27,7 @@ from workflow.core.models import clock_set_to
 from workflow.core.transaction import discard_after_commit
 from workflow.extensions import db
 from workflow.notifications.models import Notification
-from workflow.notifications.services import forget_outbox
+from workflow.notifications.outbox import forget_outbox
 from workflow.submissions import services
 from workflow.submissions.models import Submission
 from workflow.submissions.workflow import State

@@ -22,6 +22,7 @@ from workflow.core import database, tokens
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.newsletter.models import NewsletterIssue, Subscriber
+from workflow.notifications import links, outbox
 from workflow.notifications import services as notifications
 from workflow.notifications.models import DeliveryStatus, Notification
 from workflow.submissions.models import Submission
@@ -298,9 +299,9 @@ def _write_chunk(key: str, article_count: int, chunk) -> int:
                                                      subscriber_id=row.id, article_count=article_count)
             if notification is not None:
                 ids.append(notification.id)
-        notifications.forget_outbox(db.session())  # handed over below, with the rest
+        outbox.forget_outbox(db.session())  # handed over below, with the rest
     db.session.commit()
-    notifications.enqueue(ids)
+    outbox.enqueue(ids)
     return len(ids)
 
 
@@ -338,3 +339,9 @@ def recent_issues(limit: int = 10) -> list[IssueSummary]:
             .group_by(NewsletterIssue.id, Notification.status)):
         counts[issue_id][status.value] = count
     return [IssueSummary(issue, counts[issue.id]) for issue in issues]
+
+
+def add_email_links() -> None:
+    """The subscriber's own one-click unsubscribe link, for each weekly issue (``create_app`` calls this)."""
+    links.add_token_link("reader_unsubscribe_link", "newsletter.unsubscribe", unsubscribe_token)
+

@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from workflow.core.models import utcnow
-from workflow.notifications import schedule, services
+from workflow.notifications import outbox, schedule, services
 
 notifications = AppGroup("notifications", help="Look after the outbox.")
 
@@ -25,7 +25,7 @@ def status():
 @notifications.command("sweep")
 def sweep():
     """Hand every pending notification that nobody is delivering to the workers (what beat does each minute)."""
-    click.echo(f"Handed {len(services.sweep(limit=100000))} notification(s) to the workers.")
+    click.echo(f"Handed {len(outbox.sweep(limit=100000))} notification(s) to the workers.")
 
 
 @notifications.command("reminders")

@@ -119,3 +119,53 @@ EVENTS: dict[str, Event] = {
 def choices_for(is_staff: bool) -> list[Event]:
     """The events someone with this role can choose about, in the order of the preferences page."""
     return [e for e in EVENTS.values() if e.has_choice and e.concerns(is_staff)]
+
+
+# Samples: each event's params as notify() is called with them, for the previews of the admin pages and for the
+# tests that render every email. Beside the events, so that a new event comes with its sample.
+NO_RECIPIENT = {"account.invitation"}  # sent to an address, not to an account
+SAMPLE_RECIPIENT = "Rana Field"
+_STORY = {"submission_id": 42, "headline": "The night bakers of the old city"}
+_TRANSITION = {**_STORY, "actor": "Sam Editor", "comment": ""}
+SAMPLES: dict[str, dict] = {
+    "account.already_registered": {},
+    "account.confirm_email": {"user_id": 7, "email_to_confirm": "rana.field@example.org"},
+    "account.confirm_new_email": {"user_id": 7, "email_to_confirm": "rana.new@example.org"},
+    "account.email_changed": {"new_email": "rana.new@example.org"},
+    "account.reset_password": {"user_id": 7},
+    "account.password_changed": {"user_id": 7},
+    "account.invitation": {"invitation_id": 3, "role": "editor", "inviter": "Ada Admin"},
+    "account.role_changed": {"role": "editor"},
+    "account.sign_in_link": {"user_id": 7, "remember": False, "next_page": ""},
+    "account.new_sign_in": {"user_id": 7, "device": "Firefox on Windows"},
+    "account.factor_added": {"user_id": 7, "factor": "authenticator app"},
+    "account.factor_removed": {"user_id": 7, "factor": "authenticator app", "by_admin": False},
+    "account.recovery_code_used": {"user_id": 7, "left": 9},
+    "account.recovery_codes_regenerated": {"user_id": 7},
+    "submission.received": dict(_STORY),
+    "submission.new_pitch": {**_STORY, "author": "R. Field"},
+    "submission.assigned": {**_TRANSITION, "deadline": "2026-05-04", "editor": "Sam Editor",
+                            "assigned_words": 1200, "fee": "450.00"},
+    "submission.assigned_to_you": {**_TRANSITION, "actor": "Ada Admin", "deadline": "2026-05-04"},
+    "submission.declined": {**_TRANSITION, "comment": "We covered the bakeries last month; the millers would be new."},
+    "submission.edited": dict(_TRANSITION),
+    "submission.revision_requested": {**_TRANSITION, "comment": "Please add a second source for the flour prices."},
+    "submission.published": dict(_TRANSITION),
+    "submission.unpublished": {**_TRANSITION, "comment": "A source asked us to check a figure."},
+    "submission.reopened": {**_TRANSITION, "comment": "The story is timely again."},
+    "submission.withdrawn": {**_TRANSITION, "actor": "Rana Field", "comment": "I cannot reach my sources now."},
+    "submission.message": {**_STORY, "author": "Sam Editor", "body": "Could you send the photos by Friday?"},
+    "submission.draft_saved": {**_STORY, "author": "Rana Field", "number": 2, "note": "Added the millers' union."},
+    # workflow/notifications/schedule.py
+    "reminder.deadline_soon": {**_STORY, "deadline": "04 May 2026", "editor": "Sam Editor"},
+    "reminder.overdue": {**_STORY, "deadline": "04 May 2026", "editor": "Sam Editor"},
+    "digest.daily": {
+        "day": "02 May 2026", "staff": True, "desk": True, "promise_days": 7,
+        "held": [{"subject": "New message from Rana Field about: The night bakers of the old city",
+                  "submission_id": 42, "at": "01 May, 16:20 UTC"}], "held_more": 0,
+        "new_pitches": [{"id": 43, "headline": "Water trucks at dawn", "author": "R. Field", "editor": "",
+                         "date": "01 May 2026"}], "new_pitches_more": 0,
+        "due_today": [], "due_today_more": 0, "overdue": [], "overdue_more": 0,
+        "past_promise": [], "past_promise_more": 0,
+    },
+}

@@ -13,7 +13,7 @@ from email.utils import formataddr, formatdate, parseaddr
 from flask import current_app
 
 from workflow.core.urls import external_url
-from workflow.notifications import wording
+from workflow.notifications import links, render, smtp
 from workflow.notifications.events import EVENTS, READERS
 from workflow.notifications.models import Notification
 
@@ -24,35 +24,6 @@ def message_id(notification: Notification) -> str:
     return f"<notification-{notification.id}@{domain}>"
 
 
-def _links(sample: bool = False) -> dict:
-    """Link builders for the trusted blocks of the email files (``action_url``); never given to the wording.
-    Tokens are made at send time and never stored; ``sample`` links (a preview) carry no token at all."""
-    from workflow.auth import services as accounts
-    from workflow.auth.models import User
-    from workflow.core import tokens
-    from workflow.extensions import db
-
-    def token(make, *args) -> str:
-        return wording.PREVIEW_TOKEN if sample else make(*args)
-
-    def reset_token(user_id: int) -> str:
-        return accounts.reset_token(db.session.get(User, user_id))
-
-    return {
-        "confirm_link": lambda user_id, email: external_url(
-            "auth.confirm", token=token(accounts.confirmation_token, user_id, email)),
-        "reset_link": lambda user_id: external_url("auth.reset_password", token=token(reset_token, user_id)),
-        "not_me_link": lambda user_id: external_url(
-            "auth.not_me", token=token(tokens.make_token, tokens.NOT_ME, {"u": user_id})),
-        "sign_in_link": lambda user_id, remember, next_page: external_url(
-            "auth.sign_in_link", token=token(accounts.sign_in_link_token, user_id, remember, next_page)),
-        "invitation_link": lambda invitation_id: external_url(
-            "auth.accept_invitation", token=token(accounts.invitation_token, invitation_id)),
-        "submission_link": lambda submission_id: external_url("submissions.detail", submission_id=submission_id),
-        "external_url": external_url,
-    }
-
-
 def unsubscribe_url(notification: Notification) -> str | None:
     """The one-click unsubscribe link (RFC 8058) for everything that is not about the account's security; for
     the newsletter, the subscriber's own link (it names the subscriber and the address)."""
@@ -61,15 +32,11 @@ def unsubscribe_url(notification: Notification) -> str | None:
         subscriber_id = (notification.params or {}).get("subscriber_id")
         if not spec.one_click_unsubscribe or subscriber_id is None:
             return None
-        from workflow.newsletter.services import unsubscribe_token
-
-        return external_url("newsletter.unsubscribe", token=unsubscribe_token(subscriber_id, notification.email))
+        return links.link("reader_unsubscribe_link", subscriber_id, notification.email)
     if notification.recipient_id is None or not spec.one_click_unsubscribe:
         return None
-    from workflow.notifications.services import unsubscribe_token
-
     return external_url("notifications.unsubscribe",
-                        token=unsubscribe_token(notification.recipient_id, notification.event))
+                        token=links.unsubscribe_token(notification.recipient_id, notification.event))
 
 
 def render_bodies(notification: Notification, unsubscribe: str | None = "") -> tuple[str, str]:
@@ -82,16 +49,16 @@ def render_bodies(notification: Notification, unsubscribe: str | None = "") -> t
     # an event's params named it.
     params = {"user_id": notification.recipient_id, **(notification.params or {})} \
         if notification.recipient_id is not None else (notification.params or {})
-    return wording.render_bodies(
+    return render.render_bodies(
         notification.event, params,
-        recipient_name=recipient.display_name if recipient is not None else None, links=_links(),
+        recipient_name=recipient.display_name if recipient is not None else None, links=links.builders(),
         unsubscribe_url=unsubscribe,
         preferences_url=external_url("notifications.preferences") if unsubscribe else None)
 
 
 def subject_of(notification: Notification) -> str:
     """The subject in the desk's wording, over the notification's params and ``outlet``."""
-    return wording.render_subject(notification.event, notification.params or {})
+    return render.render_subject(notification.event, notification.params or {})
 
 
 def _header(value: str) -> str | Header:
@@ -143,7 +110,5 @@ def compose(notification: Notification) -> Message:
 def send(message: Message | EmailMessage) -> str:
     """Send one message on a connection of its own; return the server's reply to the end of data. (Delivery
     sends a batch over one connection: see :class:`workflow.notifications.smtp.Connection`.)"""
-    from workflow.notifications.smtp import Connection
-
-    with Connection() as connection:
+    with smtp.Connection() as connection:
         return connection.send(message)

@@ -1,32 +1,29 @@
-"""The outbox: write notifications in the transaction of the change they announce, hand them to the workers
-after it commits, sweep up what was not delivered, and let admins retry what failed.
+"""Notifications: write them in the transaction of the change they announce, what each person chose to hear
+about, the in-app list and its unread count, unsubscribing, and an admin's retry of what failed.
 
-``notify`` is called by other services inside the transaction of the change it announces. The row is
-enqueued for delivery only after that transaction commits; if it rolls back, the notification never existed.
+``notify`` is called by other services inside the transaction of the change it announces. The row is handed
+to the workers only after that transaction commits (``outbox``); if it rolls back, it never existed.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from workflow.auth.models import User
 from workflow.core import tokens
+from workflow.core.audit import record
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
-from workflow.core.transaction import after_commit, after_rollback
 from workflow.extensions import db
-from workflow.notifications.delivery import lease
+from workflow.notifications import outbox
 from workflow.notifications.events import EVENTS, Event, choices_for
 from workflow.notifications.models import Choice, DeliveryStatus, Notification, Preference
 
 log = logging.getLogger(__name__)
 
-_OUTBOX_KEY = "workflow.outbox_ids"
 DIGEST_EVENT = "digest.daily"
 
 
@@ -66,7 +63,7 @@ def notify(event: str, recipient: User | None = None, *, email: str | None = Non
     db.session.add(notification)
     db.session.flush()
     if status is DeliveryStatus.PENDING:
-        _enqueue_after_commit(db.session(), notification.id)
+        outbox.enqueue_after_commit(db.session(), notification.id)
     return notification
 
 
@@ -120,10 +117,6 @@ def set_preferences(user: User, choices: dict[str, Choice]) -> int:
     if changed:
         log.info("user %s changed %s notification preference(s)", user.id, changed)
     return changed
-
-
-def unsubscribe_token(user_id: int, event: str) -> str:
-    return tokens.make_token(tokens.UNSUBSCRIBE, {"u": user_id, "e": event})
 
 
 def read_unsubscribe_token(token: str) -> tuple[User, Event]:
@@ -189,91 +182,6 @@ def mark_all_read(user: User) -> int:
     return result.rowcount
 
 
-def _enqueue_after_commit(session: Session, notification_id: int) -> None:
-    """Collect the transaction's notifications; hand them all to the broker once it has committed."""
-    ids = session.info.get(_OUTBOX_KEY)
-    if ids is None:
-        ids = session.info[_OUTBOX_KEY] = []
-        after_commit(session, lambda: enqueue(session.info.pop(_OUTBOX_KEY, [])))
-        after_rollback(session, lambda: session.info.pop(_OUTBOX_KEY, None))
-    ids.append(notification_id)
-
-
-def forget_outbox(session: Session) -> None:
-    """Forget the notifications this transaction was to hand to the workers (the demo deletes its past ones);
-    notifications written after this are handed over as usual."""
-    session.info.pop(_OUTBOX_KEY, None)
-
-
-def enqueue(notification_ids: list[int]) -> list[int]:
-    """Hand committed notifications to the workers and note when. If the broker is down, the rows stay
-    unqueued and the sweeper hands them over later; the caller is never held up for long.
-
-    They go in tasks of up to ``BATCH_SIZE`` notifications, each delivered over one SMTP connection."""
-    from workflow.notifications.tasks import BATCH_SIZE, deliver_batch
-
-    queued: list[int] = []
-    for start in range(0, len(notification_ids), BATCH_SIZE):
-        batch = list(notification_ids[start:start + BATCH_SIZE])
-        try:
-            deliver_batch.apply_async((batch,), retry=False)
-        except Exception as exc:
-            log.warning("could not enqueue notification(s) %s (%s: %s); each stays pending in the outbox",
-                        batch, type(exc).__name__, exc)
-            break  # the broker is down: do not wait on it once per batch
-        queued.extend(batch)
-    if queued:
-        # Its own short transaction: the change itself is already committed.
-        with db.engine.begin() as connection:
-            connection.execute(sa.update(Notification).where(Notification.id.in_(queued))
-                               .values(queued_at=utcnow()))
-    return queued
-
-
-def _due_for_sweep(now):
-    grace = now - timedelta(seconds=current_app.config["OUTBOX_GRACE_SECONDS"])
-    stale = now - lease() - timedelta(seconds=current_app.config["OUTBOX_GRACE_SECONDS"])
-    return sa.and_(
-        Notification.status == DeliveryStatus.PENDING,
-        sa.or_(Notification.locked_until.is_(None), Notification.locked_until < now),
-        sa.or_(
-            sa.and_(Notification.queued_at.is_(None), Notification.created_at < grace),  # enqueue was lost
-            sa.and_(Notification.next_attempt_at.is_not(None), Notification.next_attempt_at < grace),  # retry lost
-            sa.and_(Notification.next_attempt_at.is_(None), Notification.queued_at < stale),  # task lost
-        ),
-    )
-
-
-def sweep(limit: int = 500) -> list[int]:
-    """Take the pending notifications that nobody is delivering and hand them to the workers again.
-
-    Rows are taken with one UPDATE ... RETURNING whose subquery locks with SKIP LOCKED on PostgreSQL, so
-    two sweepers never take the same row; SQLite runs the UPDATE under its write lock, to the same effect.
-    Delivery is idempotent, so a row handed over twice is still sent once.
-    """
-    now = utcnow()
-    due = _due_for_sweep(now)
-    pick = sa.select(Notification.id).where(due).order_by(Notification.id).limit(limit)
-    if db.engine.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    taken = list(db.session.scalars(
-        sa.update(Notification).where(Notification.id.in_(pick.scalar_subquery()), due)
-        .values(queued_at=now, next_attempt_at=None).returning(Notification.id)
-        .execution_options(synchronize_session=False)
-    ))
-    db.session.commit()
-    if not taken:
-        return []
-    handed = enqueue(taken)
-    missed = sorted(set(taken) - set(handed))
-    if missed:  # broker down: let the next sweep take them at once
-        db.session.execute(sa.update(Notification).where(Notification.id.in_(missed)).values(queued_at=None))
-        db.session.commit()
-    log.info("sweep handed %s notification(s) to the workers (%s left for the next sweep)", len(handed),
-             len(missed))
-    return handed
-
-
 def retry_delivery(actor: User, notification: Notification) -> None:
     """An admin sends a failed notification again, to the recipient's current address."""
     if not actor.is_admin:
@@ -288,9 +196,7 @@ def retry_delivery(actor: User, notification: Notification) -> None:
     notification.queued_at = None
     notification.locked_until = None
     db.session.flush()
-    _enqueue_after_commit(db.session(), notification.id)
-    from workflow.core.audit import record
-
+    outbox.enqueue_after_commit(db.session(), notification.id)
     record(actor, "retry_delivery", f"notification {notification.id}")
     log.info("admin %s retried notification %s", actor.id, notification.id)
 

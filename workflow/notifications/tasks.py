@@ -1,11 +1,12 @@
-"""Celery tasks for notifications: thin, they call the delivery and outbox services by id."""
+"""Celery tasks that deliver notifications: thin, they call ``delivery`` by id. (Beat's sweep of the outbox is in
+``schedule_tasks``.)"""
 
 from __future__ import annotations
 
 import logging
 
 from workflow.extensions import celery
-from workflow.notifications import delivery, services
+from workflow.notifications import delivery
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,3 @@ def deliver_batch(notification_ids: list[int]) -> dict[str, int]:
     for result in results.values():
         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
     return outcomes
-
-
-@celery.task(name="notifications.sweep", acks_late=True)
-def sweep_outbox() -> int:
-    """Every minute (Celery beat): hand the workers whatever the outbox still holds undelivered."""
-    return len(services.sweep())
