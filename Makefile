@@ -39,9 +39,11 @@ demo: migrate
 run: demo
 	$(BIN)/python -m workflow.quickstart
 
-## Install and run the whole test suite (services that are missing are skipped, unless CI=true).
+## Install and run the whole test suite (services that are missing are skipped, unless CI=true), after the linter
+## and the import contracts of .importlinter (which way the imports run).
 test: install $(CHECKERS_STAMP)
 	$(BIN)/ruff check workflow tests migrations bench celery_worker.py
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## The scale benchmarks (bench/run.py): PostgreSQL and Redis on loopback, and wrk (apt-get install wrk).

@@ -233,7 +233,7 @@ def main() -> None:
 
         def make(count: int, enqueue: bool) -> list[int]:
             with app.app_context():
-                from workflow.auth.models import User
+                from workflow.people.models import User
 
                 reader = db.session.get(User, user_id)
                 ids = [services.notify("account.password_changed", reader).id for _ in range(count)]
@@ -269,7 +269,7 @@ def main() -> None:
         # L: commit -> accepted, one commit per notification.
         commits: dict[str, float] = {}
         with app.app_context():
-            from workflow.auth.models import User
+            from workflow.people.models import User
 
             for _ in range(args.latency):
                 notification = services.notify("account.password_changed", db.session.get(User, user_id))

@@ -38,8 +38,9 @@ from tests.conftest import fresh_postgres_database  # noqa: E402
 from workflow import create_app  # noqa: E402
 from workflow.articles.models import Image, Section, Tag, submission_tags  # noqa: E402
 from workflow.auth import services as accounts  # noqa: E402
-from workflow.auth.models import Role, User  # noqa: E402
+from workflow.auth.models import User  # noqa: E402
 from workflow.extensions import db  # noqa: E402
+from workflow.people.models import Role
 from workflow.submissions.models import Submission  # noqa: E402
 from workflow.submissions.workflow import State  # noqa: E402
 

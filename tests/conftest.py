@@ -330,10 +330,10 @@ def one_of_everything(app, factory, make_client):
     from workflow.articles import images
     from workflow.articles.models import Section, Tag
     from workflow.auth import services as accounts
-    from workflow.auth.models import Role, User
     from workflow.core import storage
     from workflow.newsletter.models import Subscriber
     from workflow.notifications.models import Notification
+    from workflow.people.models import Role, User
     from workflow.submissions import services
     from workflow.submissions.models import Attachment, Submission
 

@@ -164,7 +164,8 @@ def second_step_code(app, email: str) -> str:
     when the current one was taken already (the app shows it 30 seconds later; the desk takes it a step early)."""
     import pyotp
 
-    from workflow.auth.models import TotpSecret, User
+    from workflow.auth.models import TotpSecret
+    from workflow.people.models import User
 
     with app.app_context():
         row = db.session.execute(sa.select(TotpSecret.secret, TotpSecret.last_step).join(
@@ -408,7 +409,7 @@ class Factory:
     def user(self, role: str = "contributor", email: str | None = None, confirmed: bool = True,
              name: str | None = None, byline: str | None = None):
         from workflow.auth import services
-        from workflow.auth.models import Role
+        from workflow.people.models import Role
 
         n = self._next()
         with self.app.app_context():
@@ -420,7 +421,7 @@ class Factory:
     def submission(self, contributor, state: str = "pitched", editor=None, headline: str | None = None,
                    summary: str = "A story about bread queues at night.", with_draft: bool | None = None):
         """A submission walked through the real workflow up to ``state``."""
-        from workflow.auth.models import User
+        from workflow.people.models import User
         from workflow.submissions import services
         from workflow.submissions.models import Submission
 
@@ -456,7 +457,7 @@ class Factory:
             return _Ref(id=stored.id, version=stored.version, state=stored.state.value, headline=stored.headline)
 
     def message(self, author, submission, body: str, internal: bool = False):
-        from workflow.auth.models import User
+        from workflow.people.models import User
         from workflow.submissions import services
         from workflow.submissions.models import Submission
 

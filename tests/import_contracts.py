@@ -1,6 +1,6 @@
 """Two rules of ``.importlinter`` that an import graph alone cannot check, as import-linter contract types.
 
-- ``request_free``: outside the web layer, no module takes ``request``, ``session``, ``g`` or the signed-in
+- ``request_free``: outside the web layer, no module takes ``request``, ``session`` or the signed-in
   person from Flask or Flask-Login: services get the actor and the inputs as arguments (STYLE.md).
 - ``explained_inner_imports``: an import of the project's own modules inside a function has a comment, on its
   line or the line above, that says why it is not at the top (a circle it avoids, a cost it defers).
@@ -20,7 +20,7 @@ from importlinter.domain.contract import Contract, ContractCheck
 from importlinter.domain.helpers import module_expressions_to_modules
 
 REQUEST_NAMES = {
-    "flask": {"request", "session", "g"},
+    "flask": {"request", "session"},
     "flask_login": {"current_user", "login_user", "logout_user"},
 }
 

@@ -214,7 +214,7 @@ class Scene:
 
         from workflow.auth import second_factor
         from workflow.auth import services as accounts
-        from workflow.auth.models import Role, User, UserSession
+        from workflow.auth.models import UserSession
         from workflow.core import tokens
         from workflow.core.models import utcnow
         from workflow.newsletter import services as newsletter
@@ -222,6 +222,7 @@ class Scene:
         from workflow.notifications import links, wording
         from workflow.notifications.events import EVENTS
         from workflow.notifications.models import DeliveryStatus, Notification
+        from workflow.people.models import Role, User
 
         self.app, self.role, self.values = app, role, values
         self.client = clients[role]
@@ -292,7 +293,8 @@ class Scene:
         if rule.endpoint == "second_factor.remove_key":  # the key this role's person has just added
             import sqlalchemy as sa
 
-            from workflow.auth.models import SecurityKey, User
+            from workflow.auth.models import SecurityKey
+            from workflow.people.models import User
 
             with self.app.app_context():
                 values["key_id"] = db.session.scalar(

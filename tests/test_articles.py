@@ -15,7 +15,7 @@ from workflow.submissions.models import Submission
 def _publish(app, factory, *, headline="Night shifts at the bakery", dek="Bread keeps a city going.",
              body="First paragraph.\n\nSecond paragraph.", byline="R. Field"):
     """A story written by a contributor with a pen name, walked through the desk to publication."""
-    from workflow.auth.models import User
+    from workflow.people.models import User
     from workflow.submissions import services
 
     editor = factory.user("editor")
@@ -33,7 +33,7 @@ def _publish(app, factory, *, headline="Night shifts at the bakery", dek="Bread 
 
 def _unpublish(app, factory, slug: str, reason: str = "A source asked us to.") -> None:
     """An admin takes the story at ``slug`` down (it goes back to edited)."""
-    from workflow.auth.models import User
+    from workflow.people.models import User
     from workflow.submissions import services
 
     admin = factory.user("admin")
@@ -246,7 +246,7 @@ def test_the_page_names_its_canonical_address_and_describes_itself_for_sharing(a
 
 
 def test_a_new_headline_gets_a_new_address_and_the_old_one_redirects(app, factory):
-    from workflow.auth.models import User
+    from workflow.people.models import User
     from workflow.submissions import services
 
     slug, editor = _publish(app, factory, headline="Bakers of the old city")
@@ -271,7 +271,7 @@ def test_a_new_headline_gets_a_new_address_and_the_old_one_redirects(app, factor
 # The contributor's public page ------------------------------------------------------------------------------------
 
 def test_the_byline_leads_to_a_public_page_with_only_what_the_contributor_chose(app, factory):
-    from workflow.auth.models import User
+    from workflow.people.models import User
 
     slug, _ = _publish(app, factory, headline="Radio from car boots", byline="A. Correspondent")
     with app.app_context():
@@ -295,7 +295,7 @@ def test_the_byline_leads_to_a_public_page_with_only_what_the_contributor_chose(
 
 
 def test_no_public_page_for_someone_who_never_published(app, factory):
-    from workflow.auth.models import User
+    from workflow.people.models import User
 
     reporter = factory.user(byline="Never Published")
     with app.app_context():

@@ -75,7 +75,7 @@ def session_key(app, client: Client) -> str:
 def with_app(app, factory, role: str = "contributor", email: str | None = None):
     """A person with an authenticator app whose secret the test knows."""
     from workflow.auth import second_factor
-    from workflow.auth.models import User
+    from workflow.people.models import User
 
     person = factory.user(role, email=email)
     secret = pyotp.random_base32()
@@ -240,7 +240,7 @@ def test_asvs_6_3_1_guessing_is_slowed_as_documented(app, factory):
 
 
 def test_asvs_6_3_2_there_are_no_default_accounts(app, clean_db):
-    from workflow.auth.models import User
+    from workflow.people.models import User
 
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0  # a migrated database
@@ -284,7 +284,7 @@ def test_asvs_6_3_4_every_way_in_asks_for_the_second_factor(app, factory):
 
 def test_asvs_6_4_1_invitation_links_are_random_expire_and_work_once(app, factory):
     from workflow.auth import services
-    from workflow.auth.models import Role, User
+    from workflow.people.models import Role, User
 
     admin = factory.user("admin")
     with app.app_context():

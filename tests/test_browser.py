@@ -220,7 +220,7 @@ def test_the_conversation_and_the_conflict_page(open_page, factory, app):
 
     # Another editor moves the pitch while this page is open: the stale form gets the 409 page.
     page.goto(f"/submissions/{desk['bakers'].id}")
-    from workflow.auth.models import User
+    from workflow.people.models import User
     from workflow.submissions import services
     from workflow.submissions.models import Submission
 

@@ -163,8 +163,8 @@ def test_a_notification_written_in_a_savepoint_is_handed_over_only_after_the_out
                                                                                           monkeypatch):
     """Scheduled mail is written in savepoints (one per reminder); releasing one commits nothing, so the worker
     must not hear of the row until the whole transaction has committed."""
-    from workflow.auth.models import User
     from workflow.notifications.tasks import deliver_batch
+    from workflow.people.models import User
 
     reporter = factory.user("contributor")
     handed: list[tuple[list[int], bool]] = []
@@ -306,8 +306,8 @@ def picky(app, monkeypatch):
 
 def outbox_rows(app, factory, *addresses: str) -> list[int]:
     """One committed notification per address, never handed to the worker (the test delivers them itself)."""
-    from workflow.auth.models import User
     from workflow.core.transaction import discard_after_commit
+    from workflow.people.models import User
 
     users = [factory.user("contributor", email=address) for address in addresses]
     with app.app_context():

@@ -202,8 +202,8 @@ def test_two_runs_racing_publish_the_story_once(app, desk):
         version = stale.version
         with app.app_context():  # the other run, in its own session, gets there first
             assert editorial.publish_due() == [story.id]
-        from workflow.auth.models import User
         from workflow.core.errors import Conflict
+        from workflow.people.models import User
         from workflow.submissions import services
 
         with pytest.raises(Conflict):
@@ -250,7 +250,7 @@ def test_a_schedule_by_someone_who_can_no_longer_publish_waits_for_an_editor(app
     at = utcnow() + timedelta(days=1)
     _schedule(client, story, at.strftime("%Y-%m-%dT%H:%M"))
     with app.app_context():
-        from workflow.auth.models import Role, User
+        from workflow.people.models import Role, User
 
         db.session.get(User, editor.id).role = Role.CONTRIBUTOR
         db.session.commit()

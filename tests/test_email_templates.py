@@ -81,10 +81,10 @@ def frozen_tokens(monkeypatch):
 
 
 def test_the_defaults_render_exactly_as_the_files_did_for_every_event(app, factory, frozen_tokens):
-    from workflow.auth.models import User
     from workflow.notifications import editing, email_files, mail
     from workflow.notifications.events import EVENTS
     from workflow.notifications.models import Notification
+    from workflow.people.models import User
 
     person = factory.user("contributor", name="Zoë <O'Neil> & Co")
     with app.app_context():

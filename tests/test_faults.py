@@ -123,7 +123,7 @@ SEED_PITCHES = """
 import sys
 import sqlalchemy as sa
 from workflow import create_app
-from workflow.auth.models import User
+from workflow.people.models import User
 from workflow.core.transaction import discard_after_commit
 from workflow.extensions import db
 from workflow.notifications.models import Notification

@@ -36,7 +36,7 @@ class Action:
 def _setup(app, factory, action: Action):
     """The person who acts (signed in, with an app where the action says), and the ids the URL names."""
     from workflow.auth import second_factor
-    from workflow.auth.models import User
+    from workflow.people.models import User
 
     actor = factory.user(action.role)
     target = factory.user("contributor", email="target@example.org")

@@ -348,9 +348,10 @@ def test_every_form_that_takes_an_address_to_mail_refuses_one_outside_ascii(app,
     with app.app_context():
         import sqlalchemy as sa
 
-        from workflow.auth.models import Invitation, User
+        from workflow.auth.models import Invitation
         from workflow.extensions import db
         from workflow.newsletter.models import Subscriber
+        from workflow.people.models import User
 
         for column in (User.email, User.pending_email, Invitation.email, Subscriber.email):
             assert db.session.scalar(sa.select(sa.func.count()).where(column == NON_ASCII_ADDRESS)) == 0, column

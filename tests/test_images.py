@@ -135,7 +135,7 @@ def _stored_files(app) -> set[Path]:
 
 def _publish(app, editor, reporter, story, body: str, top_image_id: int | None = None) -> str:
     """The contributor's draft, the editor's top image, then publication; returns the slug."""
-    from workflow.auth.models import User
+    from workflow.people.models import User
     from workflow.submissions import services
 
     with app.app_context():
@@ -608,7 +608,7 @@ def test_who_may_upload_change_and_delete(app, factory, who, state, expected):
     if state == "published":
         _publish(app, editor, reporter, story, "Text.")
     elif state in ("edited", "withdrawn", "declined"):
-        from workflow.auth.models import User
+        from workflow.people.models import User
         from workflow.submissions import services
 
         action, actor = {"edited": ("mark_edited", editor), "withdrawn": ("withdraw", reporter),
@@ -714,7 +714,7 @@ def test_deleting_a_photo_removes_its_files_after_the_commit_and_the_top_image_g
 
 def test_files_are_not_removed_when_the_deletion_is_rolled_back(app, factory):
     from workflow.articles import images
-    from workflow.auth.models import User
+    from workflow.people.models import User
 
     _, reporter, story = _assigned(factory)
     owner = _signed_in(app, reporter)

@@ -321,8 +321,8 @@ def test_proving_it_is_you_and_this_was_not_me_with_the_keyboard_alone(open_page
     (up to its button), and "This was not me" from a security email."""
     import time_machine
 
-    from workflow.auth.models import User
     from workflow.core import tokens
+    from workflow.people.models import User
 
     seed_desk(factory)
     page = open_page()

@@ -132,7 +132,7 @@ def confirm_from_email(app, address: str):
 
 def story_with(app, factory, headline: str, dek: str, byline: str) -> tuple[int, str]:
     """A story with a dek and a pen name of its own, walked through the desk to publication: (id, slug)."""
-    from workflow.auth.models import User
+    from workflow.people.models import User
     from workflow.submissions import services
 
     editor = factory.user("editor")
@@ -150,7 +150,7 @@ def story_with(app, factory, headline: str, dek: str, byline: str) -> tuple[int,
 
 def take_down(app, factory, story_id: int) -> None:
     """An admin unpublishes the story (it goes back to edited)."""
-    from workflow.auth.models import User
+    from workflow.people.models import User
     from workflow.submissions import services
 
     admin = factory.user("admin")

@@ -145,8 +145,8 @@ def endpoint_of(app, url: str) -> str:
 @pytest.fixture
 def demo(app, clean_db):
     """The demo's people and stories, with the ids the pages need."""
-    from workflow.auth.models import User
     from workflow.demo.seed import DEMO_PASSWORD, load_demo
+    from workflow.people.models import User
     from workflow.submissions.models import Revision, Submission
 
     with app.app_context():
@@ -225,12 +225,12 @@ CONTRIBUTOR = "reporter@example.org"
 def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checkers):
     from workflow.articles.models import Section
     from workflow.auth import services as accounts
-    from workflow.auth.models import Role, User
     from workflow.core import tokens as tokens_module
     from workflow.newsletter import services as newsletter
     from workflow.newsletter.models import Subscriber
     from workflow.notifications import links
     from workflow.notifications.models import Notification
+    from workflow.people.models import Role, User
 
     with app.app_context():
         dialect = db.engine.dialect.name

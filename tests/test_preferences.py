@@ -39,8 +39,8 @@ def _bell(client: Client, path: str = "/account") -> str:
 def _assign(app, editor_ref, submission_ref):
     from datetime import timedelta
 
-    from workflow.auth.models import User
     from workflow.core.models import utcnow
+    from workflow.people.models import User
     from workflow.submissions import services
     from workflow.submissions.models import Submission
 
@@ -190,8 +190,8 @@ def test_the_choice_decides_whether_the_email_goes_now_waits_for_the_digest_or_i
 
 
 def test_security_mail_goes_out_whatever_was_chosen(app, factory):
-    from workflow.auth.models import User
     from workflow.notifications import services
+    from workflow.people.models import User
 
     reporter = factory.user()
     with app.app_context():
@@ -220,8 +220,8 @@ def _commissioned(app, factory):
 
 
 def test_emails_carry_one_click_unsubscribe_except_security_mail(app, factory):
-    from workflow.auth.models import User
     from workflow.notifications import services
+    from workflow.people.models import User
 
     reporter, assigned = _commissioned(app, factory)
     message = _composed(app, assigned.id)
@@ -300,8 +300,8 @@ def test_through_the_worker_a_skipped_email_never_reaches_the_mail_server(app, c
 
 
 def test_unsubscribing_from_the_digest_stops_gathering_for_it(app, factory):
-    from workflow.auth.models import User
     from workflow.notifications import links, services
+    from workflow.people.models import User
 
     reporter = factory.user()
     client = _signed_in(app, reporter)

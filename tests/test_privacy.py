@@ -90,8 +90,8 @@ def _delete(client, password=None, understood="y"):
 def test_a_contributor_deletes_their_account_and_only_the_published_byline_stays(app, factory, make_client):
     from tests.helpers import PASSWORD, text_of
     from tests.test_articles import _publish
-    from workflow.auth.models import User
     from workflow.extensions import db
+    from workflow.people.models import User
 
     slug, editor = _publish(app, factory, byline="Quiet Pen", body="The published text.")
     with app.app_context():

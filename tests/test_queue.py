@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from tests.helpers import Client, text_of
-from workflow.auth.models import Role, User
 from workflow.core.models import utcnow
 from workflow.extensions import db
+from workflow.people.models import Role, User
 from workflow.submissions.models import AuditEntry, Message, Revision, RevisionKind, SavedView, Submission
 from workflow.submissions.queue import FAR_FUTURE
 from workflow.submissions.workflow import State

@@ -59,8 +59,8 @@ def test_under_attack_an_account_with_a_second_factor_signs_in_with_it(app, fact
     import pyotp
 
     from workflow.auth import second_factor
-    from workflow.auth.models import User
     from workflow.extensions import db
+    from workflow.people.models import User
 
     person = factory.user()
     secret = pyotp.random_base32()

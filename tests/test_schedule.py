@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from celery.schedules import crontab
 
 from tests.helpers import Client, as_received, link_in, plain_body, text_of
-from workflow.auth.models import User
 from workflow.core.models import clock_set_to, utcnow
 from workflow.extensions import db
-from workflow.notifications import mail, schedule
+from workflow.notifications import mail
 from workflow.notifications.models import Choice, DeliveryStatus, Notification
-from workflow.notifications.schedule import due_at
+from workflow.people.models import User
+from workflow.reminders import services as schedule
+from workflow.reminders.services import due_at
 from workflow.submissions.models import Submission
 
 ROW_RE = re.compile(r'<a href="/submissions/(\d+)"')

@@ -48,7 +48,7 @@ def _publish_many(app, factory, count: int, prefix: str, section_id: int | None 
                   tags: tuple[str, ...] = ()) -> list[str]:
     """``count`` published stories by one reporter (fewer password hashes than one pair of people each),
     oldest first; their slugs."""
-    from workflow.auth.models import User
+    from workflow.people.models import User
     from workflow.submissions import services
 
     editor = factory.user("editor")

@@ -52,7 +52,7 @@ CONTRIBUTOR_EVENT = {"assign": "submission.assigned", "decline": "submission.dec
 SEED_PEOPLE = """
 import json, sys
 from workflow import create_app
-from workflow.auth.models import Role
+from workflow.people.models import Role
 from workflow.auth.services import create_user
 from workflow.extensions import db
 with create_app().app_context():

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from flask import abort
 
 from tests.test_queue import signed_in
-from workflow.auth.models import User
 from workflow.extensions import csrf, db
+from workflow.people.models import User
 
 
 @pytest.fixture

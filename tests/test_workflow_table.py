@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from tests.helpers import CSRF_RE, Client, Factory, empty_tables, page_version, text_of
-from workflow.auth.models import Role
 from workflow.core.models import utcnow
 from workflow.extensions import db
+from workflow.people.models import Role
 from workflow.submissions.workflow import (
     ACTIONS,
     TRANSITIONS,

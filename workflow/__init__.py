@@ -21,7 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_tasks()
     register_url_converters(app)
     register_blueprints(app)
-    register_email_links()
+    connect_features()
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -101,6 +101,7 @@ def register_tasks() -> None:
     import workflow.newsletter.tasks  # noqa: F401
     import workflow.notifications.schedule_tasks  # noqa: F401
     import workflow.notifications.tasks  # noqa: F401
+    import workflow.reminders.tasks  # noqa: F401
     import workflow.submissions.tasks  # noqa: F401
 
 
@@ -113,7 +114,6 @@ def register_url_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from workflow.admin import bp as admin_bp
-    from workflow.articles import panels as articles_panels
     from workflow.articles.editorial_views import bp as editorial_bp
     from workflow.articles.media import bp as media_bp
     from workflow.articles.pages import bp as pages_bp
@@ -124,7 +124,6 @@ def register_blueprints(app: Flask) -> None:
     from workflow.newsletter.views import bp as newsletter_bp
     from workflow.notifications.views import bp as notifications_bp
     from workflow.privacy.views import bp as privacy_bp
-    from workflow.submissions import page as submission_page
     from workflow.submissions.views import bp as submissions_bp
 
     app.register_blueprint(auth_bp)
@@ -139,16 +138,22 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(newsletter_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(health_bp)
-    submission_page.add_panels(articles_panels.for_submission_page)
 
 
-def register_email_links() -> None:
-    """The links that emails carry, from the features that own their tokens."""
+def connect_features() -> None:
+    """Where a feature lends a hand to one below it, which knows nothing of it: the links that emails carry
+    (from the features that own their tokens), the panels of the submission page, and publishing's steps."""
+    from workflow.articles import panels as articles_panels
+    from workflow.articles import services as articles
     from workflow.auth.services import add_email_links as account_links
     from workflow.newsletter.services import add_email_links as newsletter_links
+    from workflow.submissions import page as submission_page
+    from workflow.submissions import services as submissions
 
     account_links()
     newsletter_links()
+    submission_page.add_panels(articles_panels.for_submission_page)
+    submissions.add_publishing_step(articles.give_address)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -174,9 +179,12 @@ def register_commands(app: Flask) -> None:
     from workflow.demo.cli import demo
     from workflow.newsletter.cli import newsletter
     from workflow.notifications.cli import notifications
+    from workflow.reminders.cli import digest, reminders
 
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    notifications.add_command(reminders)
+    notifications.add_command(digest)
     app.cli.add_command(notifications)
     app.cli.add_command(articles)
     app.cli.add_command(newsletter)

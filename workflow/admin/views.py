@@ -11,7 +11,7 @@ from workflow.admin import bp
 from workflow.auth import second_factor, security_keys, sessions
 from workflow.auth import services as accounts
 from workflow.auth.forms import InviteForm, RoleForm
-from workflow.auth.models import Invitation, Role, User
+from workflow.auth.models import Invitation
 from workflow.auth.proof import fresh_proof_required
 from workflow.core.audit import entries
 from workflow.core.errors import DomainError
@@ -24,6 +24,7 @@ from workflow.notifications import services as notifications
 from workflow.notifications.events import EVENTS
 from workflow.notifications.mail import subject_of
 from workflow.notifications.models import DeliveryAttempt, DeliveryStatus, Notification
+from workflow.people.models import Role, User
 
 DELIVERIES_PAGE = 50
 PEOPLE_FILTERS = {"all": "Everyone", "contributor": "Contributors", "editor": "Editors", "admin": "Admins",

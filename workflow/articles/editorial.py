@@ -16,10 +16,11 @@ from slugify import slugify
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.articles.models import Image, ImageStatus, Section, Tag
-from workflow.auth.models import User
 from workflow.core.errors import Conflict, DomainError, PermissionDenied
 from workflow.core.models import utcnow
+from workflow.core.transaction import unit_of_work
 from workflow.extensions import db
+from workflow.people.models import User
 from workflow.submissions import services
 from workflow.submissions.models import AuditEntry, Submission
 from workflow.submissions.workflow import State
@@ -167,26 +168,22 @@ def publish_due(now: datetime | None = None) -> list[int]:
     """
     published = []
     for submission_id in due(now):
-        submission = db.session.get(Submission, submission_id)
-        if submission is None or submission.state is not State.EDITED or submission.scheduled_at is None:
-            db.session.rollback()
-            continue
-        actor = submission.scheduled_by
-        if actor is None or not actor.is_staff or not actor.is_active:
-            log.error("submission %s is due for publication but its scheduler (user %s) can no longer publish; "
-                      "left for an editor", submission.id, submission.scheduled_by_id)
-            db.session.rollback()
-            continue
         try:
-            services.transition(actor, submission, services.TransitionInput(
-                action="publish", seen_version=submission.version,
-                comment="Published at the scheduled time."))
-            db.session.commit()
+            with unit_of_work():  # each story in its own transaction
+                submission = db.session.get(Submission, submission_id)
+                if submission is None or submission.state is not State.EDITED or submission.scheduled_at is None:
+                    continue
+                actor = submission.scheduled_by
+                if actor is None or not actor.is_staff or not actor.is_active:
+                    log.error("submission %s is due for publication but its scheduler (user %s) can no longer "
+                              "publish; left for an editor", submission.id, submission.scheduled_by_id)
+                    continue
+                services.transition(actor, submission, services.TransitionInput(
+                    action="publish", seen_version=submission.version,
+                    comment="Published at the scheduled time."))
         except Conflict:
-            db.session.rollback()
             log.info("submission %s changed while beat was publishing it; skipped", submission_id)
         except (DomainError, PermissionDenied) as error:
-            db.session.rollback()
             log.error("scheduled publication of submission %s refused: %s", submission_id, error.message)
         else:
             published.append(submission_id)

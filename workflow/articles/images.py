@@ -31,12 +31,12 @@ from PIL import Image as PILImage
 from PIL import ImageCms, ImageOps, UnidentifiedImageError
 
 from workflow.articles.models import Image, ImageStatus
-from workflow.auth.models import User
 from workflow.core import storage
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit
 from workflow.extensions import celery, db
+from workflow.people.models import User
 from workflow.submissions import permissions
 from workflow.submissions.models import Revision, Submission
 from workflow.submissions.workflow import State

@@ -13,11 +13,11 @@ from slugify import slugify
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from workflow.articles.models import PreviousSlug, Section, Tag, submission_tags
-from workflow.auth.models import User
 from workflow.core.audit import record as record_admin_action
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.numbers import whole_number
 from workflow.extensions import db
+from workflow.people.models import User
 from workflow.submissions.models import PUBLISHED_SEARCH_DOCUMENT_SQL, Submission
 from workflow.submissions.workflow import State
 
@@ -207,6 +207,12 @@ def section_by_slug(slug: str) -> Section | None:
 
 def tag_by_slug(slug: str) -> Tag | None:
     return db.session.scalar(sa.select(Tag).where(Tag.slug == slug))
+
+
+def give_address(story: Submission, revision) -> None:
+    """A publishing step (``create_app`` adds it to the publish transition): the story's address, from the
+    headline it is published under."""
+    story.slug = slug_for(story, revision.headline)
 
 
 def slug_for(story: Submission, headline: str) -> str:

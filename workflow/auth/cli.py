@@ -7,11 +7,11 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from workflow.auth import second_factor, services, sessions
-from workflow.auth.models import Role, User
 from workflow.core.errors import DomainError
 from workflow.core.form_input import MAILABLE_MESSAGE
 from workflow.core.models import utcnow
 from workflow.extensions import db
+from workflow.people.models import Role, User
 
 users = AppGroup("users", help="Create and manage accounts.")
 

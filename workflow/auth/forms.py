@@ -3,10 +3,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from workflow.auth.models import Role
 from workflow.auth.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from workflow.auth.passwords import context_words, weakness
 from workflow.core.form_input import mailable_address
+from workflow.people.models import Role
 
 NAME_HELP = "Shown to the desk."
 BYLINE_HELP = "The name printed on your published stories. It may be a pen name."

@@ -22,13 +22,14 @@ import sqlalchemy as sa
 from flask import current_app
 
 from workflow.auth import sessions
-from workflow.auth.models import RecoveryCode, SecurityKey, TotpSecret, User
+from workflow.auth.models import RecoveryCode, SecurityKey, TotpSecret
 from workflow.auth.passwords import hash_password, verify_password
 from workflow.core.audit import record as record_admin_action
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.notifications.services import notify
+from workflow.people.models import User
 
 log = logging.getLogger(__name__)
 

@@ -27,11 +27,12 @@ from webauthn.helpers.structs import (
 )
 
 from workflow.auth import second_factor
-from workflow.auth.models import SecurityKey, User
+from workflow.auth.models import SecurityKey
 from workflow.core.errors import DomainError
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.notifications.services import notify
+from workflow.people.models import User
 
 log = logging.getLogger(__name__)
 

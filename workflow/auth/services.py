@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from workflow.auth import second_factor, sessions
-from workflow.auth.models import Invitation, PasswordResetRequest, Role, User
+from workflow.auth.models import Invitation, PasswordResetRequest
 from workflow.auth.passwords import (
     burn_time_like_a_verification,
     context_words,
@@ -26,6 +26,7 @@ from workflow.core.transaction import after_commit
 from workflow.extensions import celery, db
 from workflow.notifications import links
 from workflow.notifications.services import notify, notify_once
+from workflow.people.models import Role, User
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from workflow.auth.models import KnownDevice, User, UserSession
+from workflow.auth.models import KnownDevice, UserSession
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.notifications.services import notify
+from workflow.people.models import User
 
 log = logging.getLogger(__name__)
 

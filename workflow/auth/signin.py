@@ -7,11 +7,11 @@ from flask import after_this_request, current_app, g, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from workflow.auth import sessions
-from workflow.auth.models import User
 from workflow.core.models import utcnow
 from workflow.core.transaction import bookkeeping
 from workflow.extensions import db
 from workflow.notifications.services import unread_count_of
+from workflow.people.models import User
 
 PENDING = "second_step"
 DEVICE_COOKIE = "desk_device"

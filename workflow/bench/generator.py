@@ -26,10 +26,10 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from workflow.articles.models import Section, Tag, submission_tags
-from workflow.auth.models import Role, User
 from workflow.auth.passwords import hash_password
 from workflow.extensions import db
 from workflow.notifications.models import Notification
+from workflow.people.models import Role, User
 from workflow.submissions.counts import recount_states
 from workflow.submissions.models import AuditEntry, Message, Revision, Submission
 from workflow.submissions.workflow import State

@@ -17,7 +17,7 @@ from workflow.core.models import utcnow
 from workflow.extensions import db
 
 if TYPE_CHECKING:  # the person model belongs to accounts; the relationship names it by its mapped name
-    from workflow.auth.models import User
+    from workflow.people.models import User
 
 PAGE_SIZE = 50
 

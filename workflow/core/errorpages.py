@@ -12,6 +12,8 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
+from workflow.extensions import db
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -32,8 +34,6 @@ PLAIN_PAGE = ("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{
 
 
 def _end_failed_transaction() -> None:
-    from workflow.extensions import db
-
     if db.session.registry.has():
         try:
             db.session.rollback()

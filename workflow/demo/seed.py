@@ -20,14 +20,17 @@ import pyotp
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from workflow.articles import editorial, images
+from workflow.articles.models import Section
 from workflow.auth import second_factor
 from workflow.auth import services as accounts
-from workflow.auth.models import Role, User
 from workflow.core.models import clock_set_to
 from workflow.core.transaction import discard_after_commit
+from workflow.demo.pictures import landscape
 from workflow.extensions import db
 from workflow.notifications.models import Notification
 from workflow.notifications.outbox import forget_outbox
+from workflow.people.models import Role, User
 from workflow.submissions import services
 from workflow.submissions.models import Submission
 from workflow.submissions.workflow import State
@@ -195,8 +198,6 @@ TOP_ALT = "Low hills under an evening sky, a few houses with lit windows and a r
 
 
 def _sections() -> list:
-    from workflow.articles.models import Section
-
     sections = [Section(name=name, slug=slug, description=description, position=position)
                 for position, (name, slug, description) in enumerate(SECTIONS)]
     db.session.add_all(sections)
@@ -207,9 +208,6 @@ def _sections() -> list:
 def _photographed_body(rng: random.Random, story: Submission, editor: User) -> tuple[str, int]:
     """The edited text of a story to be published, with its photos uploaded: paragraphs, a subheading, a pull
     quote and, in every other story, a photo in the body. Returns the body and the top image's id."""
-    from workflow.articles import images
-    from workflow.demo.pictures import landscape
-
     n = story.id
     credit = f"Illustration for the demo, after a photo by {CREDITS[n % len(CREDITS)]}"
     top = images.add_image(editor, story, "top.jpg", landscape(n), alt=TOP_ALT,
@@ -233,8 +231,6 @@ def _photographed_body(rng: random.Random, story: Submission, editor: User) -> t
 
 
 def _set_the_page(rng: random.Random, story: Submission, editor: User, sections: list, top_image_id: int) -> None:
-    from workflow.articles import editorial
-
     editorial.update_page(editor, story, editorial.PageSettings(
         section_id=sections[story.id % len(sections)].id, tags=", ".join(rng.sample(TAGS, 3)),
         seo_description=story.summary, top_image_id=top_image_id), seen_version=story.version)
@@ -242,8 +238,6 @@ def _set_the_page(rng: random.Random, story: Submission, editor: User, sections:
 
 def _schedule_one(editor: User) -> None:
     """One edited story waits for tomorrow morning: beat publishes it then."""
-    from workflow.articles import editorial
-
     story = db.session.scalar(sa.select(Submission).where(Submission.state == State.EDITED)
                               .order_by(Submission.id).limit(1))
     if story is None:

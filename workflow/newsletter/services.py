@@ -20,6 +20,8 @@ from sqlalchemy.orm import joinedload
 
 from workflow.core import database, tokens
 from workflow.core.models import utcnow
+from workflow.core.transaction import unit_of_work
+from workflow.core.urls import external_url
 from workflow.extensions import db
 from workflow.newsletter.models import NewsletterIssue, Subscriber
 from workflow.notifications import links, outbox
@@ -172,8 +174,6 @@ def issue_stories(key: str) -> list[dict]:
     """The stories of an issue as its email lists them (headline, link, dek, byline), newest first. Read when
     the email is composed, so a story taken down since is left out; an unknown key (the admin's preview of the
     wording) lists the latest stories."""
-    from workflow.core.urls import external_url
-
     cache = g.setdefault("newsletter_stories", {})  # a batch of emails of one issue reads its stories once
     if key in cache:
         return cache[key]
@@ -217,8 +217,8 @@ def send_weekly(now: datetime | None = None) -> WeeklyRun:
 
 
 def _send_weekly(now: datetime) -> WeeklyRun:
-    forgotten = forget_pending(now)
-    db.session.commit()
+    with unit_of_work():
+        forgotten = forget_pending(now)
     key = issue_key(now)
     issue = _issue(key, now)
     if issue is None:
@@ -236,11 +236,11 @@ def _send_weekly(now: datetime) -> WeeklyRun:
             break
         after = chunk[-1].id
         written += _write_chunk(issue.key, issue.article_count, chunk)
-    recipients = db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
-                                   .where(Notification.dedup_key.like(f"newsletter:{issue.key}:%")))
-    db.session.execute(sa.update(NewsletterIssue).where(NewsletterIssue.id == issue.id)
-                       .values(recipient_count=recipients))
-    db.session.commit()
+    with unit_of_work():
+        recipients = db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
+                                       .where(Notification.dedup_key.like(f"newsletter:{issue.key}:%")))
+        db.session.execute(sa.update(NewsletterIssue).where(NewsletterIssue.id == issue.id)
+                           .values(recipient_count=recipients))
     log.info("newsletter issue=%s stories=%s written=%s recipients=%s", issue.key, issue.article_count, written,
              recipients)
     return WeeklyRun(issue.key, issue.id, issue.article_count, written, recipients, forgotten)
@@ -248,6 +248,11 @@ def _send_weekly(now: datetime) -> WeeklyRun:
 
 def _issue(key: str, now: datetime) -> NewsletterIssue | None:
     """This week's issue: the one there is, or a new one if there are stories for it (committed)."""
+    with unit_of_work():
+        return _this_weeks_issue(key, now)
+
+
+def _this_weeks_issue(key: str, now: datetime) -> NewsletterIssue | None:
     issue = db.session.scalar(sa.select(NewsletterIssue).where(NewsletterIssue.key == key))
     if issue is not None:
         return issue
@@ -258,7 +263,6 @@ def _issue(key: str, now: datetime) -> NewsletterIssue | None:
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Submission)
                               .where(_published_between(since, now)))
     if not count:
-        db.session.rollback()
         return None
     try:
         with db.session.begin_nested():
@@ -266,7 +270,6 @@ def _issue(key: str, now: datetime) -> NewsletterIssue | None:
             db.session.add(issue)
     except sa.exc.IntegrityError:  # another run made it first: use theirs
         issue = db.session.scalar(sa.select(NewsletterIssue).where(NewsletterIssue.key == key))
-    db.session.commit()
     return issue
 
 
@@ -279,11 +282,18 @@ def _write_chunk(key: str, article_count: int, chunk) -> int:
     """One notification per subscriber of the chunk who has none for this issue: looked up in one query and
     written in one multi-row INSERT; if another run wrote some meanwhile, each is written alone and the unique
     key decides. Commits, then hands the new ones to the workers."""
+    with unit_of_work():
+        ids = _write_missing(key, article_count, chunk)
+    outbox.enqueue(ids)
+    return len(ids)
+
+
+def _write_missing(key: str, article_count: int, chunk) -> list[int]:
     keys = {dedup_key(key, row.id): row for row in chunk}
     existing = _existing_keys(list(keys))
     missing = [(k, row) for k, row in keys.items() if k not in existing]
     if not missing:
-        return 0
+        return []
     now = utcnow()
     values = [{"event": WEEKLY_EVENT, "email": row.email,
                "params": {"issue": key, "subscriber_id": row.id, "article_count": article_count},
@@ -291,7 +301,7 @@ def _write_chunk(key: str, article_count: int, chunk) -> int:
               for k, row in missing]
     try:
         with db.session.begin_nested():
-            ids = list(db.session.scalars(sa.insert(Notification).returning(Notification.id), values))
+            return list(db.session.scalars(sa.insert(Notification).returning(Notification.id), values))
     except sa.exc.IntegrityError:
         ids = []
         for k, row in missing:
@@ -299,10 +309,8 @@ def _write_chunk(key: str, article_count: int, chunk) -> int:
                                                      subscriber_id=row.id, article_count=article_count)
             if notification is not None:
                 ids.append(notification.id)
-        outbox.forget_outbox(db.session())  # handed over below, with the rest
-    db.session.commit()
-    outbox.enqueue(ids)
-    return len(ids)
+        outbox.forget_outbox(db.session())  # handed over after the commit, with the rest
+        return ids
 
 
 # For the admin page -------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from workflow.core.models import utcnow
-from workflow.notifications import outbox, schedule, services
+from workflow.notifications import outbox, services
 
 notifications = AppGroup("notifications", help="Look after the outbox.")
 
@@ -26,18 +26,3 @@ def status():
 def sweep():
     """Hand every pending notification that nobody is delivering to the workers (what beat does each minute)."""
     click.echo(f"Handed {len(outbox.sweep(limit=100000))} notification(s) to the workers.")
-
-
-@notifications.command("reminders")
-def reminders():
-    """Write the deadline reminders that are due now (what beat does every 15 minutes)."""
-    written = schedule.send_reminders()
-    click.echo(f"Wrote {written} deadline reminder(s)." if written else "No reminder is due.")
-
-
-@notifications.command("digest")
-def digest():
-    """Write today's daily digests now (what beat does at WORKFLOW_DIGEST_HOUR); a second run writes nothing."""
-    written = schedule.send_digests()
-    click.echo(f"Wrote {written} daily digest(s)." if written else "No digest to write: each person has "
-               "today's already, or nothing to read in it.")

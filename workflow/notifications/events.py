@@ -156,7 +156,7 @@ SAMPLES: dict[str, dict] = {
     "submission.withdrawn": {**_TRANSITION, "actor": "Rana Field", "comment": "I cannot reach my sources now."},
     "submission.message": {**_STORY, "author": "Sam Editor", "body": "Could you send the photos by Friday?"},
     "submission.draft_saved": {**_STORY, "author": "Rana Field", "number": 2, "note": "Added the millers' union."},
-    # workflow/notifications/schedule.py
+    # workflow/reminders/services.py
     "reminder.deadline_soon": {**_STORY, "deadline": "04 May 2026", "editor": "Sam Editor"},
     "reminder.overdue": {**_STORY, "deadline": "04 May 2026", "editor": "Sam Editor"},
     "digest.daily": {

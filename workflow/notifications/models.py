@@ -8,9 +8,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workflow.auth.models import User
 from workflow.core.models import utcnow
 from workflow.extensions import db
+from workflow.people.models import User
 
 
 class DeliveryStatus(enum.Enum):

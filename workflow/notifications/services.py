@@ -12,7 +12,6 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from workflow.auth.models import User
 from workflow.core import tokens
 from workflow.core.audit import record
 from workflow.core.errors import DomainError, PermissionDenied
@@ -21,6 +20,7 @@ from workflow.extensions import db
 from workflow.notifications import outbox
 from workflow.notifications.events import EVENTS, Event, choices_for
 from workflow.notifications.models import Choice, DeliveryStatus, Notification, Preference
+from workflow.people.models import User
 
 log = logging.getLogger(__name__)
 

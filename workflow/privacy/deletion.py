@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from workflow.articles import images
 from workflow.articles.models import Image
 from workflow.auth import second_factor, sessions
-from workflow.auth.models import User
 from workflow.auth.passwords import hash_password, verify_password
 from workflow.core import storage
 from workflow.core.errors import DomainError
@@ -27,6 +26,7 @@ from workflow.core.transaction import after_commit
 from workflow.extensions import db
 from workflow.newsletter.models import Subscriber
 from workflow.notifications.models import Notification, Preference
+from workflow.people.models import User
 from workflow.submissions.models import Attachment, Message, Revision, Submission
 from workflow.submissions.workflow import State
 

@@ -18,11 +18,11 @@ from sqlalchemy.orm import joinedload
 from workflow.articles import images
 from workflow.articles.models import Image
 from workflow.auth import second_factor, security_keys, sessions
-from workflow.auth.models import User
 from workflow.core import storage
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.notifications.models import Notification, Preference
+from workflow.people.models import User
 from workflow.submissions.models import Attachment, AuditEntry, Message, Revision, Submission
 
 

@@ -29,10 +29,11 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from workflow.auth.models import Role, User
 from workflow.core import database
 from workflow.core.models import utcnow
+from workflow.core.transaction import unit_of_work
 from workflow.extensions import db
+from workflow.people.models import Role, User
 from workflow.submissions.models import PAGE_ACTIONS, AuditEntry, MetricsSnapshot, Submission
 from workflow.submissions.workflow import State
 
@@ -255,10 +256,10 @@ def _refresh_snapshots() -> int:
     insert = (postgresql_insert if _is_postgresql() else sqlite_insert)(MetricsSnapshot)
     upsert = insert.on_conflict_do_update(index_elements=["weeks"], set_={
         "computed_at": insert.excluded.computed_at, "figures": insert.excluded.figures})
-    for weeks in PERIODS:
-        figures = desk_metrics(weeks)
-        db.session.execute(upsert, {"weeks": weeks, "computed_at": figures.until, "figures": _to_json(figures)})
-    db.session.commit()
+    with unit_of_work():
+        for weeks in PERIODS:
+            figures = desk_metrics(weeks)
+            db.session.execute(upsert, {"weeks": weeks, "computed_at": figures.until, "figures": _to_json(figures)})
     log.info("desk metrics refreshed for %d periods", len(PERIODS))
     return len(PERIODS)
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workflow.articles.models import Image, Section, Tag, submission_tags
-from workflow.auth.models import User
 from workflow.core.models import utcnow
 from workflow.extensions import db
+from workflow.people.models import User
 from workflow.submissions.workflow import State
+
+if TYPE_CHECKING:  # the story's page: articles' models, which point back here; named by their mapped names below
+    from workflow.articles.models import Image, Section, Tag
 
 
 def state_column_type(name: str = "state") -> sa.Enum:
@@ -111,9 +114,9 @@ class Submission(db.Model):
     editor: Mapped[User | None] = relationship(foreign_keys=[editor_id])
     last_activity_by: Mapped[User | None] = relationship(foreign_keys=[last_activity_by_id])
     scheduled_by: Mapped[User | None] = relationship(foreign_keys=[scheduled_by_id])
-    section: Mapped[Section | None] = relationship()
-    tags: Mapped[list[Tag]] = relationship(secondary=submission_tags, order_by=Tag.name)
-    top_image: Mapped[Image | None] = relationship(foreign_keys=[top_image_id])
+    section: Mapped[Section | None] = relationship("Section")
+    tags: Mapped[list[Tag]] = relationship("Tag", secondary="submission_tags", order_by="Tag.name")
+    top_image: Mapped[Image | None] = relationship("Image", foreign_keys=[top_image_id])
 
     @property
     def is_overdue(self) -> bool:

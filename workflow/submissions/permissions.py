@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.auth.models import User
+from workflow.people.models import User
 from workflow.submissions.models import Submission
 from workflow.submissions.workflow import State, Transition, available_transitions
 

@@ -20,6 +20,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
@@ -27,9 +28,9 @@ from flask import current_app
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
-from workflow.auth.models import User
 from workflow.core.models import utcnow
 from workflow.extensions import db
+from workflow.people.models import User
 from workflow.submissions.counts import state_counts
 from workflow.submissions.models import Submission, is_overdue
 from workflow.submissions.workflow import State
@@ -285,12 +286,16 @@ def counts_by_state(filters: QueueFilters, viewer: User, promise: ResponsePromis
     return counts
 
 
-_CONTRIBUTOR, _EDITOR = aliased(User), aliased(User)  # made once: an alias is a tree of new objects
+@cache
+def _people_aliases():
+    """The contributor's and the editor's aliases, made once (an alias is a tree of new objects), and not at
+    import: making one configures every mapper, which needs every feature's models loaded."""
+    return aliased(User), aliased(User)
 
 
 def _rows_query() -> sa.Select:
     """The columns of :class:`QueueRow`, in its order, with the contributor's and the editor's names joined."""
-    contributor, editor = _CONTRIBUTOR, _EDITOR
+    contributor, editor = _people_aliases()
     return (sa.select(Submission.id, Submission.headline, Submission.state, Submission.created_at,
                       Submission.pitched_at, Submission.deadline, Submission.last_activity_at,
                       Submission.last_activity, contributor.display_name, editor.display_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -11,8 +12,6 @@ from functools import partial
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.articles import services as articles
-from workflow.auth.models import Role, User
 from workflow.core import storage
 from workflow.core.errors import Conflict, DomainError, PermissionDenied
 from workflow.core.metrics import count_transition
@@ -20,6 +19,7 @@ from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit
 from workflow.extensions import db
 from workflow.notifications.services import notify
+from workflow.people.models import Role, User
 from workflow.submissions import permissions
 from workflow.submissions.models import (
     Attachment,
@@ -209,6 +209,17 @@ def _check_requirements(rule: Transition, submission: Submission, data: Transiti
             raise DomainError("The deadline cannot be in the past.", field="deadline")
 
 
+# What else publishing a story does, in the transaction of the change: other features add their steps (articles
+# gives the story its address). Without one, the database refuses a published story with no slug.
+_PUBLISHING_STEPS: list[Callable[[Submission, Revision], None]] = []
+
+
+def add_publishing_step(step: Callable[[Submission, Revision], None]) -> None:
+    """Run ``step(submission, revision)`` whenever a story is published (``create_app`` wires them)."""
+    if step not in _PUBLISHING_STEPS:
+        _PUBLISHING_STEPS.append(step)
+
+
 def _apply_effects(rule: Transition, actor: User, submission: Submission, data: TransitionInput) -> None:
     if rule.action == "assign":
         # The relationship, not only the id: ``submission.editor`` is already loaded and read again below.
@@ -222,7 +233,8 @@ def _apply_effects(rule: Transition, actor: User, submission: Submission, data: 
         submission.published_dek = revision.dek
         submission.published_body = revision.body
         submission.published_at = utcnow()
-        submission.slug = articles.slug_for(submission, revision.headline)
+        for step in _PUBLISHING_STEPS:
+            step(submission, revision)
     elif rule.action == "reopen":
         submission.pitched_at = utcnow()  # the response promise starts again
     elif rule.action == "unpublish":

@@ -8,9 +8,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from workflow.auth.models import User
 from workflow.extensions import db
 from workflow.notifications import services as notifications
+from workflow.people.models import User
 from workflow.submissions import permissions
 from workflow.submissions.models import AuditEntry, Message, Revision, Submission
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from workflow.auth.models import Role
+from workflow.people.models import Role
 
 
 class State(enum.Enum):

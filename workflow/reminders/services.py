@@ -1,10 +1,11 @@
 """Notifications that come from the clock rather than from a change: deadline reminders and the daily digest.
 
-Celery beat runs both (``schedule_tasks``); ``flask --app workflow notifications reminders`` and ``... digest``
+Celery beat runs both (``reminders.tasks``); ``flask --app workflow notifications reminders`` and ``... digest``
 run them at once. Every notification written here carries a ``dedup_key`` naming what it is about (the
 submission and its deadline, or the person and the day), so a second run the same day, beat firing twice or
 two runs racing write nothing new: the unique key lets one insert win (:func:`services.notify_once`).
-Both services commit as they go, like the outbox sweeper, and log one line per notification they write.
+Both commit as they go, through ``unit_of_work`` (the reminders in one transaction, each digest in its own), and
+log one line per notification they write.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
-from workflow.auth.models import Role, User
 from workflow.core import database
 from workflow.core.models import utcnow
 from workflow.core.templating import format_date
+from workflow.core.transaction import unit_of_work
 from workflow.extensions import db
 from workflow.notifications import services
 from workflow.notifications.mail import subject_of
 from workflow.notifications.models import Choice, DeliveryStatus, Notification, Preference
+from workflow.people.models import Role, User
 from workflow.submissions.models import Submission
 from workflow.submissions.queue import ResponsePromise, response_promise
 from workflow.submissions.workflow import State
@@ -95,21 +97,21 @@ def _send_reminders(now: datetime) -> int:
         event = reminder_event(submission.deadline, now)
         if event is not None:
             due.append((reminder_key(event, submission.id, submission.deadline), event, submission))
-    sent = _existing_keys(key for key, _, _ in due)
-    written = 0
-    for key, event, submission in due:
-        if key in sent:
-            continue
-        notification = services.notify_once(
-            event, submission.contributor, dedup_key=key, submission=submission, submission_id=submission.id,
-            headline=submission.headline, deadline=format_date(submission.deadline),
-            editor=submission.editor.display_name if submission.editor else "")
-        if notification is not None:
-            written += 1
-            log.info("reminder notification=%s event=%s submission=%s deadline=%s recipient=%s status=%s",
-                     notification.id, event, submission.id, submission.deadline.isoformat(),
-                     submission.contributor_id, notification.status.value)
-    db.session.commit()
+    with unit_of_work():
+        sent = _existing_keys(key for key, _, _ in due)
+        written = 0
+        for key, event, submission in due:
+            if key in sent:
+                continue
+            notification = services.notify_once(
+                event, submission.contributor, dedup_key=key, submission=submission, submission_id=submission.id,
+                headline=submission.headline, deadline=format_date(submission.deadline),
+                editor=submission.editor.display_name if submission.editor else "")
+            if notification is not None:
+                written += 1
+                log.info("reminder notification=%s event=%s submission=%s deadline=%s recipient=%s status=%s",
+                         notification.id, event, submission.id, submission.deadline.isoformat(),
+                         submission.contributor_id, notification.status.value)
     return written
 
 
@@ -202,30 +204,37 @@ def _send_digests(now: datetime) -> int:
         key = digest_key(user.id, day)
         if key in done:
             continue
-        database.lock_for_writing(db.session)  # each digest is its own transaction (committed below)
-        with_desk = user.is_staff and user.id not in quiet and desk["has_items"]
-        held = _held_for(user)
-        if not held and not with_desk:
-            db.session.rollback()
+        with unit_of_work():  # each digest is its own transaction
+            digest, held, with_desk = _write_digest(user, key, day, desk, quiet)
+        if digest is None:
             continue
-        params = {"day": format_date(day), "staff": user.is_staff, "desk": with_desk,
-                  "held": [{"subject": subject_of(n), "submission_id": n.submission_id,
-                            "at": n.created_at.strftime("%d %b, %H:%M UTC")} for n in held[:HELD_LIMIT]],
-                  "held_more": max(len(held) - HELD_LIMIT, 0)}
-        if with_desk:
-            params.update({name: value for name, value in desk.items() if name != "has_items"})
-        digest = services.notify_once("digest.daily", user, dedup_key=key, always_email=True, **params)
-        if digest is None:  # another run wrote it first; what it left held waits for tomorrow
-            db.session.rollback()
-            continue
-        if held:
-            db.session.execute(
-                sa.update(Notification)
-                .where(Notification.id.in_([n.id for n in held]), Notification.status == DeliveryStatus.HELD)
-                .values(status=DeliveryStatus.DIGESTED, digest_id=digest.id)
-                .execution_options(synchronize_session=False))
-        db.session.commit()
         written += 1
         log.info("digest notification=%s recipient=%s day=%s held=%s desk=%s", digest.id, user.id, day.isoformat(),
                  len(held), with_desk)
     return written
+
+
+def _write_digest(user: User, key: str, day: date, desk: dict, quiet: set[int]):
+    """The person's digest for ``day`` and the held notifications it carries, or None if there is nothing to
+    tell them (or another run wrote it first)."""
+    database.lock_for_writing(db.session)
+    with_desk = user.is_staff and user.id not in quiet and desk["has_items"]
+    held = _held_for(user)
+    if not held and not with_desk:
+        return None, held, with_desk
+    params = {"day": format_date(day), "staff": user.is_staff, "desk": with_desk,
+              "held": [{"subject": subject_of(n), "submission_id": n.submission_id,
+                        "at": n.created_at.strftime("%d %b, %H:%M UTC")} for n in held[:HELD_LIMIT]],
+              "held_more": max(len(held) - HELD_LIMIT, 0)}
+    if with_desk:
+        params.update({name: value for name, value in desk.items() if name != "has_items"})
+    digest = services.notify_once("digest.daily", user, dedup_key=key, always_email=True, **params)
+    if digest is None:  # another run wrote it first; what it left held waits for tomorrow
+        return None, held, with_desk
+    if held:
+        db.session.execute(
+            sa.update(Notification)
+            .where(Notification.id.in_([n.id for n in held]), Notification.status == DeliveryStatus.HELD)
+            .values(status=DeliveryStatus.DIGESTED, digest_id=digest.id)
+            .execution_options(synchronize_session=False))
+    return digest, held, with_desk
