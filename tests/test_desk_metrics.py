@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.helpers import text_of
-from tests.test_queue import ok, signed_in
-from tests.test_workflow_table import act
+from tests.helpers import act, ok, signed_in, text_of
 from workflow.core.models import clock_set_to, utcnow
 from workflow.core.templating import format_date
 

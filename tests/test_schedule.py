@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from celery.schedules import crontab
 
-from tests.helpers import Client, as_received, link_in, plain_body, text_of
+from tests.helpers import as_received, link_in, plain_body, row_ids, signed_in, text_of
 from workflow.auth.models import User
 from workflow.core.models import clock_set_to, utcnow
 from workflow.extensions import db
@@ -23,9 +23,6 @@ from workflow.notifications import mail, schedule
 from workflow.notifications.models import Choice, DeliveryStatus, Notification
 from workflow.notifications.schedule import due_at
 from workflow.submissions.models import Submission
-
-ROW_RE = re.compile(r'<a href="/submissions/(\d+)"')
-
 
 # --- helpers ------------------------------------------------------------------------------------------------
 
@@ -83,17 +80,6 @@ def prefer(app, person, event: str, choice: Choice) -> None:
     with app.app_context():
         services.set_preference(db.session.get(User, person.id), event, choice)
         db.session.commit()
-
-
-def signed_in(app, person) -> Client:
-    client = Client(app)
-    assert client.login(person.email).status_code == 303
-    return client
-
-
-def row_ids(response) -> list[int]:
-    table = re.search(r"<tbody>(.*?)</tbody>", response.get_data(as_text=True), re.S)
-    return [int(i) for i in ROW_RE.findall(table.group(1))] if table else []
 
 
 # --- deadline reminders -------------------------------------------------------------------------------------

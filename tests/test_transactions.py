@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask import abort
 
-from tests.test_queue import signed_in
+from tests.helpers import signed_in
 from workflow import create_app
 from workflow.auth.models import User
 from workflow.extensions import csrf, db
