@@ -20,13 +20,17 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import missing_service
-from tests.helpers import free_port
+from tests.support.forms import PASSWORD
+from tests.support.ports import free_port
+from workflow import ROOT
+from workflow.extensions import db
 
 CHROMIUM = os.environ.get("WORKFLOW_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
 # --- fixtures -----------------------------------------------------------------------------------------------------
@@ -101,3 +105,31 @@ def open_page(browser, base_url, app):
     """``open_page(viewport=..., **context_options)``: see :func:`page_opener`."""
     with page_opener(browser, base_url) as opener:
         yield opener
+
+
+# --- what a person does in the browser -----------------------------------------------------------------------------
+
+def sign_in(page, email: str, password: str = PASSWORD):
+    """Sign in through the form, as a person types; fails unless the browser leaves the sign-in page."""
+    page.goto("/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.locator("main").inner_text()
+
+
+def no_horizontal_scroll(page) -> tuple[int, int]:
+    """The page's scroll width and the viewport width (tables may scroll inside their own container)."""
+    return page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+
+
+def shot(page, name: str, app) -> Path:
+    """A full-page screenshot in ``test-artifacts/screenshots/``, named after the page and the database of this
+    run (git-ignored, for a person to look at)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    path = SCREENSHOTS / f"{name}.png" if dialect == "sqlite" else SCREENSHOTS / f"{dialect}-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

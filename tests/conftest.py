@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from tests.helpers import Client, MailCatcher, empty_tables
+from tests.helpers import Client, MailCatcher, empty_tables, publish, signed_in
 from workflow import ROOT, create_app
 from workflow.extensions import db
 
@@ -326,7 +326,6 @@ def one_of_everything(app, factory, make_client):
     from PIL import Image as Picture
 
     from tests.helpers import Client
-    from tests.test_articles import _publish
     from workflow.articles import images
     from workflow.articles.models import Section, Tag
     from workflow.auth import services as accounts
@@ -337,7 +336,7 @@ def one_of_everything(app, factory, make_client):
     from workflow.submissions import services
     from workflow.submissions.models import Attachment, Submission
 
-    slug, editor = _publish(app, factory)
+    slug, editor = publish(app, factory)
     admin = factory.user("admin")
     person_a = factory.user(email="reporter.a@example.org")
     person_b = factory.user(email="reporter.b@example.org")
@@ -379,8 +378,7 @@ def one_of_everything(app, factory, make_client):
     clients = {"anonymous": Client(app)}
     for role, person in (("contributor_a", person_a), ("contributor_b", person_b), ("editor", editor),
                          ("admin", admin)):
-        clients[role] = make_client()
-        assert clients[role].login(person.email).status_code == 303, f"{role} could not sign in"
+        clients[role] = signed_in(app, person)
     with app.app_context():  # A's own session (the URL of ending it)
         from workflow.auth.models import UserSession
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from tests.helpers import CSRF_RE, free_port
 from workflow import ROOT
 
+PASSWORD = "a long and private password"  # of the people the tests make in an installation (``Desk.user``)
+
 
 def wait_for(predicate, timeout: float, what: str, step: float = 0.1):
     deadline = time.monotonic() + timeout

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import page_version, png_bytes, text_of
+from tests.helpers import page_version, png_bytes, signed_in, text_of
 from workflow.core.models import utcnow
 
 HEADLINE = "Smugglers of the northern pass"
@@ -30,8 +30,7 @@ class Story:
         self.admin = factory.user("admin", name="Ada Admin")
         self.clients = {}
         for key in ("owner", "other", "editor", "second_editor", "admin"):
-            self.clients[key] = make_client()
-            assert self.clients[key].login(getattr(self, key).email).status_code == 303
+            self.clients[key] = signed_in(factory.app, getattr(self, key))
         owner, desk = self.clients["owner"], self.clients["editor"]
 
         response = owner.post("/pitch", {

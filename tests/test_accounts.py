@@ -10,28 +10,37 @@ from __future__ import annotations
 
 import re
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
-from itsdangerous import TimestampSigner
 
-from tests.helpers import PASSWORD, Client, composed, link_in, plain_body, run_reset_requests, text_of
-from workflow.extensions import db
+from tests.helpers import (
+    GENERIC_SIGN_IN_ERROR,
+    PASSWORD,
+    REGISTRATION,
+    Client,
+    can_sign_in,
+    error_summary,
+    field_error,
+    fields_with_errors,
+    flashes,
+    html_of,
+    input_value,
+    latest_link,
+    link_in,
+    links_signed_ago,
+    outbox,
+    plain_body,
+    run_reset_requests,
+    signed_in,
+    still_signed_in,
+    tampered,
+    text_of,
+)
 
 NEW_PASSWORD = "a different long passphrase"
-GENERIC_SIGN_IN_ERROR = "That email address and password do not match an active account."
-
-REGISTRATION = {
-    "email": "rana.field@example.org",
-    "display_name": "Rana Field",
-    "byline_name": "R. Field",
-    "password": PASSWORD,
-    "confirm": PASSWORD,
-}
 
 PITCH = {
     "headline": "The night bakers of the old city",
@@ -42,101 +51,6 @@ PITCH = {
     "proposed_deadline": "",
     "experience": "",
 }
-
-
-# What a person sees on a page -----------------------------------------------------------------------------
-
-def html_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def _plain(fragment: str) -> str:
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
-
-
-def field_error(response, field_id: str) -> str | None:
-    """The error message shown next to a field (``<p class="error-message" id="<field>-error">``), if any."""
-    match = re.search(rf'<p class="error-message" id="{re.escape(field_id)}-error">(.*?)</p>', html_of(response),
-                      re.S)
-    return _plain(match.group(1)) if match else None
-
-
-def fields_with_errors(response) -> set[str]:
-    return set(re.findall(r'<p class="error-message" id="([^"]+)-error">', html_of(response)))
-
-
-def error_summary(response) -> str | None:
-    match = re.search(r'<div class="error-summary".*?</div>', html_of(response), re.S)
-    return _plain(match.group(0)) if match else None
-
-
-def input_value(response, name: str) -> str | None:
-    """The value an input shows; None when it shows none."""
-    tag = re.search(rf'<input[^>]*\bname="{re.escape(name)}"[^>]*>', html_of(response))
-    assert tag, f"no input named {name}"
-    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
-    return unescape(value.group(1)) if value else None
-
-
-def flashes(client: Client, response) -> str:
-    """Follow a redirect and read the page it leads to (where the flash messages are shown)."""
-    assert response.status_code in (302, 303), (response.status_code, text_of(response))
-    return text_of(client.get(response.location))
-
-
-def is_signed_in(client: Client) -> bool:
-    response = client.get("/account")
-    if response.status_code == 200:
-        return True
-    assert response.status_code == 302 and urlsplit(response.location).path == "/login", response.status_code
-    return False
-
-
-def signed_in_client(app, email: str, password: str = PASSWORD) -> Client:
-    client = Client(app)
-    assert client.login(email, password).status_code == 303
-    return client
-
-
-def can_sign_in(app, email: str, password: str = PASSWORD) -> bool:
-    response = Client(app).login(email, password)
-    assert response.status_code in (303, 422), response.status_code
-    return response.status_code == 303
-
-
-# The outbox -----------------------------------------------------------------------------------------------
-
-def outbox(app, to: str, subject: str = "") -> list:
-    """The emails for an address, composed exactly as the worker sends them, oldest first."""
-    from workflow.notifications.models import Notification
-
-    with app.app_context():
-        rows = db.session.scalars(sa.select(Notification).where(Notification.email == to)
-                                  .order_by(Notification.id)).all()
-        messages = [composed(row) for row in rows]
-    return [m for m in messages if subject in m["Subject"]]
-
-
-def latest_link(app, to: str, subject: str) -> str:
-    run_reset_requests(app)  # a worker looks up the addresses asked for (none is taken twice)
-    messages = outbox(app, to, subject)
-    assert messages, f"no email about {subject!r} for {to}; outbox: {[m['Subject'] for m in outbox(app, to)]}"
-    return link_in(messages[-1])
-
-
-@contextmanager
-def links_signed_ago(seconds: int):
-    """Links made inside this block carry a signing time ``seconds`` in the past (an old email)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) - seconds)
-        yield
-
-
-def tampered(path: str) -> str:
-    """The link with one character of its signature changed."""
-    position = len(path) - 6
-    replacement = "A" if path[position] != "A" else "B"
-    return path[:position] + replacement + path[position + 1:]
 
 
 def register(client: Client, **fields):
@@ -155,7 +69,7 @@ def test_registration_sends_to_check_your_inbox_and_asks_for_confirmation(app, c
     assert len(confirmation) == 1
     assert "Dear Rana Field" in plain_body(confirmation[0])
     # A new account may sign in, but is asked to confirm first.
-    reporter = signed_in_client(app, "rana.field@example.org")
+    reporter = signed_in(app, "rana.field@example.org")
     assert "Please confirm your email address" in text_of(reporter.get("/dashboard"))
 
 
@@ -219,7 +133,7 @@ def test_a_common_password_is_refused_on_reset_change_and_the_command_line(app, 
     from workflow.core.errors import DomainError
 
     person = factory.user("contributor")
-    reporter = signed_in_client(app, person.email)
+    reporter = signed_in(app, person)
     response = reporter.post("/account/password", {
         "pw-current_password": PASSWORD, "pw-password": "letmein12345", "pw-confirm": "letmein12345"})
     assert response.status_code == 422
@@ -233,7 +147,7 @@ def test_a_common_password_is_refused_on_reset_change_and_the_command_line(app, 
 
 def test_the_registration_form_is_for_visitors_only(app, factory):
     contributor = factory.user("contributor")
-    reporter = signed_in_client(app, contributor.email)
+    reporter = signed_in(app, contributor)
     response = reporter.get("/register")
     assert response.status_code == 302 and urlsplit(response.location).path == "/dashboard"
 
@@ -268,7 +182,7 @@ def test_registering_an_existing_address_looks_the_same_and_emails_the_owner(app
 def test_confirmation_link_shows_a_button_and_only_the_button_confirms(app, client):
     register(client)
     link = latest_link(app, REGISTRATION["email"], "Confirm your email address")
-    reporter = signed_in_client(app, REGISTRATION["email"])
+    reporter = signed_in(app, REGISTRATION["email"])
 
     page = reporter.get(link)
     assert page.status_code == 200
@@ -291,7 +205,7 @@ def test_confirming_while_signed_out_leads_to_sign_in(app, client):
     response = client.post(link, page=link)
     assert response.status_code == 303 and urlsplit(response.location).path == "/login"
     assert "your email address is confirmed" in flashes(client, response)
-    reporter = signed_in_client(app, REGISTRATION["email"])
+    reporter = signed_in(app, REGISTRATION["email"])
     assert "Please confirm your email address" not in text_of(reporter.get("/dashboard"))
 
 
@@ -324,7 +238,7 @@ def test_a_bad_confirmation_link_says_what_is_wrong(app, client, method, kind, m
     page = text_of(response)
     assert "This link does not work" in page and message in page
     assert "Confirm my email address" not in page
-    reporter = signed_in_client(app, address)
+    reporter = signed_in(app, address)
     assert "Please confirm your email address" in text_of(reporter.get("/dashboard"))
 
 
@@ -406,7 +320,7 @@ def test_a_failed_sign_in_never_says_which_part_was_wrong(app, client, factory, 
     elif case == "unknown address":
         email = "unknown@example.org"
     else:
-        admin = signed_in_client(app, factory.user("admin").email)
+        admin = signed_in(app, factory.user("admin").email)
         assert admin.post(f"/admin/people/{person.id}/disable",
                           page=f"/admin/people/{person.id}").status_code == 303
 
@@ -415,7 +329,7 @@ def test_a_failed_sign_in_never_says_which_part_was_wrong(app, client, factory, 
     assert error_summary(response) == f"There is a problem {GENERIC_SIGN_IN_ERROR}"
     assert input_value(response, "email") == email
     assert not input_value(response, "password")
-    assert not is_signed_in(client)
+    assert not still_signed_in(client)
 
 
 def test_sign_in_form_errors_are_next_to_the_fields(client):
@@ -427,18 +341,18 @@ def test_sign_in_form_errors_are_next_to_the_fields(client):
 
 def test_sign_out_is_a_post_only(app, factory):
     person = factory.user("contributor")
-    reporter = signed_in_client(app, person.email)
+    reporter = signed_in(app, person)
 
     assert reporter.get("/logout").status_code == 405
-    assert is_signed_in(reporter)
+    assert still_signed_in(reporter)
     # A form from another site (no CSRF token) cannot sign anyone out.
     assert reporter.post("/logout", csrf=False).status_code == 400
-    assert is_signed_in(reporter)
+    assert still_signed_in(reporter)
 
     response = reporter.logout()
     assert response.status_code == 303 and response.location == "/login"
     assert "You are signed out." in flashes(reporter, response)
-    assert not is_signed_in(reporter)
+    assert not still_signed_in(reporter)
 
 
 def test_a_protected_page_sends_visitors_to_sign_in_and_back(app, client, factory):
@@ -490,7 +404,7 @@ def test_keep_me_signed_in_survives_closing_the_browser(app, factory):
     # A new browser session: the session cookie is gone, the remember cookie is not.
     reopened = Client(app)
     reopened.http.set_cookie("remember_token", cookie.value)
-    assert is_signed_in(reopened)
+    assert still_signed_in(reopened)
 
     # Signing out forgets the device.
     remembering.logout()
@@ -504,7 +418,7 @@ def test_forgot_password_answers_the_same_whether_or_not_the_address_has_an_acco
     factory.user("contributor", email="known@example.org")
     other = factory.user("contributor", email="other@example.org")
     if case == "disabled account":
-        admin = signed_in_client(app, factory.user("admin").email)
+        admin = signed_in(app, factory.user("admin").email)
         admin.post(f"/admin/people/{other.id}/disable", page=f"/admin/people/{other.id}")
         asked = other.email
     else:
@@ -561,7 +475,7 @@ def test_forgot_password_checks_the_address_is_an_address(client):
 @pytest.mark.worker
 def test_the_reset_link_works_once_and_signs_out_every_session(app, clean_db, worker, mailbox, factory):
     person = factory.user("contributor", email="forgetful@example.org")
-    other_device = signed_in_client(app, person.email)
+    other_device = signed_in(app, person)
     visitor = Client(app)
 
     response = visitor.post("/password/forgot", {"email": person.email}, page="/password/forgot")
@@ -575,7 +489,7 @@ def test_the_reset_link_works_once_and_signs_out_every_session(app, clean_db, wo
 
     assert can_sign_in(app, person.email, NEW_PASSWORD)
     assert not can_sign_in(app, person.email, PASSWORD)
-    assert not is_signed_in(other_device)
+    assert not still_signed_in(other_device)
     mailbox.wait_for_subject(person.email, "Your password was changed")
 
     # Used once: the same link no longer works, for reading or for writing.
@@ -619,7 +533,7 @@ def test_a_reset_link_confirms_the_address_it_was_sent_to(app, client):
     link = latest_link(app, REGISTRATION["email"], "Reset your password")
     client.post(link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, page=link)
 
-    reporter = signed_in_client(app, REGISTRATION["email"], NEW_PASSWORD)
+    reporter = signed_in(app, REGISTRATION["email"], NEW_PASSWORD)
     assert "Please confirm your email address" not in text_of(reporter.get("/dashboard"))
 
 
@@ -627,7 +541,7 @@ def test_a_reset_link_confirms_the_address_it_was_sent_to(app, client):
 
 def test_names_can_be_changed_on_the_account_page(app, factory):
     person = factory.user("contributor", name="Old Name")
-    reporter = signed_in_client(app, person.email)
+    reporter = signed_in(app, person)
 
     response = reporter.post("/account/profile", {"display_name": "New Name", "byline_name": "N. Name"})
     assert "Your names and public page are saved." in flashes(reporter, response)
@@ -648,29 +562,29 @@ def test_names_can_be_changed_on_the_account_page(app, factory):
 ])
 def test_a_refused_password_change_says_why_next_to_the_field(app, factory, typed, field, message):
     person = factory.user("contributor")
-    reporter = signed_in_client(app, person.email)
+    reporter = signed_in(app, person)
 
     response = reporter.post("/account/password", {
         "pw-current_password": PASSWORD, "pw-password": NEW_PASSWORD, "pw-confirm": NEW_PASSWORD, **typed})
     assert response.status_code == 422
     assert message in (field_error(response, field) or "")
     assert fields_with_errors(response) == {field}
-    assert is_signed_in(reporter)
+    assert still_signed_in(reporter)
     assert can_sign_in(app, person.email, PASSWORD)
 
 
 def test_changing_the_password_signs_out_other_devices_but_not_this_one(app, factory):
     person = factory.user("contributor")
-    laptop = signed_in_client(app, person.email)
-    phone = signed_in_client(app, person.email)
+    laptop = signed_in(app, person)
+    phone = signed_in(app, person)
 
     response = laptop.post("/account/password", {
         "pw-current_password": PASSWORD, "pw-password": NEW_PASSWORD, "pw-confirm": NEW_PASSWORD})
     assert response.status_code == 303
     assert "1 other device is signed out; this one stays signed in." in flashes(laptop, response)
 
-    assert not is_signed_in(phone)
-    assert is_signed_in(laptop)
+    assert not still_signed_in(phone)
+    assert still_signed_in(laptop)
     assert laptop.get("/dashboard").status_code == 200
     assert can_sign_in(app, person.email, NEW_PASSWORD)
     assert not can_sign_in(app, person.email, PASSWORD)
@@ -687,7 +601,7 @@ def test_changing_the_password_keeps_this_device_remembered(app, factory):
 
     reopened = Client(app)  # the browser was closed: only the remember cookie is left
     reopened.http.set_cookie("remember_token", laptop.http.get_cookie("remember_token").value)
-    assert is_signed_in(reopened)
+    assert still_signed_in(reopened)
 
 
 @pytest.mark.parametrize(("typed", "field", "message"), [
@@ -698,7 +612,7 @@ def test_changing_the_password_keeps_this_device_remembered(app, factory):
 ])
 def test_a_refused_email_change_says_why_next_to_the_field(app, factory, typed, field, message):
     person = factory.user("contributor", email="me@example.org")
-    reporter = signed_in_client(app, person.email)
+    reporter = signed_in(app, person)
 
     response = reporter.post("/account/email", {"em-email": "new@example.org", "em-password": PASSWORD, **typed})
     assert response.status_code == 422
@@ -711,7 +625,7 @@ def test_a_refused_email_change_says_why_next_to_the_field(app, factory, typed, 
 def test_asking_for_an_address_that_is_taken_reveals_nothing_and_sends_nothing(app, factory):
     person = factory.user("contributor")
     taken = factory.user("contributor", email="taken@example.org")
-    reporter = signed_in_client(app, person.email)
+    reporter = signed_in(app, person)
 
     response = reporter.post("/account/email", {"em-email": taken.email, "em-password": PASSWORD})
     assert response.status_code == 303
@@ -723,7 +637,7 @@ def test_asking_for_an_address_that_is_taken_reveals_nothing_and_sends_nothing(a
 @pytest.mark.worker
 def test_a_new_email_address_is_confirmed_from_the_new_inbox(app, clean_db, worker, mailbox, factory):
     person = factory.user("contributor", email="old.address@example.org", name="Mira Moved")
-    reporter = signed_in_client(app, person.email)
+    reporter = signed_in(app, person)
 
     response = reporter.post("/account/email", {"em-email": "New.Address@Example.org", "em-password": PASSWORD})
     assert response.status_code == 303
@@ -753,7 +667,7 @@ def test_a_new_email_address_is_confirmed_from_the_new_inbox(app, clean_db, work
 
 def test_an_address_taken_before_the_link_is_opened_cannot_be_confirmed(app, client, factory):
     person = factory.user("contributor", email="me@example.org")
-    reporter = signed_in_client(app, person.email)
+    reporter = signed_in(app, person)
     reporter.post("/account/email", {"em-email": "wanted@example.org", "em-password": PASSWORD})
     link = latest_link(app, "wanted@example.org", "Confirm your new email address")
     factory.user("contributor", email="wanted@example.org")
@@ -766,7 +680,7 @@ def test_an_address_taken_before_the_link_is_opened_cannot_be_confirmed(app, cli
 
 def test_an_older_email_change_link_stops_working_after_a_newer_request(app, factory):
     person = factory.user("contributor", email="me@example.org")
-    reporter = signed_in_client(app, person.email)
+    reporter = signed_in(app, person)
     reporter.post("/account/email", {"em-email": "first@example.org", "em-password": PASSWORD})
     first_link = latest_link(app, "first@example.org", "Confirm your new email address")
     reporter.post("/account/email", {"em-email": "second@example.org", "em-password": PASSWORD})

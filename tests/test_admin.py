@@ -11,20 +11,24 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.helpers import PASSWORD, Client, link_in, plain_body, text_of
-from tests.test_accounts import (
+from tests.helpers import (
     GENERIC_SIGN_IN_ERROR,
+    PASSWORD,
+    Client,
     can_sign_in,
     error_summary,
     field_error,
     flashes,
     input_value,
-    is_signed_in,
     latest_link,
+    link_in,
     links_signed_ago,
     outbox,
-    signed_in_client,
+    plain_body,
+    signed_in,
+    still_signed_in,
     tampered,
+    text_of,
 )
 
 INVITEE = "new.editor@example.org"
@@ -34,7 +38,7 @@ JOINING = {"display_name": "Noor Editor", "byline_name": "Noor E.", "password": 
 @pytest.fixture
 def admin(app, factory):
     person = factory.user("admin", email="the.admin@example.org", name="Ada Admin")
-    person.client = signed_in_client(app, person.email)
+    person.client = signed_in(app, person)
     return person
 
 
@@ -74,7 +78,7 @@ ADMIN_PAGES = ["/admin/people", "/admin/people?show=disabled", "/admin/people/{t
 @pytest.mark.parametrize("role", ["contributor", "editor"])
 def test_admin_pages_are_forbidden_to_contributors_and_editors(app, factory, admin, role, page):
     target = factory.user("contributor")
-    person = signed_in_client(app, factory.user(role).email)
+    person = signed_in(app, factory.user(role).email)
     response = person.get(page.format(target=target.id))
     assert response.status_code == 403
     assert "You cannot do that" in text_of(response)
@@ -111,7 +115,7 @@ def test_admin_actions_are_refused_to_everyone_else_and_change_nothing(app, fact
     if role is None:
         person = Client(app)
     else:
-        person = signed_in_client(app, factory.user(role).email)
+        person = signed_in(app, factory.user(role).email)
 
     response = person.post(action.format(target=target.id, invitation=invitation), data)
     if role is None:
@@ -127,7 +131,7 @@ def test_admin_actions_are_refused_to_everyone_else_and_change_nothing(app, fact
 
 def test_an_editor_cannot_make_themselves_admin(app, factory, admin):
     editor = factory.user("editor")
-    desk = signed_in_client(app, editor.email)
+    desk = signed_in(app, editor)
     response = desk.post(f"/admin/people/{editor.id}/role", {"role": "admin"})
     assert response.status_code == 403
     assert desk.get("/admin/people").status_code == 403
@@ -327,7 +331,7 @@ def test_an_invitation_for_an_address_that_registered_meanwhile_is_refused_polit
 
 def test_changing_a_role_takes_effect_on_the_persons_next_request(app, factory, admin):
     person = factory.user("contributor", name="Cora Contributor")
-    their_browser = signed_in_client(app, person.email)
+    their_browser = signed_in(app, person)
     assert their_browser.get("/queue").status_code == 403
 
     response = admin.client.post(f"/admin/people/{person.id}/role", {"role": "editor"},
@@ -360,7 +364,7 @@ def test_an_admin_cannot_demote_themselves(app, admin, role):
 
 def test_one_admin_can_demote_another(app, factory, admin):
     other = factory.user("admin")
-    other_browser = signed_in_client(app, other.email)
+    other_browser = signed_in(app, other)
     response = admin.client.post(f"/admin/people/{other.id}/role", {"role": "editor"},
                                  page=f"/admin/people/{other.id}")
     assert response.status_code == 303
@@ -381,7 +385,7 @@ def test_an_unknown_role_is_refused(app, factory, admin):
 
 def test_disabling_ends_the_persons_sessions_at_their_next_request(app, factory, admin):
     person = factory.user("editor", name="Dan Desk")
-    their_browser = signed_in_client(app, person.email)
+    their_browser = signed_in(app, person)
     their_phone = Client(app)
     their_phone.login(person.email, remember=True)
     remember_cookie = their_phone.http.get_cookie("remember_token").value
@@ -397,7 +401,7 @@ def test_disabling_ends_the_persons_sessions_at_their_next_request(app, factory,
     assert response.status_code == 302 and urlsplit(response.location).path == "/login"
     reopened = Client(app)
     reopened.http.set_cookie("remember_token", remember_cookie)
-    assert not is_signed_in(reopened)
+    assert not still_signed_in(reopened)
 
     response = Client(app).login(person.email)
     assert response.status_code == 422
@@ -407,7 +411,7 @@ def test_disabling_ends_the_persons_sessions_at_their_next_request(app, factory,
 
 def test_enabling_lets_the_person_sign_in_again_but_does_not_revive_old_sessions(app, factory, admin):
     person = factory.user("contributor", name="Eli Back")
-    old_session = signed_in_client(app, person.email)
+    old_session = signed_in(app, person)
     admin.client.post(f"/admin/people/{person.id}/disable", page=f"/admin/people/{person.id}")
 
     response = admin.client.post(f"/admin/people/{person.id}/enable", page=f"/admin/people/{person.id}")
@@ -416,7 +420,7 @@ def test_enabling_lets_the_person_sign_in_again_but_does_not_revive_old_sessions
     assert "Eli Back's account is enabled again." in page
     assert "Disable the account" in page
 
-    assert not is_signed_in(old_session)
+    assert not still_signed_in(old_session)
     assert can_sign_in(app, person.email)
     assert people_listed(admin)[person.email] == "Contributor Active"
 
@@ -427,7 +431,7 @@ def test_an_admin_cannot_disable_themselves(app, admin):
 
     response = admin.client.post(f"/admin/people/{admin.id}/disable", page=f"/admin/people/{admin.id}")
     assert "You cannot disable your own account." in flashes(admin.client, response)
-    assert is_signed_in(admin.client)
+    assert still_signed_in(admin.client)
     assert people_listed(admin)[admin.email] == "Admin Active"
 
 
@@ -454,6 +458,5 @@ def test_the_admin_log_names_who_did_what_to_whom_and_only_admins_read_it(app, f
     assert any("disable" in row and f"user {person.id}" in row for row in done)
     assert any("invite" in row and "as editor" in row for row in done)
     assert "new.editor@example.org" not in text_of(page)  # numbers, not people's details
-    editor = make_client()
-    editor.login(factory.user("editor").email)
+    editor = signed_in(app, factory.user("editor").email)
     assert editor.get("/admin/log").status_code == 403

@@ -6,47 +6,15 @@ import re
 
 import pytest
 
-from tests.helpers import Client, text_of
+from tests.helpers import Client, publish, signed_in, text_of, unpublish
 from workflow.articles.rendering import markdown_to_html, read_minutes
 from workflow.extensions import db
 from workflow.submissions.models import Submission
 
 
-def _publish(app, factory, *, headline="Night shifts at the bakery", dek="Bread keeps a city going.",
-             body="First paragraph.\n\nSecond paragraph.", byline="R. Field"):
-    """A story written by a contributor with a pen name, walked through the desk to publication."""
-    from workflow.people.models import User
-    from workflow.submissions import services
-
-    editor = factory.user("editor")
-    reporter = factory.user(byline=byline)
-    story = factory.submission(reporter, "assigned", editor=editor, headline=headline, with_draft=False)
-    with app.app_context():
-        submission = db.session.get(Submission, story.id)
-        services.save_draft(db.session.get(User, reporter.id), submission, headline, dek, body)
-        for action in ("mark_edited", "publish"):
-            services.transition(db.session.get(User, editor.id), submission, services.TransitionInput(
-                action=action, seen_version=submission.version))
-        db.session.commit()
-        return db.session.get(Submission, story.id).slug, editor
-
-
-def _unpublish(app, factory, slug: str, reason: str = "A source asked us to.") -> None:
-    """An admin takes the story at ``slug`` down (it goes back to edited)."""
-    from workflow.people.models import User
-    from workflow.submissions import services
-
-    admin = factory.user("admin")
-    with app.app_context():
-        story = db.session.scalar(db.select(Submission).where(Submission.slug == slug))
-        services.transition(db.session.get(User, admin.id), story, services.TransitionInput(
-            action="unpublish", seen_version=story.version, comment=reason))
-        db.session.commit()
-
-
 def test_a_published_story_has_its_page_with_every_part(app, factory):
     body = " ".join(["word"] * 450) + "\n\n> A quote that stands out.\n\n## After the siege\n\nThe *end*."
-    slug, _ = _publish(app, factory, headline="The night bakers", dek="They work through the curfew.",
+    slug, _ = publish(app, factory, headline="The night bakers", dek="They work through the curfew.",
                        body=body, byline="A. Correspondent")
     reader = Client(app)
     response = reader.get(f"/articles/{slug}")
@@ -65,7 +33,7 @@ def test_a_published_story_has_its_page_with_every_part(app, factory):
 
 def test_the_home_page_lists_the_latest_stories_newest_first_and_pages_back(app, factory):
     for n in range(12):
-        _publish(app, factory, headline=f"Published story {n:02d}")
+        publish(app, factory, headline=f"Published story {n:02d}")
     reader = Client(app)
     first = reader.get("/").get_data(as_text=True)
     assert "Published story 11" in first and "Published story 02" in first and "Published story 01" not in first
@@ -78,8 +46,8 @@ def test_the_home_page_lists_the_latest_stories_newest_first_and_pages_back(app,
 
 
 def test_unpublishing_makes_the_page_gone_and_takes_it_off_the_home_page(app, factory):
-    slug, _ = _publish(app, factory, headline="A story taken down")
-    _unpublish(app, factory, slug)
+    slug, _ = publish(app, factory, headline="A story taken down")
+    unpublish(app, factory, slug)
     reader = Client(app)
     response = reader.get(f"/articles/{slug}")
     assert response.status_code == 410
@@ -98,7 +66,7 @@ def test_a_story_in_the_works_has_no_public_page(app, factory):
 
 
 def test_the_page_answers_304_to_a_reader_who_has_it_already(app, factory):
-    slug, _ = _publish(app, factory)
+    slug, _ = publish(app, factory)
     reader = Client(app)
     first = reader.get(f"/articles/{slug}")
     assert first.headers["ETag"] and first.headers["Last-Modified"]
@@ -110,7 +78,7 @@ def test_the_page_answers_304_to_a_reader_who_has_it_already(app, factory):
 
 
 def test_the_home_and_contributor_pages_answer_304_until_a_story_is_published(app, factory):
-    slug, _ = _publish(app, factory, byline="K. Marsh")
+    slug, _ = publish(app, factory, byline="K. Marsh")
     reader = Client(app)
     with app.app_context():
         contributor = db.session.scalar(db.select(Submission).where(Submission.slug == slug)).contributor.public_id
@@ -119,14 +87,14 @@ def test_the_home_and_contributor_pages_answer_304_until_a_story_is_published(ap
         assert first.headers.get("ETag") and first.headers.get("Last-Modified"), path
         assert reader.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304, path
     etag = reader.get("/").headers["ETag"]
-    _publish(app, factory, headline="A newer story")
+    publish(app, factory, headline="A newer story")
     fresh = reader.get("/", headers={"If-None-Match": etag})
     assert fresh.status_code == 200 and "A newer story" in text_of(fresh)
 
 
 def test_a_page_costs_the_same_queries_however_long_the_story_and_however_many_stories(app, factory,
                                                                                        count_queries):
-    short_slug, _ = _publish(app, factory, body="Short.")
+    short_slug, _ = publish(app, factory, body="Short.")
     reader = Client(app)
 
     def queries(path):
@@ -135,9 +103,9 @@ def test_a_page_costs_the_same_queries_however_long_the_story_and_however_many_s
         return counter.count
 
     short, home = queries(f"/articles/{short_slug}"), queries("/")
-    long_slug, _ = _publish(app, factory, headline="A long one", body="\n\n".join(["A paragraph of words."] * 400))
+    long_slug, _ = publish(app, factory, headline="A long one", body="\n\n".join(["A paragraph of words."] * 400))
     for n in range(15):
-        _publish(app, factory, headline=f"Another story {n}")
+        publish(app, factory, headline=f"Another story {n}")
     # The story with its byline, section and top image; its tags; its body's images; the sections of the menu.
     assert queries(f"/articles/{long_slug}") == short <= 4
     assert queries("/") == home <= 2  # the stories with their bylines and sections; the sections of the menu
@@ -174,7 +142,7 @@ def test_hostile_markdown_renders_inert(payload):
 
 
 def test_hostile_headline_dek_and_byline_render_as_text(app, factory):
-    slug, _ = _publish(app, factory, headline="<script>alert('h')</script> Headline",
+    slug, _ = publish(app, factory, headline="<script>alert('h')</script> Headline",
                        dek="<img src=x onerror=alert('d')>", body="<b onmouseover=alert(1)>Body</b>",
                        byline="<svg onload=alert('b')>")
     html = Client(app).get(f"/articles/{slug}").get_data(as_text=True)
@@ -196,9 +164,9 @@ def test_read_time_counts_words_and_is_at_least_a_minute():
 def test_the_atom_feed_lists_published_stories_and_a_feed_parser_reads_it(app, factory):
     import feedparser
 
-    slug, _ = _publish(app, factory, headline="Water at the border", dek="Queues before dawn.",
+    slug, _ = publish(app, factory, headline="Water at the border", dek="Queues before dawn.",
                        body="The *first* line.", byline="R. Field")
-    _publish(app, factory, headline="A later story")
+    publish(app, factory, headline="A later story")
     response = Client(app).get("/feed.atom")
     assert response.status_code == 200 and response.mimetype == "application/atom+xml"
     feed = feedparser.parse(response.get_data())
@@ -216,9 +184,9 @@ def test_the_atom_feed_lists_published_stories_and_a_feed_parser_reads_it(app, f
 def test_unpublished_stories_leave_the_feed_and_the_sitemap(app, factory):
     import feedparser
 
-    kept, _ = _publish(app, factory, headline="Still out")
-    gone, _ = _publish(app, factory, headline="Taken down")
-    _unpublish(app, factory, gone, "Legal asked.")
+    kept, _ = publish(app, factory, headline="Still out")
+    gone, _ = publish(app, factory, headline="Taken down")
+    unpublish(app, factory, gone, "Legal asked.")
     reader = Client(app)
     assert [e.title for e in feedparser.parse(reader.get("/feed.atom").get_data()).entries] == ["Still out"]
     sitemap = reader.get("/sitemap.xml")
@@ -236,7 +204,7 @@ def test_robots_point_to_the_sitemap_and_keep_crawlers_off_the_desk(client):
 
 
 def test_the_page_names_its_canonical_address_and_describes_itself_for_sharing(app, factory):
-    slug, _ = _publish(app, factory, headline="Chess in the shelter", dek="A tournament underground.")
+    slug, _ = publish(app, factory, headline="Chess in the shelter", dek="A tournament underground.")
     html = Client(app).get(f"/articles/{slug}").get_data(as_text=True)
     assert f'<link rel="canonical" href="http://desk.test/articles/{slug}">' in html
     assert '<meta property="og:title" content="Chess in the shelter">' in html
@@ -249,8 +217,8 @@ def test_a_new_headline_gets_a_new_address_and_the_old_one_redirects(app, factor
     from workflow.people.models import User
     from workflow.submissions import services
 
-    slug, editor = _publish(app, factory, headline="Bakers of the old city")
-    _unpublish(app, factory, slug, "A new headline.")
+    slug, editor = publish(app, factory, headline="Bakers of the old city")
+    unpublish(app, factory, slug, "A new headline.")
     with app.app_context():
         story = db.session.scalar(db.select(Submission).where(Submission.slug == slug))
         services.save_draft(db.session.get(User, editor.id), story, "Night bakers keep a city fed", "Dek.", "Body.")
@@ -264,7 +232,7 @@ def test_a_new_headline_gets_a_new_address_and_the_old_one_redirects(app, factor
     assert response.status_code == 301 and response.location.endswith(f"/articles/{new_slug}")
     assert "Night bakers keep a city fed" in text_of(reader.get(response.location))
     # Another story with the old headline does not take the old address.
-    other, _ = _publish(app, factory, headline="Bakers of the old city")
+    other, _ = publish(app, factory, headline="Bakers of the old city")
     assert other == "bakers-of-the-old-city-2"
 
 
@@ -273,7 +241,7 @@ def test_a_new_headline_gets_a_new_address_and_the_old_one_redirects(app, factor
 def test_the_byline_leads_to_a_public_page_with_only_what_the_contributor_chose(app, factory):
     from workflow.people.models import User
 
-    slug, _ = _publish(app, factory, headline="Radio from car boots", byline="A. Correspondent")
+    slug, _ = publish(app, factory, headline="Radio from car boots", byline="A. Correspondent")
     with app.app_context():
         reporter = db.session.scalar(db.select(User).where(User.byline_name == "A. Correspondent"))
         public_id, real_name, email = reporter.public_id, reporter.display_name, reporter.email
@@ -306,8 +274,7 @@ def test_no_public_page_for_someone_who_never_published(app, factory):
 
 def test_a_bio_too_long_is_refused_next_to_the_field_and_kept(app, factory):
     reporter = factory.user()
-    author = Client(app)
-    author.login(reporter.email)
+    author = signed_in(app, reporter)
     bio = "x" * 601
     response = author.post("/account/profile", {"display_name": "Name", "byline_name": "Byline",
                                                "public_bio": bio})

@@ -35,9 +35,9 @@ from flask.sessions import SecureCookieSessionInterface
 from tests.helpers import (
     PASSWORD,
     Client,
-    composed,
     cookie_copy,
     link_in,
+    outbox,
     redirect_path,
     still_signed_in,
     text_of,
@@ -90,14 +90,6 @@ def password_then_code(app, email: str, code: str) -> tuple[Client, object]:
     response = client.post("/login", {"email": email, "password": PASSWORD}, page="/login")
     assert redirect_path(response) == "/login/verify"
     return client, client.post("/login/verify", {"code": code}, page="/login/verify")
-
-
-def outbox(app, to: str, subject: str) -> list:
-    from workflow.notifications.models import Notification
-
-    with app.app_context():
-        rows = db.session.scalars(sa.select(Notification).where(Notification.email == to).order_by(Notification.id))
-        return [m for m in (composed(row) for row in rows) if subject in m["Subject"]]
 
 
 def register(client: Client, password: str, email: str = "new.person@example.org"):

@@ -11,9 +11,7 @@ import re
 
 import sqlalchemy as sa
 
-from tests.helpers import PASSWORD, Client, text_of
-from tests.test_queue import ok, sidebar_counts, signed_in
-from tests.test_workflow_table import act
+from tests.helpers import PASSWORD, Client, act, ok, sidebar_counts, signed_in, text_of
 from workflow.extensions import db
 from workflow.submissions.models import Submission
 from workflow.submissions.workflow import State

@@ -8,88 +8,21 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from tests.browsers import PHONE
-from tests.helpers import PASSWORD
-from workflow import ROOT
+from tests.browsers import PHONE, no_horizontal_scroll, shot, sign_in
+from tests.helpers import seed_desk
 from workflow.core.models import utcnow
 from workflow.extensions import db
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-
 
 # --- helpers ----------------------------------------------------------------------------------------------------
 
-def shot(page, name: str, app) -> Path:
-    """A full-page screenshot, named after the page and the database of this run."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with app.app_context():
-        dialect = db.engine.dialect.name
-    path = SCREENSHOTS / f"{name}.png" if dialect == "sqlite" else SCREENSHOTS / f"{dialect}-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def sign_in(page, email: str, password: str = PASSWORD):
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.locator("main").inner_text()
-
-
-def no_horizontal_scroll(page) -> tuple[int, int]:
-    """The page's scroll width and the viewport width (tables may scroll inside their own container)."""
-    return page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-
-
 def badge_text(page, scope: str = ".actions") -> str:
     return page.locator(f"{scope} .badge").first.inner_text().strip()
-
-
-def seed_desk(factory):
-    """People and a spread of submissions, so pages look like a working day on the desk."""
-    editor = factory.user("editor", email="dana@example.org", name="Dana Haddad")
-    other = factory.user("editor", email="jonas@example.org", name="Jonas Weber")
-    rana = factory.user("contributor", email="rana@example.org", name="Rana Field", byline="R. Field")
-    sami = factory.user("contributor", email="sami@example.org", name="Sami Khoury")
-    made = {
-        "bakers": factory.submission(
-            rana, headline="The night bakers of the old city",
-            summary="Bakers work through the curfew to keep bread on the shelves."),
-        "school": factory.submission(
-            sami, state="assigned", editor=editor, headline="Six teachers keep a school open under shelling",
-            summary="Two hundred pupils and a basement timetable."),
-        "clinic": factory.submission(
-            rana, state="assigned", editor=other, headline="Inside the clinic that treats both sides",
-            summary="A field hospital that asks no questions."),
-        "border": factory.submission(
-            sami, state="edited", editor=editor, headline="The border crossing that opens two hours a day",
-            summary="Aid trucks, students and the sick share one narrow window."),
-        "radio": factory.submission(
-            rana, state="published", editor=other, headline="Radio stations that broadcast from car boots",
-            summary="Local journalists move every night to stay on air."),
-        "wedding": factory.submission(
-            sami, state="declined", editor=editor, headline="Wedding season returns to a battered town",
-            summary="Musicians and tailors count the first good month in years."),
-    }
-    with factory.app.app_context():
-        from workflow.submissions.models import Submission
-
-        db.session.execute(sa.update(Submission).where(Submission.id == made["school"].id)
-                           .values(deadline=utcnow().date() - timedelta(days=2)))
-        db.session.commit()
-    factory.message(editor, made["school"], "Can you add a voice from the parents' committee?")
-    factory.message(sami, made["school"], "Yes: I meet the chair on Thursday.")
-    factory.message(editor, made["school"], "Check the pupil numbers with the ministry.", internal=True)
-    return {"editor": editor, "other": other, "rana": rana, "sami": sami, **made}
 
 
 # --- journeys -----------------------------------------------------------------------------------------------------

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import PASSWORD, Client, text_of
-from tests.test_accounts import can_sign_in, input_value, is_signed_in, signed_in_client
+from tests.helpers import PASSWORD, Client, can_sign_in, input_value, signed_in, still_signed_in, text_of
 
 
 @pytest.fixture
@@ -36,7 +35,7 @@ def test_create_an_admin_from_options(app, users):
     assert result.exit_code == 0, result.output
     assert "Created admin chief@example.org" in result.output
 
-    chief = signed_in_client(app, "chief@example.org")
+    chief = signed_in(app, "chief@example.org")
     assert chief.get("/admin/people").status_code == 200
     assert input_value(chief.get("/account"), "display_name") == "Chief Editor"
 
@@ -46,13 +45,13 @@ def test_create_asks_for_what_is_missing(app, users):
     assert result.exit_code == 0, result.output
     assert "Created editor desk@example.org" in result.output
     assert listed(users)["desk@example.org"][1:] == ["editor", "confirmed", "(Desk Person)"]
-    assert signed_in_client(app, "desk@example.org").get("/queue").status_code == 200
+    assert signed_in(app, "desk@example.org").get("/queue").status_code == 200
 
 
 def test_create_makes_a_contributor_by_default_with_the_name_as_byline(app, users):
     result = users("create", "--email", "writer@example.org", "--name", "Wren Writer", "--password", PASSWORD)
     assert result.exit_code == 0, result.output
-    writer = signed_in_client(app, "writer@example.org")
+    writer = signed_in(app, "writer@example.org")
     assert writer.get("/dashboard").status_code == 200
     assert writer.get("/queue").status_code == 403
     assert input_value(writer.get("/account"), "byline_name") == "Wren Writer"
@@ -111,7 +110,7 @@ def test_list_of_no_accounts_is_empty(users):
 
 def test_set_role_takes_effect_in_the_running_session(app, users, factory):
     person = factory.user("contributor")
-    browser = signed_in_client(app, person.email)
+    browser = signed_in(app, person)
     assert browser.get("/admin/people").status_code == 403
 
     result = users("set-role", person.email.upper(), "admin")
@@ -131,19 +130,19 @@ def test_set_role_refuses_an_unknown_role(users, factory):
 
 def test_disable_ends_sessions_and_enable_lets_the_person_back_in(app, users, factory):
     person = factory.user("editor")
-    browser = signed_in_client(app, person.email)
+    browser = signed_in(app, person)
 
     result = users("disable", person.email)
     assert result.exit_code == 0, result.output
     assert f"{person.email} is disabled." in result.output
-    assert not is_signed_in(browser)
+    assert not still_signed_in(browser)
     assert not can_sign_in(app, person.email)
     assert users("disable", person.email).exit_code == 0  # twice is harmless
 
     result = users("enable", person.email)
     assert result.exit_code == 0, result.output
     assert f"{person.email} is enabled." in result.output
-    assert not is_signed_in(browser)  # an ended session stays ended
+    assert not still_signed_in(browser)  # an ended session stays ended
     assert can_sign_in(app, person.email)
     assert listed(users)[person.email][2] == "confirmed"
 

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.helpers import CSRF_RE, VERSION_RE, Client, text_of
+from tests.helpers import CSRF_RE, VERSION_RE, Client, in_days, signed_in, text_of
 from workflow.core.models import utcnow
 from workflow.extensions import db
 
@@ -25,10 +25,6 @@ STATE_BADGE_RE = re.compile(r'class="badge state-(\w+)"')
 CONFLICT_MESSAGES = ("This submission changed since you opened it.",
                      "This submission changed while you were acting on it.",
                      "This submission changed while you were saving.")
-
-
-def in_days(days: int) -> str:
-    return (utcnow().date() + timedelta(days=days)).isoformat()
 
 
 class OpenPage:
@@ -53,14 +49,11 @@ class OpenPage:
 
 
 @pytest.fixture
-def desk(factory, make_client):
+def two_editors_and_owner(app, factory):
     """Two editors and a contributor, each signed in in a browser of their own."""
     people = {"ed": factory.user("editor", name="Edna Editor"), "max": factory.user("editor", name="Max Desk"),
               "owner": factory.user("contributor", name="Olga Owner")}
-    clients = {}
-    for key, person in people.items():
-        clients[key] = make_client()
-        assert clients[key].login(person.email).status_code == 303
+    clients = {key: signed_in(app, person) for key, person in people.items()}
     return people, clients
 
 
@@ -96,8 +89,8 @@ def assert_conflict_page(response, winner_name: str, what_changed: str) -> None:
 # Two pages open, pressed one after the other ----------------------------------------------------------------
 
 
-def test_second_editor_on_a_stale_page_sees_what_changed(desk, factory):
-    people, clients = desk
+def test_second_editor_on_a_stale_page_sees_what_changed(two_editors_and_owner, factory):
+    people, clients = two_editors_and_owner
     submission = factory.submission(people["owner"])
     page_ed = OpenPage(clients["ed"], f"/submissions/{submission.id}")
     page_max = OpenPage(clients["max"], f"/submissions/{submission.id}")
@@ -116,8 +109,8 @@ def test_second_editor_on_a_stale_page_sees_what_changed(desk, factory):
         .split("Next:")[0], "the loser is not the assigned editor"
 
 
-def test_both_editors_press_the_same_button(desk, factory):
-    people, clients = desk
+def test_both_editors_press_the_same_button(two_editors_and_owner, factory):
+    people, clients = two_editors_and_owner
     submission = factory.submission(people["owner"])
     page_ed = OpenPage(clients["ed"], f"/submissions/{submission.id}")
     page_max = OpenPage(clients["max"], f"/submissions/{submission.id}")
@@ -133,8 +126,8 @@ def test_both_editors_press_the_same_button(desk, factory):
     assert transitions_on(clients["ed"], submission.id) == ["Max Desk moved it from pitched to assigned"]
 
 
-def test_a_draft_saved_meanwhile_makes_the_editor_page_stale(desk, factory):
-    people, clients = desk
+def test_a_draft_saved_meanwhile_makes_the_editor_page_stale(two_editors_and_owner, factory):
+    people, clients = two_editors_and_owner
     submission = factory.submission(people["owner"], state="assigned", editor=people["ed"], with_draft=True)
     editor_page = OpenPage(clients["ed"], f"/submissions/{submission.id}")
     draft_page = OpenPage(clients["owner"], f"/submissions/{submission.id}/draft")
@@ -150,8 +143,8 @@ def test_a_draft_saved_meanwhile_makes_the_editor_page_stale(desk, factory):
         .status_code == 303
 
 
-def test_messages_do_not_make_open_pages_stale(desk, factory):
-    people, clients = desk
+def test_messages_do_not_make_open_pages_stale(two_editors_and_owner, factory):
+    people, clients = two_editors_and_owner
     submission = factory.submission(people["owner"])
     page_ed = OpenPage(clients["ed"], f"/submissions/{submission.id}")
     factory.message(people["owner"], submission, "Any news?")
@@ -221,8 +214,8 @@ TARGETS = {"assign": "assigned", "decline": "declined", "withdraw": "withdrawn",
            "request_revision": "assigned", "mark_edited": "edited", "draft": None}
 
 
-def _prepare(app, desk, factory, scenario):
-    people, clients = desk
+def _prepare(app, two_editors_and_owner, factory, scenario):
+    people, clients = two_editors_and_owner
     state, first, second = SCENARIOS[scenario]
     submission = factory.submission(people["owner"], state=state, editor=people["ed"], with_draft=True
                                     if state == "assigned" else None)
@@ -279,16 +272,16 @@ def _check_one_winner(app, people, clients, submission, racers, responses, email
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_two_requests_at_the_same_moment(app, desk, factory, scenario):
-    people, clients, submission, racers, calls, emails_before = _prepare(app, desk, factory, scenario)
+def test_two_requests_at_the_same_moment(app, two_editors_and_owner, factory, scenario):
+    people, clients, submission, racers, calls, emails_before = _prepare(app, two_editors_and_owner, factory, scenario)
     responses = race(*calls)
     _check_one_winner(app, people, clients, submission, racers, responses, emails_before)
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_both_passed_every_check_before_either_wrote(app, desk, factory, scenario):
+def test_both_passed_every_check_before_either_wrote(app, two_editors_and_owner, factory, scenario):
     """The hardest interleaving: only the version guard of the UPDATE stands between them."""
-    people, clients, submission, racers, calls, emails_before = _prepare(app, desk, factory, scenario)
+    people, clients, submission, racers, calls, emails_before = _prepare(app, two_editors_and_owner, factory, scenario)
     with held_before_writing() as holding:
         responses = race(*calls, racers=holding)
     loser = _check_one_winner(app, people, clients, submission, racers, responses, emails_before)

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from tests.helpers import Client, free_port, text_of
+from tests.helpers import Client, free_port, signed_in, text_of
 from tests.processes import wait_for
 from workflow.core.models import utcnow
 from workflow.extensions import db
@@ -37,8 +37,7 @@ def notification_rows(app, email: str | None = None) -> list[Notification]:
 
 def admin_client(app, factory) -> Client:
     admin = factory.user("admin")
-    client = Client(app)
-    client.login(admin.email)
+    client = signed_in(app, admin)
     return client
 
 
@@ -59,8 +58,7 @@ def test_temporary_refusals_are_retried_and_every_attempt_is_in_the_ledger(app, 
     assert ledger.count("Accepted by the mail server") == 1
     assert "451 4.7.1 Greylisted" in ledger and "250 OK queued as test" in ledger
 
-    contributor = Client(app)
-    contributor.login(reporter.email)
+    contributor = signed_in(app, reporter)
     page = text_of(contributor.get(f"/submissions/{submission.id}"))
     assert "Emailed you: “We received your pitch" in page and "accepted by the mail server" in page
 
@@ -74,8 +72,7 @@ def test_a_permanent_refusal_is_kept_shown_and_sent_again_by_an_admin(app, clean
     assert failed[0].attempts == 1  # a 5xx is not retried
     assert not mailbox.to(reporter.email)
 
-    contributor = Client(app)
-    contributor.login(reporter.email)
+    contributor = signed_in(app, reporter)
     assert "could not be delivered" in text_of(contributor.get(f"/submissions/{submission.id}"))
 
     admin = admin_client(app, factory)
@@ -95,8 +92,7 @@ def test_a_permanent_refusal_is_kept_shown_and_sent_again_by_an_admin(app, clean
 
 
 def test_only_admins_see_and_retry_deliveries(app, clean_db, factory):
-    editor = Client(app)
-    editor.login(factory.user("editor").email)
+    editor = signed_in(app, factory.user("editor").email)
     assert editor.get("/admin/deliveries").status_code == 403
     assert editor.post("/admin/deliveries/1/retry", page="/account").status_code == 403
 
@@ -116,8 +112,7 @@ def test_a_request_that_fails_after_its_change_leaves_no_notification(app, clean
 
     monkeypatch.setattr(views, "flash", broken_flash)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # answer with the 500 page, as in production
-    desk = Client(app)
-    desk.login(editor.email)
+    desk = signed_in(app, editor)
     page = f"/submissions/{submission.id}"
     version = re.search(r'name="version" type="hidden" value="(\d+)"', desk.get(page).get_data(as_text=True))[1]
     response = desk.post(f"{page}/transition", {"action": "decline", "version": version, "comment": "No."},

@@ -10,11 +10,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.helpers import text_of
-from tests.test_queue import ok, signed_in
-from tests.test_workflow_table import act
+from tests.helpers import act, ok, signed_in, text_of
 from workflow.core.models import clock_set_to, utcnow
-from workflow.core.templating import format_date
 
 WEEK_ROW_RE = re.compile(r"<tr><td>([^<]+)</td><td>(\d+)</td></tr>")
 
@@ -30,7 +27,8 @@ def weekly_counts(response) -> dict[str, int]:
 
 
 def monday_of(moment) -> str:
-    return format_date(moment.date() - timedelta(days=moment.weekday()))
+    """The week's label as the page shows it: its Monday, "02 Mar 2026"."""
+    return (moment.date() - timedelta(days=moment.weekday())).strftime("%d %b %Y")
 
 
 def test_the_page_tells_how_long_stories_wait_how_many_are_taken_and_who_carries_what(app, factory):

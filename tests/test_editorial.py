@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import Client, page_version, text_of
+from tests.helpers import Client, page_version, publish, signed_in, text_of
 from workflow.articles import editorial
 from workflow.articles.models import Image, ImageStatus, Section, Tag
 from workflow.core.models import clock_set_to, utcnow
@@ -20,13 +20,12 @@ from workflow.submissions.models import AuditEntry, Submission
 
 
 @pytest.fixture
-def desk(app, factory, make_client):
+def edited_story(app, factory, make_client):
     """An editor signed in, a contributor, and an edited story of theirs with a draft."""
     editor = factory.user("editor")
     reporter = factory.user(byline="L. Ostrova")
     story = factory.submission(reporter, "edited", editor=editor, headline="The ferry that still runs")
-    client = make_client()
-    client.login(editor.email)
+    client = signed_in(app, editor)
     return editor, reporter, story, client
 
 
@@ -65,8 +64,8 @@ def _stored(app, story) -> Submission:
 
 # --- the page settings -------------------------------------------------------------------------------------
 
-def test_the_editor_sets_section_tags_image_and_description_and_the_article_shows_them(app, desk):
-    editor, reporter, story, client = desk
+def test_the_editor_sets_section_tags_image_and_description_and_the_article_shows_them(app, edited_story):
+    editor, reporter, story, client = edited_story
     section_id = _section(app)
     image_id = _image(app, story, alt="The ferry at dawn", caption="The last crossing.", credit="L. Ostrova")
     response = _page(client, story, section_id=str(section_id), tags="Kherson, river transport, Kherson",
@@ -90,8 +89,8 @@ def test_the_editor_sets_section_tags_image_and_description_and_the_article_show
         assert db.session.get(Submission, story.id).top_image_id == image_id
 
 
-def test_the_form_keeps_what_was_typed_and_says_what_is_wrong(app, desk):
-    _, _, story, client = desk
+def test_the_form_keeps_what_was_typed_and_says_what_is_wrong(app, edited_story):
+    _, _, story, client = edited_story
     too_many = ", ".join(f"place {n}" for n in range(12))
     response = _page(client, story, tags=too_many, seo_description="Kept as typed")
     assert response.status_code == 422
@@ -103,8 +102,8 @@ def test_the_form_keeps_what_was_typed_and_says_what_is_wrong(app, desk):
     assert response.status_code == 422 and "At most 300 characters." in text_of(response)
 
 
-def test_the_top_image_must_be_one_of_the_story_s_own(app, desk, factory):
-    editor, _, story, client = desk
+def test_the_top_image_must_be_one_of_the_story_s_own(app, edited_story, factory):
+    editor, _, story, client = edited_story
     other = factory.submission(factory.user(), "assigned", editor=editor)
     foreign = _image(app, other, alt="Someone else's photo")
     response = _page(client, story, top_image_id=str(foreign))
@@ -113,10 +112,9 @@ def test_the_top_image_must_be_one_of_the_story_s_own(app, desk, factory):
     assert _stored(app, story).top_image_id is None
 
 
-def test_only_the_desk_sets_the_page_and_a_stale_form_gets_the_conflict_page(app, desk, make_client):
-    editor, reporter, story, client = desk
-    contributor = make_client()
-    contributor.login(reporter.email)
+def test_only_the_desk_sets_the_page_and_a_stale_form_gets_the_conflict_page(app, edited_story, make_client):
+    editor, reporter, story, client = edited_story
+    contributor = signed_in(app, reporter)
     assert "The story's page" not in text_of(contributor.get(f"/submissions/{story.id}"))
     response = contributor.post(f"/submissions/{story.id}/page", {"version": "1", "tags": "x"},
                                 page=f"/submissions/{story.id}")
@@ -133,8 +131,8 @@ def test_only_the_desk_sets_the_page_and_a_stale_form_gets_the_conflict_page(app
         assert [t.name for t in db.session.get(Submission, story.id).tags] == ["first"]
 
 
-def test_tags_are_shared_between_stories_by_their_slug(app, desk, factory):
-    editor, _, story, client = desk
+def test_tags_are_shared_between_stories_by_their_slug(app, edited_story, factory):
+    editor, _, story, client = edited_story
     other = factory.submission(factory.user(), "edited", editor=editor)
     _page(client, story, tags="Energy grid")
     _page(client, other, tags="energy GRID, Winter")
@@ -142,8 +140,8 @@ def test_tags_are_shared_between_stories_by_their_slug(app, desk, factory):
         assert sorted(db.session.scalars(sa.select(Tag.slug))) == ["energy-grid", "winter"]
 
 
-def test_changing_the_page_of_a_published_story_changes_its_etag(app, desk):
-    editor, _, story, client = desk
+def test_changing_the_page_of_a_published_story_changes_its_etag(app, edited_story):
+    editor, _, story, client = edited_story
     client.post(f"/submissions/{story.id}/transition",
                 {"action": "publish", "version": page_version(client, f"/submissions/{story.id}")},
                 page=f"/submissions/{story.id}")
@@ -163,8 +161,8 @@ def _schedule(client, story, at: str):
                                                              "publish_at": at}, page=path)
 
 
-def test_a_scheduled_story_is_published_once_at_its_time(app, desk):
-    editor, reporter, story, client = desk
+def test_a_scheduled_story_is_published_once_at_its_time(app, edited_story):
+    editor, reporter, story, client = edited_story
     at = (utcnow() + timedelta(days=1)).replace(second=0, microsecond=0)
     response = _schedule(client, story, at.strftime("%Y-%m-%dT%H:%M"))
     assert response.status_code == 303
@@ -192,9 +190,9 @@ def test_a_scheduled_story_is_published_once_at_its_time(app, desk):
     assert Client(app).get(f"/articles/{published.slug}").status_code == 200
 
 
-def test_two_runs_racing_publish_the_story_once(app, desk):
+def test_two_runs_racing_publish_the_story_once(app, edited_story):
     """Two beats read the story as due at the same moment: one publishes, the other loses the version check."""
-    _, _, story, client = desk
+    _, _, story, client = edited_story
     at = utcnow() + timedelta(hours=2)
     _schedule(client, story, at.strftime("%Y-%m-%dT%H:%M"))
     with app.app_context(), clock_set_to(at + timedelta(minutes=1)):
@@ -214,8 +212,8 @@ def test_two_runs_racing_publish_the_story_once(app, desk):
             AuditEntry.submission_id == story.id, AuditEntry.action == "publish")) == 1
 
 
-def test_a_schedule_in_the_past_or_on_a_story_not_edited_is_refused(app, desk, factory):
-    editor, _, story, client = desk
+def test_a_schedule_in_the_past_or_on_a_story_not_edited_is_refused(app, edited_story, factory):
+    editor, _, story, client = edited_story
     response = _schedule(client, story, (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     assert response.status_code == 422
     assert "Choose a time at least a few minutes from now, or publish now." in text_of(response)
@@ -227,8 +225,8 @@ def test_a_schedule_in_the_past_or_on_a_story_not_edited_is_refused(app, desk, f
     assert response.status_code == 422 and "Only an edited story can be scheduled." in text_of(response)
 
 
-def test_sending_the_story_back_or_cancelling_drops_the_schedule(app, desk):
-    editor, _, story, client = desk
+def test_sending_the_story_back_or_cancelling_drops_the_schedule(app, edited_story):
+    editor, _, story, client = edited_story
     at = utcnow() + timedelta(days=1)
     _schedule(client, story, at.strftime("%Y-%m-%dT%H:%M"))
     path = f"/submissions/{story.id}"
@@ -245,8 +243,8 @@ def test_sending_the_story_back_or_cancelling_drops_the_schedule(app, desk):
         assert editorial.publish_due() == []
 
 
-def test_a_schedule_by_someone_who_can_no_longer_publish_waits_for_an_editor(app, desk, caplog):
-    editor, _, story, client = desk
+def test_a_schedule_by_someone_who_can_no_longer_publish_waits_for_an_editor(app, edited_story, caplog):
+    editor, _, story, client = edited_story
     at = utcnow() + timedelta(days=1)
     _schedule(client, story, at.strftime("%Y-%m-%dT%H:%M"))
     with app.app_context():
@@ -260,8 +258,8 @@ def test_a_schedule_by_someone_who_can_no_longer_publish_waits_for_an_editor(app
     assert f"submission {story.id} is due for publication but its scheduler" in caplog.text
 
 
-def test_the_cli_publishes_what_is_due(app, desk):
-    _, _, story, client = desk
+def test_the_cli_publishes_what_is_due(app, edited_story):
+    _, _, story, client = edited_story
     _schedule(client, story, (utcnow() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
     with app.app_context():
         db.session.get(Submission, story.id).scheduled_at = utcnow() - timedelta(minutes=1)
@@ -279,10 +277,10 @@ def test_beat_publishes_scheduled_stories_every_minute(app):
 
 
 @pytest.mark.worker
-def test_the_worker_publishes_a_due_story_and_the_contributor_is_emailed(app, desk, worker, mailbox):
+def test_the_worker_publishes_a_due_story_and_the_contributor_is_emailed(app, edited_story, worker, mailbox):
     from workflow.articles.tasks import publish_scheduled
 
-    _, reporter, story, client = desk
+    _, reporter, story, client = edited_story
     _schedule(client, story, (utcnow() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
     with app.app_context():
         db.session.get(Submission, story.id).scheduled_at = utcnow() - timedelta(seconds=5)
@@ -296,14 +294,12 @@ def test_the_worker_publishes_a_due_story_and_the_contributor_is_emailed(app, de
 # --- the guidelines ----------------------------------------------------------------------------------------
 
 def test_the_guidelines_are_public_and_every_article_links_to_them_and_to_the_pitch_form(app, factory):
-    from tests.test_articles import _publish
-
     response = Client(app).get("/guidelines")
     assert response.status_code == 200
     page = text_of(response)
     assert "Guidelines for contributors" in page and "How to pitch" in page
     assert 'href="/pitch"' in response.get_data(as_text=True)
-    slug, _ = _publish(app, factory)
+    slug, _ = publish(app, factory)
     article = Client(app).get(f"/articles/{slug}").get_data(as_text=True)
     call = article[article.index('class="contributor-call article__call"'):]
     assert "Have a story idea?" in call and 'href="/guidelines"' in call and 'href="/pitch"' in call
@@ -311,12 +307,10 @@ def test_the_guidelines_are_public_and_every_article_links_to_them_and_to_the_pi
 
 def test_an_admin_edits_the_guidelines_and_nobody_else_can(app, factory, make_client):
     admin, editor = factory.user("admin"), factory.user("editor")
-    as_editor = make_client()
-    as_editor.login(editor.email)
+    as_editor = signed_in(app, editor)
     assert as_editor.get("/admin/pages/guidelines").status_code == 403
     assert Client(app).get("/admin/pages/guidelines").status_code == 302  # to sign in
-    as_admin = make_client()
-    as_admin.login(admin.email)
+    as_admin = signed_in(app, admin)
     form = as_admin.get("/admin/pages/guidelines")
     assert form.status_code == 200 and "How to pitch" in form.get_data(as_text=True)  # the default, to edit
 
@@ -341,15 +335,12 @@ def test_an_admin_edits_the_guidelines_and_nobody_else_can(app, factory, make_cl
 # --- the outlet's face -------------------------------------------------------------------------------------
 
 def test_public_pages_wear_the_outlet_s_header_and_the_desk_its_own(app, factory, make_client):
-    from tests.test_articles import _publish
-
     _section(app, "Frontlines", "frontlines")
-    slug, editor = _publish(app, factory)
+    slug, editor = publish(app, factory)
     reader = Client(app).get(f"/articles/{slug}").get_data(as_text=True)
     assert "site-header--public" in reader and "Contributor desk" not in reader
     assert '<a href="/sections/frontlines">Frontlines</a>' in reader
-    client = make_client()
-    client.login(editor.email)
+    client = signed_in(app, editor)
     desk_page = client.get("/queue").get_data(as_text=True)
     assert "site-header--public" not in desk_page and "Contributor desk" in desk_page
     assert "Your desk" in client.get(f"/articles/{slug}").get_data(as_text=True)

@@ -16,8 +16,20 @@ from flask import render_template
 from itsdangerous import TimestampSigner
 from jinja2.sandbox import SandboxedEnvironment
 
-from tests.helpers import Client, composed, html_body, link_in, plain_body, text_of
-from tests.test_accounts import error_summary, field_error, signed_in_client
+from tests.helpers import (
+    Client,
+    composed,
+    error_summary,
+    field_error,
+    html_body,
+    input_value,
+    latest_link,
+    link_in,
+    outbox,
+    plain_body,
+    signed_in,
+    text_of,
+)
 from workflow import ROOT
 from workflow.extensions import db
 
@@ -123,13 +135,6 @@ def textarea(response, name: str) -> str:
     return html.unescape(match.group(1)).removeprefix("\r\n").removeprefix("\n")
 
 
-def input_value(response, name: str) -> str:
-    tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', response.get_data(as_text=True))
-    assert tag, f"no input {name}"
-    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
-    return html.unescape(value.group(1)) if value else ""
-
-
 def preview_text(response) -> str:
     match = re.search(r'<pre id="preview-text"[^>]*>(.*?)</pre>', response.get_data(as_text=True), re.S)
     assert match, "no preview on the page"
@@ -164,14 +169,14 @@ def the_form(client: Client, path: str) -> dict:
 @pytest.fixture
 def editor(app, factory):
     person = factory.user("editor", email="sam.editor@example.org", name="Sam Editor")
-    person.client = signed_in_client(app, person.email)
+    person.client = signed_in(app, person)
     return person
 
 
 @pytest.fixture
 def admin(app, factory):
     person = factory.user("admin", email="ada.admin@example.org", name="Ada Admin")
-    person.client = signed_in_client(app, person.email)
+    person.client = signed_in(app, person)
     return person
 
 
@@ -343,7 +348,7 @@ def test_a_syntax_error_keeps_the_text_and_is_shown_next_to_its_field(app, edito
         assert response.status_code == 422
         assert field_error(response, "subject").startswith("Line 1:")
         assert field_error(response, "lead").startswith("Line 2:")
-        assert field_error(response, "quote") is None and field_error(response, "action_label") is None
+        assert field_error(response, "quote") == "" and field_error(response, "action_label") == ""
         assert input_value(response, "subject") == typed["subject"]
         assert textarea(response, "lead") == typed["lead"]
         assert textarea(response, "action_label") == "Start"
@@ -400,13 +405,9 @@ def test_an_editor_cannot_touch_the_account_emails_and_an_admin_can(app, factory
     assert stored_wording(app, "account.reset_password")["updated_by_id"] == admin.id
 
     # The real email carries the admin's wording and a reset link that works.
-    from tests.test_accounts import latest_link
-
     visitor = Client(app)
     visitor.post("/password/forgot", {"email": editor.email}, page="/password/forgot")
     from tests.helpers import run_reset_requests
-    from tests.test_accounts import outbox
-
     run_reset_requests(app)
 
     message = outbox(app, editor.email, "Reset your password")[-1]
@@ -424,7 +425,7 @@ PAGES = ["/admin/emails", ASSIGNED, RESET_EMAIL, f"{ASSIGNED}/reset"]
 
 def test_contributors_get_403_and_visitors_are_sent_to_sign_in(app, factory):
     reporter = factory.user("contributor")
-    contributor = signed_in_client(app, reporter.email)
+    contributor = signed_in(app, reporter)
     anonymous = Client(app)
     for path in PAGES:
         assert contributor.get(path).status_code == 403, path

@@ -14,17 +14,17 @@ from datetime import timedelta
 
 import pytest
 
-from tests.processes import Desk, wait_for
+from tests.processes import PASSWORD, Desk, wait_for
 from workflow import ROOT
 from workflow.core.models import utcnow
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
-PASSWORD = "a long and private password"
-
 
 @pytest.fixture
-def desk(tmp_path, database, redis_server, mailbox):
+def installation(tmp_path, database, redis_server, mailbox):
+    """A desk installed from scratch (migrated, no one in it yet) on the test's own Redis; web servers and workers
+    start as the test asks."""
     installation = Desk(tmp_path, database, redis_server.url, mailbox, delivery_lease_seconds=4)
     installation.migrate()
     yield installation
@@ -41,13 +41,13 @@ def pitch(web, address: str) -> int:
     return int(re.search(r"/submissions/(\d+)", location)[1])
 
 
-def test_the_broker_stops_and_starts_again_and_every_email_arrives_once(desk, redis_server, mailbox):
-    desk.user("editor@example.org", "editor", PASSWORD, "Dana Editor")
+def test_the_broker_stops_and_starts_again_and_every_email_arrives_once(installation, redis_server, mailbox):
+    installation.user("editor@example.org", "editor", PASSWORD, "Dana Editor")
     reporters = [f"reporter{n}@example.org" for n in range(5)]
     for n, address in enumerate(reporters):
-        desk.user(address, "contributor", PASSWORD, f"Reporter {n}")
-    web = desk.web()
-    worker = desk.worker()
+        installation.user(address, "contributor", PASSWORD, f"Reporter {n}")
+    web = installation.web()
+    worker = installation.worker()
 
     pitches = [pitch(web, address) for address in reporters]
     mailbox.wait_for_count(2 * len(reporters))  # each pitch: one to the reporter, one to the editor
@@ -76,7 +76,7 @@ def test_the_broker_stops_and_starts_again_and_every_email_arrives_once(desk, re
     # ("Unrecoverable error ... 'hostname'"). Production runs workers under a supervisor that restarts them;
     # this test does the same, and the outbox makes sure nothing is lost either way.
     if worker.process.poll() is not None:
-        desk.worker("restarted")
+        installation.worker("restarted")
     assert web.readiness()[0] == 200
     for address in reporters:
         mailbox.wait_for_subject(address, "commissioned", timeout=60)
@@ -98,10 +98,10 @@ def test_readiness_names_a_database_that_does_not_answer(tmp_path, redis_server,
         desk.stop()
 
 
-def test_a_worker_killed_while_sending_leaves_the_email_to_another_exactly_once(desk, mailbox):
-    desk.user("reporter@example.org", "contributor", PASSWORD, "Reporter")
-    web = desk.web()
-    first = desk.worker("first", beat=False)
+def test_a_worker_killed_while_sending_leaves_the_email_to_another_exactly_once(installation, mailbox):
+    installation.user("reporter@example.org", "contributor", PASSWORD, "Reporter")
+    web = installation.web()
+    first = installation.worker("first", beat=False)
     mailbox.stall_data = True  # the mail server takes the message and says nothing
     pitch(web, "reporter@example.org")
     wait_for(lambda: mailbox.stalled == 1, 30, "the first worker reaching DATA")
@@ -111,11 +111,12 @@ def test_a_worker_killed_while_sending_leaves_the_email_to_another_exactly_once(
     mailbox.stall_data = False
     assert not mailbox.to("reporter@example.org")
 
-    desk.worker("second", beat=True)  # its sweeper hands the email over once the dead worker's lease runs out
+    # Its sweeper hands the email over once the dead worker's lease runs out.
+    installation.worker("second", beat=True)
     mailbox.wait_for_subject("reporter@example.org", "We received your pitch", timeout=60)
     time.sleep(3)
     assert len(mailbox.to("reporter@example.org")) == 1
-    status = desk.flask("notifications", "status")
+    status = installation.flask("notifications", "status")
     assert re.search(r"sent\s+1", status) and re.search(r"pending\s+0", status)
 
 
@@ -141,16 +142,16 @@ with app.app_context():
 """
 
 
-def test_two_web_servers_and_two_workers_send_each_of_500_emails_once(desk, mailbox):
+def test_two_web_servers_and_two_workers_send_each_of_500_emails_once(installation, mailbox):
     """500 assignments fired at once through two gunicorn servers; two workers deliver: exactly 500 emails."""
     count = 500
-    desk.user("editor@example.org", "editor", PASSWORD, "Dana Editor")
-    desk.user("reporter@example.org", "contributor", PASSWORD, "Reporter")
-    subprocess.run([sys.executable, "-c", SEED_PITCHES, str(count)], cwd=ROOT, env=desk.env, check=True,
+    installation.user("editor@example.org", "editor", PASSWORD, "Dana Editor")
+    installation.user("reporter@example.org", "contributor", PASSWORD, "Reporter")
+    subprocess.run([sys.executable, "-c", SEED_PITCHES, str(count)], cwd=ROOT, env=installation.env, check=True,
                    capture_output=True, timeout=300)
-    servers = [desk.web(), desk.web()]
-    desk.worker("one", beat=True)
-    desk.worker("two", beat=False)
+    servers = [installation.web(), installation.web()]
+    installation.worker("one", beat=True)
+    installation.worker("two", beat=False)
 
     work: queue.Queue[int] = queue.Queue()
     for submission_id in range(1, count + 1):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import page_version
+from tests.helpers import page_version, signed_in
 
 # Any text a person could paste: every category but lone surrogates (which no browser can send), with NUL and
 # the other control characters; empty; or huge.
@@ -36,7 +36,7 @@ def _check(response, where: str) -> None:
 
 
 @pytest.fixture
-def desk(app, factory, make_client, monkeypatch):
+def every_role_signed_in(app, factory, monkeypatch):
     """A contributor with a commissioned story, an editor and an admin, signed in; no rate limits (the fuzzer
     posts far faster than any person)."""
     from workflow.extensions import limiter
@@ -44,12 +44,9 @@ def desk(app, factory, make_client, monkeypatch):
     monkeypatch.setattr(limiter, "enabled", False)
     editor, admin, reporter = factory.user("editor"), factory.user("admin"), factory.user()
     story = factory.submission(reporter, "assigned", editor=editor, with_draft=True)
-    clients = {}
-    for role, person in (("contributor", reporter), ("editor", editor), ("admin", admin)):
-        clients[role] = make_client()
-        assert clients[role].login(person.email).status_code == 303, f"the {role} could not sign in"
-        account = clients[role].get("/account")  # signed in as themselves, or every fuzzed form below proves nothing
-        assert account.status_code == 200 and person.email in account.get_data(as_text=True), role
+    # Each signed in as themselves (``signed_in`` checks it), or every fuzzed form below proves nothing.
+    clients = {role: signed_in(app, person)
+               for role, person in (("contributor", reporter), ("editor", editor), ("admin", admin))}
     return clients, story
 
 
@@ -57,8 +54,8 @@ def desk(app, factory, make_client, monkeypatch):
 @example(headline="\x00", summary="\x00\x01\x1f", sources="𝕏" * 20_000, words="1e999", deadline="2026-02-30")
 @example(headline="", summary="", sources="", words="", deadline="")
 @given(headline=TEXT, summary=TEXT, sources=TEXT, words=TEXT, deadline=TEXT)
-def test_the_pitch_form(desk, headline, summary, sources, words, deadline):
-    clients, _ = desk
+def test_the_pitch_form(every_role_signed_in, headline, summary, sources, words, deadline):
+    clients, _ = every_role_signed_in
     response = clients["contributor"].post("/pitch", {
         "headline": headline, "summary": summary, "angle": summary, "sources": sources, "proposed_words": words,
         "proposed_deadline": deadline, "experience": sources}, page="/pitch")
@@ -68,8 +65,8 @@ def test_the_pitch_form(desk, headline, summary, sources, words, deadline):
 @FUZZ
 @example(headline="\x00", dek="\x00", body="\x00" + "word " * 30_000, note="\x00")
 @given(headline=TEXT, dek=TEXT, body=TEXT, note=TEXT)
-def test_the_draft_form(desk, headline, dek, body, note):
-    clients, story = desk
+def test_the_draft_form(every_role_signed_in, headline, dek, body, note):
+    clients, story = every_role_signed_in
     path = f"/submissions/{story.id}/draft"
     response = clients["contributor"].post(path, {"version": page_version(clients["contributor"], path),
                                                   "headline": headline, "dek": dek, "body": body, "note": note},
@@ -80,8 +77,8 @@ def test_the_draft_form(desk, headline, dek, body, note):
 @FUZZ
 @example(body="\x00", comment="\x00 reason", deadline="\x00", fee="\x00")
 @given(body=TEXT, comment=TEXT, deadline=TEXT, fee=TEXT)
-def test_messages_and_transitions(desk, body, comment, deadline, fee):
-    clients, story = desk
+def test_messages_and_transitions(every_role_signed_in, body, comment, deadline, fee):
+    clients, story = every_role_signed_in
     path = f"/submissions/{story.id}"
     _check(clients["editor"].post(f"{path}/messages", {"body": body}, page=path), "message")
     _check(clients["editor"].post(f"{path}/transition", {
@@ -96,7 +93,7 @@ def test_messages_and_transitions(desk, body, comment, deadline, fee):
 @example(email="a\x00@example.org", password="\x00" * 12, name="\u202e\x00")
 @example(email="x" * 20_000 + "@example.org", password="é" * 20_000, name="")
 @given(email=TEXT, password=TEXT, name=TEXT)
-def test_the_account_forms(desk, app, email, password, name):
+def test_the_account_forms(every_role_signed_in, app, email, password, name):
     from tests.helpers import Client
 
     visitor = Client(app)
@@ -105,7 +102,7 @@ def test_the_account_forms(desk, app, email, password, name):
     _check(visitor.post("/login", {"email": email, "password": password}, page="/login"), "login")
     _check(visitor.post("/password/forgot", {"email": email}, page="/password/forgot"), "forgot")
     _check(visitor.post("/newsletter", {"email": email}, csrf=False), "newsletter")
-    clients, _ = desk
+    clients, _ = every_role_signed_in
     _check(clients["contributor"].post("/account/profile", {"display_name": name, "byline_name": name,
                                                             "public_bio": password}, page="/account"), "profile")
     _check(clients["contributor"].get(f"/search?q={email[:500]}"), "search")
@@ -114,8 +111,8 @@ def test_the_account_forms(desk, app, email, password, name):
 @FUZZ
 @example(name="\x00", description="\x00", position="99999999999999999999", title="\x00", body="\x00")
 @given(name=TEXT, description=TEXT, position=TEXT, title=TEXT, body=TEXT)
-def test_the_admin_forms(desk, name, description, position, title, body):
-    clients, _ = desk
+def test_the_admin_forms(every_role_signed_in, name, description, position, title, body):
+    clients, _ = every_role_signed_in
     admin = clients["admin"]
     _check(admin.post("/admin/sections", {"name": name, "description": description, "position": position},
                       page="/admin/sections"), "section")

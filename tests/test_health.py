@@ -9,10 +9,7 @@ from datetime import timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import Client
-from tests.test_queue import signed_in
-from tests.test_submissions import valid_pitch
-from tests.test_workflow_table import act, in_days
+from tests.helpers import Client, act, in_days, signed_in, valid_pitch
 
 
 def scrape(client: Client, **headers) -> dict[tuple[str, tuple], float]:

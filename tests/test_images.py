@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from PIL import ExifTags, ImageCms, ImageFile
 from PIL import Image as PILImage
 
-from tests.helpers import Client, large_png, prepare_images, text_of
+from tests.helpers import Client, large_png, prepare_images, signed_in, text_of
 from workflow.articles.models import Image, ImageStatus
 from workflow.articles.rendering import markdown_to_html
 from workflow.extensions import db
@@ -102,12 +102,6 @@ def _assigned(factory):
     return editor, reporter, story
 
 
-def _signed_in(app, person) -> Client:
-    client = Client(app)
-    assert client.login(person.email).status_code == 303
-    return client
-
-
 def _upload(client: Client, submission_id: int, data: bytes, filename: str = "photo.jpg", alt: str = "Bread on racks",
             caption: str = "The night shift at work.", credit: str = "A. Photographer", prepared: bool = True):
     """Upload a photo; unless ``prepared`` is False, then do what the worker does with it."""
@@ -174,7 +168,7 @@ def test_no_copy_keeps_gps_camera_or_comments_and_the_photo_is_turned_upright(ap
     assert "icc_profile" in original.info
     assert b"SpyCam" in upload and GPS_TEXT in upload
 
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     response = _upload(owner, story.id, upload, filename)
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/submissions/{story.id}#images")
     [image] = _images(app, story.id)
@@ -201,7 +195,7 @@ def test_no_copy_keeps_gps_camera_or_comments_and_the_photo_is_turned_upright(ap
 
 def test_a_photo_between_two_widths_keeps_its_own_width_as_the_largest(app, factory):
     _, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     assert _upload(owner, story.id, _photo(size=(960, 640))).status_code == 303
     [image] = _images(app, story.id)
     assert image.widths == [480, 800, 960] and (image.width, image.height) == (960, 640)
@@ -211,7 +205,7 @@ def test_a_photo_between_two_widths_keeps_its_own_width_as_the_largest(app, fact
 
 def test_a_photo_narrower_than_every_width_is_kept_at_its_own_width(app, factory):
     _, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     assert _upload(owner, story.id, _photo(size=(400, 300))).status_code == 303
     [image] = _images(app, story.id)
     assert image.widths == [400] and (image.width, image.height) == (400, 300)
@@ -237,7 +231,7 @@ REFUSED = [
 def test_what_is_not_a_publishable_photo_is_refused_next_to_the_field_and_nothing_is_stored(
         app, factory, what, filename, data, message):
     _, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     before = _stored_files(app)
     response = _upload(owner, story.id, data, filename, alt="What I typed", caption="My caption, kept",
                        prepared=False)
@@ -260,7 +254,7 @@ def test_a_decompression_bomb_is_refused_before_its_pixels_are_decoded(app, fact
     monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self))
 
     _, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     before = _stored_files(app)
     response = _upload(owner, story.id, bomb.getvalue(), "bomb.png")
     assert response.status_code == 422
@@ -275,7 +269,7 @@ def test_an_oversize_file_is_refused_with_the_limit(app, factory, monkeypatch):
     photo = _noisy_jpeg()
     assert len(photo) > 20_000
     _, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     response = _upload(owner, story.id, photo, "big.jpg")
     assert response.status_code == 422
     error = _field_error(response.get_data(as_text=True), "upload-image")
@@ -285,7 +279,7 @@ def test_an_oversize_file_is_refused_with_the_limit(app, factory, monkeypatch):
 
 def test_words_are_checked_and_kept_when_refused(app, factory):
     _, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     response = _upload(owner, story.id, _photo(), alt="", caption="Kept caption")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -297,7 +291,7 @@ def test_words_are_checked_and_kept_when_refused(app, factory):
 
 def test_the_same_photo_twice_is_refused(app, factory):
     _, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     photo = _photo()
     assert _upload(owner, story.id, photo).status_code == 303
     response = _upload(owner, story.id, photo)
@@ -360,7 +354,7 @@ def test_a_39_megapixel_png_is_not_decoded_in_the_request_and_the_worker_prepare
     monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self) or real_load(self))
 
     editor, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     before = _stored_files(app)
     response = _upload(owner, story.id, png, "wide.png", caption="Wide.", prepared=False)
     assert response.status_code == 303
@@ -407,7 +401,7 @@ def test_the_task_is_idempotent_and_a_crash_before_the_commit_leaves_nothing_beh
     from workflow.core.models import clock_set_to, utcnow
 
     _, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     before = _stored_files(app)
     assert _upload(owner, story.id, _photo(), prepared=False).status_code == 303
     [image] = _images(app, story.id)
@@ -450,7 +444,7 @@ def test_the_task_is_idempotent_and_a_crash_before_the_commit_leaves_nothing_beh
 def test_a_photo_that_cannot_be_read_is_marked_with_the_reason_and_kept_off_the_page(app, factory):
     """A truncated JPEG has a sound header: the request takes it, the worker finds it cannot be read."""
     editor, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     before = _stored_files(app)
     broken = _photo(metadata=False)[:3000]
     assert _upload(owner, story.id, broken, "broken.jpg", alt="Broken one").status_code == 303
@@ -478,7 +472,7 @@ def test_a_photo_that_kills_the_workers_is_given_up_after_three_attempts(app, fa
     from workflow.core.models import clock_set_to, utcnow
 
     _, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     assert _upload(owner, story.id, _photo(), "heavy.jpg", prepared=False).status_code == 303
     [image] = _images(app, story.id)
     with app.app_context():
@@ -501,7 +495,7 @@ def test_readers_see_a_published_story_without_the_photos_being_prepared_then_wi
     the text alone, then each photo, top image and social card included, once it is ready (the page's ETag
     changes then, so no cache keeps the text without it)."""
     editor, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     assert _upload(owner, story.id, _photo(size=(1700, 1000)), prepared=False).status_code == 303
     assert _upload(owner, story.id, _photo(size=(900, 600), metadata=False), alt="The road out",
                    prepared=False).status_code == 303
@@ -535,7 +529,7 @@ def test_photo_uploads_are_limited_per_person_and_the_refusal_keeps_what_was_typ
     assert PHOTO_UPLOADS.startswith("30 per hour")
     editor, reporter, story = _assigned(factory)
     person = {"contributor": reporter, "editor": editor}[who]
-    client = _signed_in(app, person)
+    client = signed_in(app, person)
     refused = _upload(client, story.id, b"not a photo", "notes.jpg", prepared=False)
     assert refused.status_code == 422  # refused uploads are not counted
     for n in range(30):  # headers only: the request never decodes them, so these cost nothing here
@@ -554,7 +548,7 @@ def test_photo_uploads_are_limited_per_person_and_the_refusal_keeps_what_was_typ
     assert len(_images(app, story.id)) == 30
     # Someone else is not concerned.
     other = {"contributor": editor, "editor": reporter}[who]
-    assert _upload(_signed_in(app, other), story.id, _png_declaring(600, 300), "theirs.png",
+    assert _upload(signed_in(app, other), story.id, _png_declaring(600, 300), "theirs.png",
                    prepared=False).status_code == 303
 
 
@@ -562,14 +556,14 @@ def test_photo_uploads_are_limited_per_person_and_the_refusal_keeps_what_was_typ
 
 def test_before_publication_only_the_owner_and_the_desk_see_a_photo_after_it_everyone_does(app, factory):
     editor, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     assert _upload(owner, story.id, _photo()).status_code == 303
     [image] = _images(app, story.id)
     path = f"/images/{image.key}/800"
 
-    for someone in (Client(app), _signed_in(app, factory.user())):  # a reader; another contributor
+    for someone in (Client(app), signed_in(app, factory.user())):  # a reader; another contributor
         assert someone.get(path).status_code == 404
-    for allowed in (owner, _signed_in(app, editor)):
+    for allowed in (owner, signed_in(app, editor)):
         response = allowed.get(path)
         assert response.status_code == 200 and response.mimetype == "image/jpeg"
         assert response.headers["Cache-Control"] == "private, no-store"
@@ -600,7 +594,7 @@ def test_before_publication_only_the_owner_and_the_desk_see_a_photo_after_it_eve
 ])
 def test_who_may_upload_change_and_delete(app, factory, who, state, expected):
     editor, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     if state == "pitched":
         story = factory.submission(reporter, "pitched")
     assert _upload(owner, story.id, _photo(size=(900, 600))).status_code == 303
@@ -621,8 +615,8 @@ def test_who_may_upload_change_and_delete(app, factory, who, state, expected):
             services.transition(db.session.get(User, actor.id), submission, services.TransitionInput(
                 action=action, seen_version=submission.version, comment="Not for us."))
             db.session.commit()
-    client = {"owner": owner, "editor": _signed_in(app, editor),
-              "other contributor": _signed_in(app, factory.user())}[who]
+    client = {"owner": owner, "editor": signed_in(app, editor),
+              "other contributor": signed_in(app, factory.user())}[who]
     token = client.csrf_token()
     base, prefix = f"/submissions/{story.id}/images", f"image{image.id}"
 
@@ -645,7 +639,7 @@ def test_who_may_upload_change_and_delete(app, factory, who, state, expected):
 def test_the_panel_shows_the_photos_with_their_line_to_paste_and_forms_only_to_those_who_may_change_them(
         app, factory):
     editor, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     assert _upload(owner, story.id, _photo()).status_code == 303
     [image] = _images(app, story.id)
     html = owner.get(f"/submissions/{story.id}").get_data(as_text=True)
@@ -665,7 +659,7 @@ def test_the_panel_shows_the_photos_with_their_line_to_paste_and_forms_only_to_t
 
 def test_editing_the_words_of_a_photo_and_an_error_kept_next_to_its_field(app, factory):
     _, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     assert _upload(owner, story.id, _photo()).status_code == 303
     [image] = _images(app, story.id)
     prefix = f"image{image.id}"
@@ -688,7 +682,7 @@ def test_editing_the_words_of_a_photo_and_an_error_kept_next_to_its_field(app, f
 
 def test_deleting_a_photo_removes_its_files_after_the_commit_and_the_top_image_goes(app, factory):
     editor, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     before = _stored_files(app)
     assert _upload(owner, story.id, _photo()).status_code == 303
     [image] = _images(app, story.id)
@@ -717,7 +711,7 @@ def test_files_are_not_removed_when_the_deletion_is_rolled_back(app, factory):
     from workflow.people.models import User
 
     _, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     before = _stored_files(app)
     assert _upload(owner, story.id, _photo()).status_code == 303
     files = _stored_files(app) - before
@@ -736,7 +730,7 @@ def _attributes(tag: str) -> dict[str, str]:
 
 def test_the_article_shows_the_top_image_and_photos_in_the_body_at_every_stored_width(app, factory):
     editor, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     assert _upload(owner, story.id, _photo(size=(1700, 1000)), alt="Bread on racks", caption="The night shift.",
                    credit="A. Photographer").status_code == 303
     assert _upload(owner, story.id, _photo(size=(900, 600), metadata=False), alt="The road out",
@@ -794,12 +788,12 @@ def test_without_a_top_image_the_card_is_the_small_one(app, factory):
 
 def test_changing_a_caption_changes_the_page_etag(app, factory):
     editor, reporter, story = _assigned(factory)
-    assert _upload(_signed_in(app, reporter), story.id, _photo()).status_code == 303
+    assert _upload(signed_in(app, reporter), story.id, _photo()).status_code == 303
     [image] = _images(app, story.id)
     slug = _publish(app, editor, reporter, story, "Text.", top_image_id=image.id)
     reader = Client(app)
     etag = reader.get(f"/articles/{slug}").headers["ETag"]
-    desk = _signed_in(app, editor)
+    desk = signed_in(app, editor)
     prefix = f"image{image.id}"
     assert desk.http.post(f"/submissions/{story.id}/images/{image.id}", data={
         f"{prefix}-csrf_token": desk.csrf_token(f"/submissions/{story.id}"), f"{prefix}-alt": "Bread",
@@ -848,7 +842,7 @@ def _assert_inert(html: str) -> None:
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_hostile_alt_caption_credit_and_body_images_render_inert(app, factory, payload):
     editor, reporter, story = _assigned(factory)
-    owner = _signed_in(app, reporter)
+    owner = signed_in(app, reporter)
     assert _upload(owner, story.id, _photo(), alt=f"Alt {payload}", caption=f"Caption {payload}",
                    credit=f"Credit {payload}").status_code == 303
     [image] = _images(app, story.id)

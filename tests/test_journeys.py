@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import PASSWORD, Client, link_in, page_version, plain_body, text_of
+from tests.helpers import PASSWORD, Client, link_in, page_version, plain_body, signed_in, text_of
 from workflow.core.models import utcnow
 
 pytestmark = pytest.mark.worker
@@ -63,8 +63,7 @@ def test_from_registration_to_publication(app, clean_db, worker, mailbox, factor
     assert_once(mailbox, editor.email, "New pitch")
 
     # The editor assigns it, with a deadline and a fee.
-    desk = Client(app)
-    desk.login(editor.email)
+    desk = signed_in(app, editor)
     deadline = (utcnow().date() + timedelta(days=14)).isoformat()
     response = act(desk, submission_id, "assign", editor_id=str(editor.id), deadline=deadline,
                    assigned_words="1200", fee="250")
@@ -118,8 +117,7 @@ def test_decline_tells_the_contributor_why(app, clean_db, worker, mailbox, facto
     reporter = factory.user("contributor")
     submission = factory.submission(reporter)
     mailbox.wait_for_subject(reporter.email, "We received your pitch")
-    desk = Client(app)
-    desk.login(editor.email)
+    desk = signed_in(app, editor)
     response = act(desk, submission.id, "decline", comment="We ran a similar story last week.")
     assert response.status_code == 303
     message = assert_once(mailbox, reporter.email, "About your pitch")
@@ -131,8 +129,7 @@ def test_withdraw_tells_the_assigned_editor(app, clean_db, worker, mailbox, fact
     editor = factory.user("editor")
     reporter = factory.user("contributor")
     submission = factory.submission(reporter, state="assigned", editor=editor)
-    contributor = Client(app)
-    contributor.login(reporter.email)
+    contributor = signed_in(app, reporter)
     response = act(contributor, submission.id, "withdraw", comment="My access was cut off.")
     assert response.status_code == 303
     message = assert_once(mailbox, editor.email, "Withdrawn by the contributor")
@@ -144,8 +141,7 @@ def test_messages_reach_the_other_side_but_internal_notes_do_not(app, clean_db, 
     editor = factory.user("editor")
     reporter = factory.user("contributor")
     submission = factory.submission(reporter, state="assigned", editor=editor)
-    desk = Client(app)
-    desk.login(editor.email)
+    desk = signed_in(app, editor)
     page = f"/submissions/{submission.id}"
     assert desk.post(f"{page}/messages", {"body": "Internal: check the figures.", "internal": "y"},
                      page=page).status_code == 303
@@ -155,8 +151,7 @@ def test_messages_reach_the_other_side_but_internal_notes_do_not(app, clean_db, 
     time.sleep(0.5)
     assert not any("check the figures" in plain_body(m) for m in mailbox.messages)
 
-    contributor = Client(app)
-    contributor.login(reporter.email)
+    contributor = signed_in(app, reporter)
     assert contributor.post(f"{page}/messages", {"body": "Yes, tomorrow."}, page=page).status_code == 303
     assert_once(mailbox, editor.email, "New message")
 

@@ -9,7 +9,7 @@
 - 200 % zoom and a 360 px phone: the key pages never scroll sideways, and every heading, label and form control
   fits the width. Screenshots of every page go to ``test-artifacts/screenshots/``.
 
-The fixtures (one Chromium per session, the live server on both databases) come from ``tests/test_browser.py``.
+The fixtures (one Chromium per session, the live server on both databases) come from ``tests/browsers.py``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.helpers import PASSWORD
-from tests.test_browser import (
-    no_horizontal_scroll,
-    seed_desk,
-    shot,
-    sign_in,
-)
+from tests.browsers import no_horizontal_scroll, shot, sign_in
+from tests.helpers import PASSWORD, seed_desk
 from workflow.core.models import utcnow
 from workflow.extensions import db
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from itsdangerous import TimestampSigner
 from markupsafe import escape
 
-from tests.helpers import Client, composed, html_body, link_in, plain_body, text_of
+from tests.helpers import Client, composed, html_body, link_in, plain_body, signed_in, text_of
 from workflow.core.models import clock_set_to, utcnow
 from workflow.extensions import db
 from workflow.newsletter import services as newsletter
@@ -107,12 +107,6 @@ def composed_email(app, notification_id: int):
 def unsubscribe_path(app, notification_id: int) -> str:
     header = composed_email(app, notification_id)["List-Unsubscribe"]
     return header[1:-1].removeprefix("http://desk.test")
-
-
-def signed_in(app, person) -> Client:
-    client = Client(app)
-    assert client.login(person.email).status_code == 303
-    return client
 
 
 def wednesday_noon() -> datetime:

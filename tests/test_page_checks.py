@@ -156,6 +156,8 @@ def demo(app, clean_db):
         by_state = {}
         for submission in db.session.scalars(sa.select(Submission).order_by(Submission.id)):
             by_state.setdefault(submission.state.value, submission)
+        # The walk below opens a story of every state: the demo must have one of each, or a page goes unchecked.
+        assert set(by_state) == {"pitched", "assigned", "edited", "published", "declined", "withdrawn"}, by_state
         revised = db.session.execute(
             sa.select(Revision.submission_id, sa.func.max(Revision.number)).group_by(Revision.submission_id)
             .having(sa.func.count() >= 2).order_by(Revision.submission_id).limit(1)).one()

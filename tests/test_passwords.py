@@ -6,12 +6,9 @@ on every way in: registration, a change, a reset, and the command line.
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import pytest
 
-from tests.helpers import PASSWORD, Client
+from tests.helpers import PASSWORD, Client, can_sign_in, field_error
 
 ZWSP, RLO, ZWJ = "\u200b", "\u202e", "\u200d"
 REGISTRATION = {"email": "lina.north@example.org", "display_name": "Lina North", "byline_name": "L. North"}
@@ -22,20 +19,8 @@ COMMON = "This password is among the most common ones"
 INVISIBLE = "The password needs at least 12 characters, not counting invisible ones"
 
 
-def field_error(response, field_id: str) -> str:
-    match = re.search(rf'<p class="error-message" id="{re.escape(field_id)}-error">(.*?)</p>',
-                      response.get_data(as_text=True), re.S)
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1)))).strip() if match else ""
-
-
 def register(client: Client, password: str):
     return client.post("/register", {**REGISTRATION, "password": password, "confirm": password}, page="/register")
-
-
-def can_sign_in(app, email: str, password: str) -> bool:
-    response = Client(app).login(email, password)
-    assert response.status_code in (303, 422), response.status_code
-    return response.status_code == 303
 
 
 @pytest.mark.parametrize(("password", "reason"), [

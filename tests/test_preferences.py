@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import Client, as_received, text_of
+from tests.helpers import Client, as_received, signed_in, text_of
 from workflow.extensions import db
 from workflow.notifications import mail
 from workflow.notifications.models import Choice, DeliveryStatus, Notification, Preference
@@ -20,12 +20,6 @@ def _rows(app, **filters) -> list[Notification]:
         rows = db.session.scalars(query).all()
         db.session.expunge_all()
         return rows
-
-
-def _signed_in(app, user) -> Client:
-    client = Client(app)
-    assert client.login(user.email).status_code == 303
-    return client
 
 
 def _bell(client: Client, path: str = "/account") -> str:
@@ -61,7 +55,7 @@ def test_the_bell_counts_unread_notifications_and_the_list_marks_them_read(app, 
     factory.submission(reporter, headline="Bread queues at night")
     factory.submission(reporter, headline="The last cinema")
 
-    desk = _signed_in(app, editor)
+    desk = signed_in(app, editor)
     assert _bell(desk) == "Notifications 2 unread"
     page = text_of(desk.get("/notifications"))
     assert "New pitch: The last cinema" in page and "New pitch: Bread queues at night" in page
@@ -83,7 +77,7 @@ def test_the_contributor_sees_their_own_news_and_not_account_mail(app, factory):
     story = factory.submission(reporter, headline="Water at the border")
     _assign(app, editor, story)
 
-    reporter_client = _signed_in(app, reporter)
+    reporter_client = signed_in(app, reporter)
     page = text_of(reporter_client.get("/notifications"))
     assert "We received your pitch: Water at the border" in page
     assert "Your pitch was commissioned: Water at the border" in page
@@ -103,7 +97,7 @@ def test_nobody_can_mark_someone_elses_notification_read(app, factory):
     factory.submission(reporter)
     theirs = _rows(app, recipient_id=editor.id)[0]
 
-    other = _signed_in(app, reporter)
+    other = signed_in(app, reporter)
     assert other.post(f"/notifications/{theirs.id}/read", page="/notifications").status_code == 303
     assert _rows(app, id=theirs.id)[0].read_at is None
 
@@ -113,7 +107,7 @@ def test_the_list_pages_back_through_older_notifications(app, factory):
     reporter = factory.user()
     for n in range(33):
         factory.submission(reporter, headline=f"Story {n:02d}")
-    desk = _signed_in(app, editor)
+    desk = signed_in(app, editor)
     first = desk.get("/notifications").get_data(as_text=True)
     assert "Story 32" in first and "Story 02" not in first
     older = re.search(r'href="(/notifications\?before=\d+)"', first).group(1)
@@ -139,7 +133,7 @@ def _choose(client: Client, **choices) -> object:
 
 def test_a_contributor_chooses_per_kind_of_event_and_security_mail_is_not_offered(app, factory):
     reporter = factory.user()
-    client = _signed_in(app, reporter)
+    client = signed_in(app, reporter)
     page = text_of(client.get("/account/notifications"))
     assert "An editor commissions my pitch" in page
     assert "A contributor sends a new pitch" not in page  # the desk's event
@@ -158,7 +152,7 @@ def test_a_contributor_chooses_per_kind_of_event_and_security_mail_is_not_offere
 
 def test_a_choice_that_does_not_exist_is_refused_next_to_the_field(app, factory):
     reporter = factory.user()
-    client = _signed_in(app, reporter)
+    client = signed_in(app, reporter)
     response = _choose(client, **{"submission.assigned": "hourly"})
     assert response.status_code == 422
     assert "Not a valid choice" in text_of(response)
@@ -169,7 +163,7 @@ def test_a_choice_that_does_not_exist_is_refused_next_to_the_field(app, factory)
 def test_the_choice_decides_whether_the_email_goes_now_waits_for_the_digest_or_is_skipped(app, factory):
     editor = factory.user("editor")
     reporter = factory.user()
-    client = _signed_in(app, reporter)
+    client = signed_in(app, reporter)
     _choose(client, **{"submission.received": "never", "submission.assigned": "digest"})
     story = factory.submission(reporter)
     _assign(app, editor, story)
@@ -291,7 +285,7 @@ def test_an_unsubscribe_link_cannot_be_forged_for_someone_else(app, factory):
 def test_through_the_worker_a_skipped_email_never_reaches_the_mail_server(app, clean_db, worker, mailbox, factory):
     editor = factory.user("editor", email="bell.editor@example.org")
     reporter = factory.user(email="quiet.reporter@example.org")
-    client = _signed_in(app, reporter)
+    client = signed_in(app, reporter)
     _choose(client, **{"submission.received": "never"})
     factory.submission(reporter, headline="A quiet pitch")
     mailbox.wait_for_subject(editor.email, "New pitch: A quiet pitch")
@@ -304,7 +298,7 @@ def test_unsubscribing_from_the_digest_stops_gathering_for_it(app, factory):
     from workflow.people.models import User
 
     reporter = factory.user()
-    client = _signed_in(app, reporter)
+    client = signed_in(app, reporter)
     _choose(client, **{"submission.assigned": "digest", "submission.message": "digest", "submission.edited": "never"})
     with app.app_context():
         token = links.unsubscribe_token(reporter.id, "digest.daily")

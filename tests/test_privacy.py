@@ -7,11 +7,11 @@ import io
 import json
 import re
 import zipfile
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from tests.helpers import PASSWORD, Client
-from tests.test_submissions import valid_pitch
+from tests.helpers import PASSWORD, Client, publish, signed_in, valid_pitch
 from workflow.extensions import db
 
 PDF = b"%PDF-1.4\n% my interview notes\n"
@@ -22,16 +22,13 @@ def test_a_contributor_downloads_everything_the_desk_keeps_about_them(app, facto
     reporter = factory.user(byline="M. Pen")
     other = factory.user()
     theirs = factory.submission(other, "pitched", headline="Someone else's story")
-    client = make_client()
-    client.login(reporter.email)
+    client = signed_in(app, reporter)
     response = client.post("/pitch", {**valid_pitch(headline="The ferry that still runs"),
                                       "attachments": [(io.BytesIO(PDF), "notes.pdf")]},
                            page="/pitch", content_type="multipart/form-data")
     assert response.status_code == 303
     story_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    from tests.helpers import _Ref
-
-    story = _Ref(id=story_id)
+    story = SimpleNamespace(id=story_id)  # what factory.message needs of a submission
     factory.message(editor, story, "Can you file by Friday?")
     factory.message(editor, story, "Internal: check her sources twice.", internal=True)
     factory.message(reporter, story, "Yes, Friday works.")
@@ -59,8 +56,7 @@ def test_a_contributor_downloads_everything_the_desk_keeps_about_them(app, facto
 def test_only_a_signed_in_person_gets_a_download_and_only_their_own(app, factory, make_client):
     assert Client(app).get("/account/export").status_code == 302
     editor = factory.user("editor")
-    client = make_client()
-    client.login(editor.email)
+    client = signed_in(app, editor)
     data = json.loads(zipfile.ZipFile(io.BytesIO(client.get("/account/export").data)).read("data.json"))
     assert data["account"]["email"] == editor.email and data["submissions"] == []
 
@@ -89,19 +85,17 @@ def _delete(client, password=None, understood="y"):
 
 def test_a_contributor_deletes_their_account_and_only_the_published_byline_stays(app, factory, make_client):
     from tests.helpers import PASSWORD, text_of
-    from tests.test_articles import _publish
     from workflow.extensions import db
     from workflow.people.models import User
 
-    slug, editor = _publish(app, factory, byline="Quiet Pen", body="The published text.")
+    slug, editor = publish(app, factory, byline="Quiet Pen", body="The published text.")
     with app.app_context():
         from workflow.submissions.models import Submission
 
         published = db.session.scalar(db.select(Submission).where(Submission.slug == slug))
         person = published.contributor
         email, real_name, public_id = person.email, person.display_name, person.public_id
-    client = make_client()
-    client.login(email)
+    client = signed_in(app, email)
     response = client.post("/pitch", {**valid_pitch(headline="My unpublished scoop", sources="Secret source X"),
                                       "attachments": [(io.BytesIO(PDF), "sources.pdf")]},
                            page="/pitch", content_type="multipart/form-data")
@@ -133,8 +127,7 @@ def test_a_contributor_deletes_their_account_and_only_the_published_byline_stays
     assert "Written by" in text_of(article) and "Quiet Pen" in text_of(article)
     assert f"/contributors/{public_id}" not in page  # no page about the person any more
     assert reader.get(f"/contributors/{public_id}").status_code == 404
-    desk = make_client()
-    desk.login(editor.email)
+    desk = signed_in(app, editor)
     assert desk.get(f"/submissions/{pending}").status_code == 404
 
     stored = _everything(app)
@@ -151,8 +144,7 @@ def test_editors_and_admins_cannot_delete_their_own_account_here(app, factory, m
     from tests.helpers import text_of
 
     editor = factory.user("editor")
-    client = make_client()
-    client.login(editor.email)
+    client = signed_in(app, editor)
     assert 'name="del-password"' not in client.get("/account").get_data(as_text=True)
     response = _delete(client)
     assert response.status_code == 422 and "closed by an admin" in text_of(response)

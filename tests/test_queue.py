@@ -16,52 +16,23 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
-from tests.helpers import Client, text_of
+from tests.helpers import Client, ok, row_ids, sidebar_counts, signed_in, text_of
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.people.models import Role, User
 from workflow.submissions.models import AuditEntry, Message, Revision, RevisionKind, SavedView, Submission
-from workflow.submissions.queue import FAR_FUTURE
 from workflow.submissions.workflow import State
 
-ROW_RE = re.compile(r'<a href="/submissions/(\d+)"')
 NEXT_RE = re.compile(r'<a [^>]*href="([^"]+)"[^>]*rel="next"')
 PREV_RE = re.compile(r'<a [^>]*href="([^"]+)"[^>]*rel="prev"')
-STATES_RE = re.compile(r'<nav class="sidebar queue-states".*?</nav>', re.S)
 VIEWS_RE = re.compile(r'<section class="sidebar queue-views".*?</section>', re.S)
-STATE_COUNT_RE = re.compile(r'>\s*(All|Pitched|Assigned|Edited|Published|Declined|Withdrawn)\s*</a>\s*'
-                            r'<span class="count"[^>]*>(\d+)</span>')
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
 
-def signed_in(app, user) -> Client:
-    client = Client(app)
-    assert client.login(user.email).status_code == 303
-    return client
-
-
-def row_ids(response) -> list[int]:
-    """The submissions listed in the queue's table, in the order shown."""
-    html = response.get_data(as_text=True)
-    table = re.search(r"<tbody>(.*?)</tbody>", html, re.S)
-    return [int(i) for i in ROW_RE.findall(table.group(1))] if table else []
-
-
 def link(pattern: re.Pattern, response) -> str | None:
     match = pattern.search(response.get_data(as_text=True))
     return unescape(match.group(1)) if match else None
-
-
-def sidebar_counts(response) -> dict[str, int]:
-    sidebar = STATES_RE.search(response.get_data(as_text=True))
-    assert sidebar, "no list of states on the queue page"
-    return {name: int(n) for name, n in STATE_COUNT_RE.findall(sidebar.group(0))}
-
-
-def ok(response):
-    assert response.status_code == 200, (response.status_code, text_of(response)[:500])
-    return response
 
 
 def bulk_users(app, n: int, role: Role = Role.CONTRIBUTOR, prefix: str = "bulk") -> list[int]:
@@ -118,7 +89,7 @@ def expected_order(rows: list[dict], ids: list[int], sort: str) -> list[int]:
     elif sort == "oldest":
         keyed.sort(key=lambda p: (p[0]["created_at"], p[1]))
     elif sort == "deadline":
-        keyed.sort(key=lambda p: (p[0]["deadline"] or FAR_FUTURE, p[1]))
+        keyed.sort(key=lambda p: (p[0]["deadline"] is None, p[0]["deadline"] or date.min, p[1]))  # none: last
     else:
         keyed.sort(key=lambda p: (p[0]["last_activity_at"], p[1]), reverse=True)
     return [i for _, i in keyed]
@@ -139,7 +110,7 @@ def small_pages(app):
 
 
 @pytest.fixture
-def desk(factory):
+def busy_queue(factory):
     """An editor, another editor, and two contributors with a few submissions made through the workflow."""
     class Desk:
         pass
@@ -190,46 +161,47 @@ def test_the_queue_is_for_the_desk_only(app, factory, make_client):
 
 # --- filters ----------------------------------------------------------------------------------------------------
 
-def test_filters_by_state(desk):
-    all_ids = set(row_ids(ok(desk.editor.get("/queue"))))
-    assert all_ids == {desk.pitched.id, desk.mine.id, desk.theirs.id, desk.late.id, desk.edited.id,
-                       desk.published.id, desk.declined.id, desk.withdrawn.id}
+def test_filters_by_state(busy_queue):
+    all_ids = set(row_ids(ok(busy_queue.editor.get("/queue"))))
+    assert all_ids == {busy_queue.pitched.id, busy_queue.mine.id, busy_queue.theirs.id, busy_queue.late.id,
+                       busy_queue.edited.id, busy_queue.published.id, busy_queue.declined.id, busy_queue.withdrawn.id}
     expected = {
-        "pitched": {desk.pitched.id},
-        "assigned": {desk.mine.id, desk.theirs.id, desk.late.id},
-        "edited": {desk.edited.id},
-        "published": {desk.published.id},
-        "declined": {desk.declined.id},
-        "withdrawn": {desk.withdrawn.id},
+        "pitched": {busy_queue.pitched.id},
+        "assigned": {busy_queue.mine.id, busy_queue.theirs.id, busy_queue.late.id},
+        "edited": {busy_queue.edited.id},
+        "published": {busy_queue.published.id},
+        "declined": {busy_queue.declined.id},
+        "withdrawn": {busy_queue.withdrawn.id},
     }
     for state, ids in expected.items():
-        response = ok(desk.editor.get(f"/queue?state={state}"))
+        response = ok(busy_queue.editor.get(f"/queue?state={state}"))
         assert set(row_ids(response)) == ids, state
         assert f"Queue: {state}" in text_of(response)
     # An unknown state is no filter at all, not an error.
-    assert set(row_ids(ok(desk.editor.get("/queue?state=nonsense")))) == all_ids
+    assert set(row_ids(ok(busy_queue.editor.get("/queue?state=nonsense")))) == all_ids
 
 
-def test_filters_by_assignee(desk):
-    mine = {desk.mine.id, desk.late.id, desk.edited.id}
-    assert set(row_ids(ok(desk.editor.get("/queue?assignee=me")))) == mine
-    assert set(row_ids(ok(desk.editor.get("/queue?assignee=unassigned")))) == {
-        desk.pitched.id, desk.declined.id, desk.withdrawn.id}
-    assert len(row_ids(ok(desk.editor.get("/queue?assignee=anyone")))) == 8
-    assert len(row_ids(ok(desk.editor.get("/queue?assignee=somebody")))) == 8
+def test_filters_by_assignee(busy_queue):
+    mine = {busy_queue.mine.id, busy_queue.late.id, busy_queue.edited.id}
+    assert set(row_ids(ok(busy_queue.editor.get("/queue?assignee=me")))) == mine
+    assert set(row_ids(ok(busy_queue.editor.get("/queue?assignee=unassigned")))) == {
+        busy_queue.pitched.id, busy_queue.declined.id, busy_queue.withdrawn.id}
+    assert len(row_ids(ok(busy_queue.editor.get("/queue?assignee=anyone")))) == 8
+    assert len(row_ids(ok(busy_queue.editor.get("/queue?assignee=somebody")))) == 8
     # "Me" is whoever is looking.
-    other = signed_in(desk.editor.app, desk.other)
-    assert set(row_ids(ok(other.get("/queue?assignee=me")))) == {desk.theirs.id, desk.published.id}
+    other = signed_in(busy_queue.editor.app, busy_queue.other)
+    assert set(row_ids(ok(other.get("/queue?assignee=me")))) == {busy_queue.theirs.id, busy_queue.published.id}
     # Filters combine.
-    assert set(row_ids(ok(desk.editor.get("/queue?assignee=me&state=assigned")))) == {desk.mine.id, desk.late.id}
+    assert set(row_ids(ok(busy_queue.editor.get("/queue?assignee=me&state=assigned")))) == {busy_queue.mine.id,
+                                                                                          busy_queue.late.id}
 
 
-def test_filters_overdue(desk):
-    response = ok(desk.editor.get("/queue?overdue=1"))
-    assert row_ids(response) == [desk.late.id]
+def test_filters_overdue(busy_queue):
+    response = ok(busy_queue.editor.get("/queue?overdue=1"))
+    assert row_ids(response) == [busy_queue.late.id]
     assert "(overdue)" in text_of(response)
-    assert row_ids(ok(desk.editor.get("/queue?overdue=1&assignee=unassigned"))) == []
-    assert "Nothing matches these filters" in text_of(desk.editor.get("/queue?overdue=1&state=pitched"))
+    assert row_ids(ok(busy_queue.editor.get("/queue?overdue=1&assignee=unassigned"))) == []
+    assert "Nothing matches these filters" in text_of(busy_queue.editor.get("/queue?overdue=1&state=pitched"))
     # The checkbox stays ticked on the filtered page.
     assert re.search(r'id="overdue" name="overdue" value="1" checked', response.get_data(as_text=True))
 
@@ -244,23 +216,23 @@ def test_filters_overdue(desk):
     ("millers' union", "theirs"),
     ('"night bakers"', "pitched"),             # a quoted phrase
 ])
-def test_search_finds_words_in_headline_or_summary(desk, q, expected):
-    response = ok(desk.editor.get("/queue", query_string={"q": q}))
-    assert row_ids(response) == [getattr(desk, expected).id], q
+def test_search_finds_words_in_headline_or_summary(busy_queue, q, expected):
+    response = ok(busy_queue.editor.get("/queue", query_string={"q": q}))
+    assert row_ids(response) == [getattr(busy_queue, expected).id], q
     # The search box keeps what was typed.
     assert f'name="q" value="{escape(q)}"' in response.get_data(as_text=True)
 
 
-def test_search_for_a_word_in_neither_field_finds_nothing(desk):
-    response = ok(desk.editor.get("/queue", query_string={"q": "submarine"}))
+def test_search_for_a_word_in_neither_field_finds_nothing(busy_queue):
+    response = ok(busy_queue.editor.get("/queue", query_string={"q": "submarine"}))
     assert row_ids(response) == []
     assert "Nothing matches these filters" in text_of(response)
     # Every word must match: one known word and one unknown word find nothing.
-    assert row_ids(ok(desk.editor.get("/queue", query_string={"q": "bakers submarine"}))) == []
+    assert row_ids(ok(busy_queue.editor.get("/queue", query_string={"q": "bakers submarine"}))) == []
 
 
-def test_search_combines_with_filters_and_counts(desk):
-    response = ok(desk.editor.get("/queue", query_string={"q": "teachers", "state": "pitched"}))
+def test_search_combines_with_filters_and_counts(busy_queue):
+    response = ok(busy_queue.editor.get("/queue", query_string={"q": "teachers", "state": "pitched"}))
     assert row_ids(response) == []
     counts = sidebar_counts(response)
     assert counts["Assigned"] == 1 and counts["All"] == 1 and counts["Pitched"] == 0
@@ -273,20 +245,20 @@ HOSTILE_SEARCHES = [
 ]
 
 
-def test_hostile_search_input_is_harmless(desk):
+def test_hostile_search_input_is_harmless(busy_queue):
     """Wildcards, quotes and tsquery operators neither error (websearch_to_tsquery, LIKE) nor match everything."""
     for q in HOSTILE_SEARCHES:
-        response = desk.editor.get("/queue", query_string={"q": q})
+        response = busy_queue.editor.get("/queue", query_string={"q": q})
         assert response.status_code == 200, q
         ids = row_ids(response)
         if q.strip("\x00") and not re.search(r"[^\W_]", q):
             # Only punctuation: nothing in the data set matches it literally, and it must not match everything.
             assert ids == [], q
     # The queue still works afterwards (no aborted transaction left behind on PostgreSQL).
-    assert len(row_ids(ok(desk.editor.get("/queue")))) == 8
+    assert len(row_ids(ok(busy_queue.editor.get("/queue")))) == 8
 
 
-def test_search_on_postgresql_uses_the_full_text_index(app, desk):
+def test_search_on_postgresql_uses_the_full_text_index(app, busy_queue):
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("the GIN expression index exists on PostgreSQL only")
@@ -435,13 +407,13 @@ def test_cursor_from_another_sort_is_ignored(many, small_pages, sort):
 
 # --- counts ----------------------------------------------------------------------------------------------------
 
-def test_counts_per_state_in_the_sidebar(desk):
-    response = ok(desk.editor.get("/queue"))
+def test_counts_per_state_in_the_sidebar(busy_queue):
+    response = ok(busy_queue.editor.get("/queue"))
     assert sidebar_counts(response) == {"All": 8, "Pitched": 1, "Assigned": 3, "Edited": 1, "Published": 1,
                                         "Declined": 1, "Withdrawn": 1}
     assert "(8)" in text_of(response)
     # The counts follow the other filters (not the state filter, so every state stays one click away).
-    response = ok(desk.editor.get("/queue?assignee=me&state=pitched"))
+    response = ok(busy_queue.editor.get("/queue?assignee=me&state=pitched"))
     assert sidebar_counts(response) == {"All": 3, "Pitched": 0, "Assigned": 2, "Edited": 1, "Published": 0,
                                         "Declined": 0, "Withdrawn": 0}
     # The sidebar links keep the other filters and mark the current state.
@@ -459,8 +431,8 @@ def test_counts_with_many_rows(many):
 
 # --- saved views ----------------------------------------------------------------------------------------------
 
-def test_saved_views_are_personal(app, desk):
-    editor = desk.editor
+def test_saved_views_are_personal(app, busy_queue):
+    editor = busy_queue.editor
     page = "/queue?state=assigned&assignee=me&sort=deadline"
     response = ok(editor.get(page))
     query = re.search(r'name="query" type="hidden" value="([^"]*)"', response.get_data(as_text=True)).group(1)
@@ -478,18 +450,18 @@ def test_saved_views_are_personal(app, desk):
 
     # Opening it from the sidebar applies its filters.
     href = unescape(re.search(r'<a href="([^"]+)"[^>]*>\s*My commissions', sidebar).group(1))
-    assert set(row_ids(ok(editor.get(href)))) == {desk.mine.id, desk.late.id}
+    assert set(row_ids(ok(editor.get(href)))) == {busy_queue.mine.id, busy_queue.late.id}
 
     # Saving the same name again replaces the filters, it does not add a second view.
     assert editor.post("/queue/views", {"name": "My commissions", "query": "overdue=1"},
                        page="/queue").status_code == 303
     with app.app_context():
-        views = db.session.scalars(sa.select(SavedView).where(SavedView.user_id == desk.me.id)).all()
+        views = db.session.scalars(sa.select(SavedView).where(SavedView.user_id == busy_queue.me.id)).all()
         assert [(v.name, v.query) for v in views] == [("My commissions", "overdue=1")]
         view_id = views[0].id
 
     # Another editor does not see it, and cannot delete it.
-    other = signed_in(app, desk.other)
+    other = signed_in(app, busy_queue.other)
     assert "My commissions" not in text_of(ok(other.get("/queue")))
     assert other.post(f"/queue/views/{view_id}/delete", page="/queue").status_code == 404
     assert "My commissions" in text_of(ok(editor.get("/queue")))
@@ -502,21 +474,21 @@ def test_saved_views_are_personal(app, desk):
     assert "My commissions" not in VIEWS_RE.search(response.get_data(as_text=True)).group(0)
 
 
-def test_a_view_needs_a_name(desk):
-    response = desk.editor.post("/queue/views", {"name": "  ", "query": "state=pitched"}, page="/queue")
+def test_a_view_needs_a_name(busy_queue):
+    response = busy_queue.editor.post("/queue/views", {"name": "  ", "query": "state=pitched"}, page="/queue")
     assert response.status_code == 303
-    page = ok(desk.editor.get(response.location))
+    page = ok(busy_queue.editor.get(response.location))
     assert "Give the view a name" in text_of(page)
-    assert row_ids(page) == [desk.pitched.id]  # back on the filters that were being saved
+    assert row_ids(page) == [busy_queue.pitched.id]  # back on the filters that were being saved
 
 
-def test_a_saved_view_with_an_outdated_query_still_opens(app, desk):
+def test_a_saved_view_with_an_outdated_query_still_opens(app, busy_queue):
     with app.app_context():
-        db.session.add(SavedView(user_id=desk.me.id, name="Old", query="state=gone&sort=weird&after=xyz&q=%25"))
+        db.session.add(SavedView(user_id=busy_queue.me.id, name="Old", query="state=gone&sort=weird&after=xyz&q=%25"))
         db.session.commit()
-    response = ok(desk.editor.get("/queue"))
+    response = ok(busy_queue.editor.get("/queue"))
     href = unescape(re.search(r'<a href="([^"]+)"[^>]*>\s*Old', response.get_data(as_text=True)).group(1))
-    assert ok(desk.editor.get(href))
+    assert ok(busy_queue.editor.get(href))
 
 
 # --- query counts ------------------------------------------------------------------------------------------------
@@ -620,4 +592,3 @@ def test_deadline_dates_round_trip_through_the_cursor(many, small_pages):
     flat = [i for p in pages for i in p]
     without = [i for r, i in zip(many["rows"], many["ids"]) if r["deadline"] is None]
     assert flat[-len(without):] == sorted(without)
-    assert isinstance(FAR_FUTURE, date)

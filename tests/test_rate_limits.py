@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import PASSWORD, Client, text_of
+from tests.helpers import PASSWORD, REGISTRATION, Client, text_of
 from tests.processes import Desk
 
 WRONG = "not the right password at all"
@@ -111,8 +111,6 @@ def test_successful_sign_ins_do_not_count(app, factory):
 
 
 def test_registrations_reset_emails_and_newsletter_signups_are_limited(app, factory):
-    from tests.test_accounts import REGISTRATION
-
     client = from_address(app, "203.0.113.5")
     for n in range(5):
         response = client.post("/register", {**REGISTRATION, "email": f"new{n}@example.org"}, page="/register")

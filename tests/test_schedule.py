@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from celery.schedules import crontab
 
-from tests.helpers import Client, as_received, link_in, plain_body, text_of
+from tests.helpers import as_received, link_in, plain_body, row_ids, signed_in, text_of
 from workflow.core.models import clock_set_to, utcnow
 from workflow.extensions import db
 from workflow.notifications import mail
@@ -24,9 +24,6 @@ from workflow.people.models import User
 from workflow.reminders import services as schedule
 from workflow.reminders.services import due_at
 from workflow.submissions.models import Submission
-
-ROW_RE = re.compile(r'<a href="/submissions/(\d+)"')
-
 
 # --- helpers ------------------------------------------------------------------------------------------------
 
@@ -78,23 +75,18 @@ def act(app, actor, story, action: str, **fields) -> None:
         db.session.commit()
 
 
+def end_of_day(deadline):
+    """When a draft is due, as the desk promises it: the end of its deadline day, UTC (written here, not taken
+    from the schedule, so that the moments below do not move with it)."""
+    return datetime.combine(deadline + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+
 def prefer(app, person, event: str, choice: Choice) -> None:
     from workflow.notifications import services
 
     with app.app_context():
         services.set_preference(db.session.get(User, person.id), event, choice)
         db.session.commit()
-
-
-def signed_in(app, person) -> Client:
-    client = Client(app)
-    assert client.login(person.email).status_code == 303
-    return client
-
-
-def row_ids(response) -> list[int]:
-    table = re.search(r"<tbody>(.*?)</tbody>", response.get_data(as_text=True), re.S)
-    return [int(i) for i in ROW_RE.findall(table.group(1))] if table else []
 
 
 # --- deadline reminders -------------------------------------------------------------------------------------
@@ -110,8 +102,8 @@ def commissioned(factory):
 def test_the_deadline_reminder_comes_once_within_48_hours_of_the_end_of_the_deadline_day(app, commissioned):
     editor, reporter, story = commissioned
     deadline = deadline_of(app, story)
-    due = due_at(deadline)
-    assert due == datetime.combine(deadline + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    due = end_of_day(deadline)
+    assert due_at(deadline) == due
 
     assert run_reminders(app, due - timedelta(hours=48, minutes=1)) == 0
     assert reminders_of(app, story) == []
@@ -134,7 +126,7 @@ def test_the_deadline_reminder_comes_once_within_48_hours_of_the_end_of_the_dead
 def test_the_overdue_reminder_comes_once_after_the_deadline_day(app, commissioned):
     _, reporter, story = commissioned
     deadline = deadline_of(app, story)
-    due = due_at(deadline)
+    due = end_of_day(deadline)
     assert run_reminders(app, due - timedelta(hours=30)) == 1
     assert run_reminders(app, due - timedelta(minutes=1)) == 0  # the last minute of the deadline day
     assert run_reminders(app, due) == 1
@@ -154,7 +146,7 @@ def test_a_story_found_overdue_gets_only_the_overdue_reminder_and_a_story_moved_
     edited = factory.submission(reporter, "edited", editor=editor)
     withdrawn_later = factory.submission(reporter, "assigned", editor=editor)
     act(app, reporter, withdrawn_later, "withdraw")
-    assert run_reminders(app, due_at(deadline_of(app, late)) + timedelta(days=2)) == 1
+    assert run_reminders(app, end_of_day(deadline_of(app, late)) + timedelta(days=2)) == 1
     assert [event for event, _ in reminders_of(app, late)] == ["reminder.overdue"]
     assert reminders_of(app, edited) == [] and reminders_of(app, withdrawn_later) == []
 
@@ -162,7 +154,7 @@ def test_a_story_found_overdue_gets_only_the_overdue_reminder_and_a_story_moved_
 def test_a_new_deadline_earns_a_new_reminder(app, commissioned):
     editor, _, story = commissioned
     first = deadline_of(app, story)
-    moment = due_at(first) - timedelta(hours=40)
+    moment = end_of_day(first) - timedelta(hours=40)
     assert run_reminders(app, moment) == 1
     with clock_set_to(moment):  # the desk kills the story, then takes it back, due at the end of today
         act(app, editor, story, "decline", comment="On hold.")
@@ -182,7 +174,7 @@ def test_a_reminder_run_holds_its_ground_while_another_process_writes(app, commi
     """The quick start's worker commits while beat's run is between reading and writing: on SQLite the other
     writer waits for the run (which began with the write lock) instead of making it fail and start over."""
     editor, reporter, story = commissioned
-    moment = due_at(deadline_of(app, story)) - timedelta(hours=24)
+    moment = end_of_day(deadline_of(app, story)) - timedelta(hours=24)
     other_write_done = threading.Event()
     from workflow.notifications import services
 
@@ -221,7 +213,7 @@ def test_reminders_follow_the_contributors_choice_and_skip_disabled_people(app, 
     with app.app_context():
         accounts.disable(db.session.get(User, admin.id), db.session.get(User, gone.id))
         db.session.commit()
-    assert run_reminders(app, due_at(deadline_of(app, kept)) - timedelta(hours=24)) == 1
+    assert run_reminders(app, end_of_day(deadline_of(app, kept)) - timedelta(hours=24)) == 1
     [reminder] = rows(app, Notification.event.like("reminder.%"))
     assert reminder.submission_id == kept.id and reminder.status is DeliveryStatus.HELD
     assert reminders_of(app, lost) == []
@@ -234,7 +226,7 @@ def test_two_runs_at_once_write_each_reminder_once(app, factory, monkeypatch):
     editor = factory.user("editor")
     reporter = factory.user("contributor")
     stories = [factory.submission(reporter, "assigned", editor=editor) for _ in range(4)]
-    moment = due_at(deadline_of(app, stories[0])) - timedelta(hours=12)
+    moment = end_of_day(deadline_of(app, stories[0])) - timedelta(hours=12)
 
     # Both runs look for existing reminders before either writes one, so only the unique key can part them.
     looked = threading.Barrier(2, timeout=30)
@@ -285,7 +277,7 @@ def test_a_write_committed_by_another_process_meanwhile_does_not_lose_the_remind
         return choice
 
     monkeypatch.setattr(services, "choice_for", choice_then_another_commit)
-    assert run_reminders(app, due_at(deadline_of(app, story)) - timedelta(hours=6)) == 1
+    assert run_reminders(app, end_of_day(deadline_of(app, story)) - timedelta(hours=6)) == 1
     assert interfered == ["reminder.deadline_soon"]
     assert len(reminders_of(app, story)) == 1
 
@@ -296,14 +288,14 @@ def test_a_reminder_reaches_the_mail_server_through_the_worker(app, clean_db, wo
     reporter = factory.user("contributor")
     story = factory.submission(reporter, "assigned", editor=editor, headline="The last pharmacy")
     deadline = deadline_of(app, story)
-    assert run_reminders(app, due_at(deadline) - timedelta(hours=20)) == 1
+    assert run_reminders(app, end_of_day(deadline) - timedelta(hours=20)) == 1
     # Addresses repeat from test to test and the worker is shared: match this story's reminder, not a late one
     # from an earlier test.
     subject = f"Your draft is due on {deadline.strftime('%d %b %Y')}: The last pharmacy"
     [message] = mailbox.wait_for(lambda m: m["To"] == reporter.email and m["Subject"] == subject)
     assert message["Subject"] == subject
     assert link_in(message) == f"/submissions/{story.id}"
-    assert run_reminders(app, due_at(deadline) - timedelta(hours=19)) == 0
+    assert run_reminders(app, end_of_day(deadline) - timedelta(hours=19)) == 0
     assert len([m for m in mailbox.to(reporter.email) if m["Subject"] == subject]) == 1
 
 
@@ -497,7 +489,7 @@ def test_disabled_people_get_no_digest(app, factory, morning):
 def test_the_cli_runs_reminders_and_digests_now(app, commissioned):
     editor, reporter, story = commissioned
     runner = app.test_cli_runner()
-    with clock_set_to(due_at(deadline_of(app, story)) + timedelta(hours=1)):
+    with clock_set_to(end_of_day(deadline_of(app, story)) + timedelta(hours=1)):
         assert "Wrote 1 deadline reminder(s)." in runner.invoke(args=["notifications", "reminders"]).output
         assert "No reminder is due." in runner.invoke(args=["notifications", "reminders"]).output
         assert "Wrote 1 daily digest(s)." in runner.invoke(args=["notifications", "digest"]).output  # overdue

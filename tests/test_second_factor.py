@@ -17,7 +17,18 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests.helpers import PASSWORD, Client, composed, redirect_path, second_step_code, still_signed_in, text_of, url_of
+from tests.helpers import (
+    PASSWORD,
+    Client,
+    composed,
+    field_error,
+    redirect_path,
+    second_step_code,
+    signed_in,
+    still_signed_in,
+    text_of,
+    url_of,
+)
 from workflow.core.models import utcnow
 from workflow.extensions import db
 
@@ -35,12 +46,6 @@ def staff_must(app):
     app.config["REQUIRE_SECOND_FACTOR"] = saved
 
 
-
-
-def field_error(response, field_id: str = "code") -> str:
-    match = re.search(rf'<p class="error-message" id="{field_id}-error">(.*?)</p>', response.get_data(as_text=True),
-                      re.S)
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1)))).strip() if match else ""
 
 
 def code_at(secret: str, moment) -> str:
@@ -126,7 +131,7 @@ def test_a_contributor_sets_up_an_app_from_the_account_page(app, factory):
     assert person.email.split("@")[0] not in uri and "example.org" not in uri  # the QR names no address
 
     wrong = client.post("/account/two-step/app", {"code": "000000"}, page="/account/two-step/app")
-    assert wrong.status_code == 422 and "That code is not right" in field_error(wrong)
+    assert wrong.status_code == 422 and "That code is not right" in field_error(wrong, "code")
     assert secret_on(wrong) == secret, "the key shown stays the same after a wrong code (the app has it)"
     done = client.post("/account/two-step/app", {"code": code_at(secret, utcnow())}, page="/account/two-step/app")
     assert done.status_code == 200 and "The second step is on." in text_of(done)
@@ -164,8 +169,7 @@ def test_the_dashboard_suggests_a_second_step_once(app, factory):
     assert redirect_path(again.post("/login/verify", {"code": second_step_code(app, enrolled.email)},
                               page="/login/verify")) == "/dashboard"
     assert offer not in text_of(again.get("/dashboard"))
-    editor = Client(app)
-    editor.login(factory.user("editor").email)
+    editor = signed_in(app, factory.user("editor").email)
     assert offer not in text_of(editor.get("/dashboard"))
 
 
@@ -192,7 +196,7 @@ def test_a_code_is_taken_once(app, factory):
         assert redirect_path(second_step(first, code)) == "/dashboard"
         replay, _ = password_step(app, person.email)
         response = second_step(replay, code)
-        assert response.status_code == 422 and "used already" in field_error(response)
+        assert response.status_code == 422 and "used already" in field_error(response, "code")
         assert not still_signed_in(replay)
 
 
@@ -386,8 +390,7 @@ def test_an_admin_resets_a_lost_factor_and_the_person_sets_up_a_new_one(app, fac
 
 def test_only_an_admin_resets_a_factor(app, factory):
     person, _, _ = enrolled_person(app, factory)
-    editor = Client(app)
-    editor.login(factory.user("editor").email)
+    editor = signed_in(app, factory.user("editor").email)
     assert editor.post(f"/admin/people/{person.id}/second-step/reset", page="/account").status_code == 403
     _, response = password_step(app, person.email)
     assert redirect_path(response) == "/login/verify"

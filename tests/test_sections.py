@@ -9,8 +9,7 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import Client, text_of
-from tests.test_articles import _publish, _unpublish
+from tests.helpers import Client, publish, signed_in, text_of, unpublish
 from workflow.articles import views as article_views
 from workflow.articles.models import Section, Tag
 from workflow.extensions import db
@@ -139,7 +138,7 @@ def test_a_section_lists_its_published_stories_newest_first_page_by_page(app, fa
 
 def test_a_section_page_describes_itself_and_offers_its_feed(app, factory):
     analysis = _section(app, "Analysis", description="Why things happen.")
-    slug, _ = _publish(app, factory, headline="Why the bridge fell")
+    slug, _ = publish(app, factory, headline="Why the bridge fell")
     _file(app, slug, analysis)
     html = Client(app).get("/sections/analysis").get_data(as_text=True)
     assert '<link rel="canonical" href="http://desk.test/sections/analysis">' in html
@@ -161,7 +160,7 @@ def test_an_unknown_section_is_not_found_and_an_empty_one_says_so(app, factory):
 
 def test_a_section_page_answers_304_to_a_reader_who_has_it_and_changes_with_its_stories(app, factory):
     analysis = _section(app)
-    slug, _ = _publish(app, factory, headline="First analysis")
+    slug, _ = publish(app, factory, headline="First analysis")
     _file(app, slug, analysis)
     reader = Client(app)
     first = reader.get("/sections/analysis")
@@ -170,7 +169,7 @@ def test_a_section_page_answers_304_to_a_reader_who_has_it_and_changes_with_its_
     assert again.status_code == 304 and again.get_data() == b""
     since = reader.get("/sections/analysis", headers={"If-Modified-Since": first.headers["Last-Modified"]})
     assert since.status_code == 304
-    other, _ = _publish(app, factory, headline="Second analysis")
+    other, _ = publish(app, factory, headline="Second analysis")
     _file(app, other, analysis)
     changed = reader.get("/sections/analysis", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200 and "Second analysis" in text_of(changed)
@@ -202,11 +201,11 @@ def test_a_tag_lists_its_published_stories_newest_first_page_by_page(app, factor
 def stories(app, factory):
     """Three published stories and one that is not, with words in different parts."""
     slugs = {}
-    slugs["bakers"], _ = _publish(app, factory, headline="Night bakers of the old city",
+    slugs["bakers"], _ = publish(app, factory, headline="Night bakers of the old city",
                                   dek="Bread keeps a district going.", body="Flour arrives before the curfew.")
-    slugs["river"], _ = _publish(app, factory, headline="Ferries on the river",
+    slugs["river"], _ = publish(app, factory, headline="Ferries on the river",
                                  dek="Crossing to the market.", body="The ferrymen count sandbags every morning.")
-    slugs["school"], _ = _publish(app, factory, headline="A school in the basement",
+    slugs["school"], _ = publish(app, factory, headline="A school in the basement",
                                   dek="Lessons go on underground.", body="Teachers bring generators.")
     editor, reporter = factory.user("editor"), factory.user()
     factory.submission(reporter, "edited", editor=editor, headline="Secret bakers draft")
@@ -320,13 +319,13 @@ def test_a_story_taken_down_leaves_its_section_its_tag_the_search_and_the_feeds(
     import feedparser
 
     analysis = _section(app)
-    kept, _ = _publish(app, factory, headline="Kept analysis of the dam")
-    gone, _ = _publish(app, factory, headline="Withdrawn analysis of the dam")
+    kept, _ = publish(app, factory, headline="Kept analysis of the dam")
+    gone, _ = publish(app, factory, headline="Withdrawn analysis of the dam")
     for slug in (kept, gone):
         _file(app, slug, analysis, tags=("Dams",))
     reader = Client(app)
     assert len(listed(reader.get("/sections/analysis"))) == 2
-    _unpublish(app, factory, gone)
+    unpublish(app, factory, gone)
     assert listed(reader.get("/sections/analysis")) == [kept]
     assert listed(reader.get("/tags/dams")) == [kept]
     assert listed(reader.get("/search?q=dam")) == [kept]
@@ -342,10 +341,10 @@ def test_a_section_feed_lists_only_that_sections_stories_and_a_feed_parser_reads
 
     analysis = _section(app, "Analysis", description="Why things happen.")
     news = _section(app, "News")
-    first, _ = _publish(app, factory, headline="Why the grid fails", dek="Three winters.", body="The *first* line.",
+    first, _ = publish(app, factory, headline="Why the grid fails", dek="Three winters.", body="The *first* line.",
                         byline="R. Field")
-    elsewhere, _ = _publish(app, factory, headline="Shelling overnight")
-    second, _ = _publish(app, factory, headline="Why prices rose")
+    elsewhere, _ = publish(app, factory, headline="Shelling overnight")
+    second, _ = publish(app, factory, headline="Why prices rose")
     _file(app, first, analysis)
     _file(app, second, analysis)
     _file(app, elsewhere, news)
@@ -372,7 +371,7 @@ def test_a_section_feed_lists_only_that_sections_stories_and_a_feed_parser_reads
 def test_the_sitemap_lists_the_section_and_tag_pages(app, factory):
     analysis = _section(app, "Analysis")
     _section(app, "Culture")
-    slug, _ = _publish(app, factory, headline="Why the grid fails")
+    slug, _ = publish(app, factory, headline="Why the grid fails")
     _file(app, slug, analysis, tags=("Energy",))
     with app.app_context():
         db.session.add(Tag(slug="unused", name="Unused"))
@@ -420,15 +419,8 @@ def test_list_pages_cost_the_same_queries_with_3_and_with_30_stories(app, factor
 
 # Admins manage the sections -------------------------------------------------------------------------------------
 
-def signed_in(app, factory, role: str) -> Client:
-    person = factory.user(role)
-    browser = Client(app)
-    assert browser.login(person.email).status_code == 303
-    return browser
-
-
 def test_an_admin_adds_edits_and_deletes_a_section(app, factory):
-    admin = signed_in(app, factory, "admin")
+    admin = signed_in(app, factory.user("admin"))
     page = admin.get("/admin/sections")
     assert page.status_code == 200 and "No sections yet" in text_of(page)
 
@@ -458,7 +450,7 @@ def test_an_admin_adds_edits_and_deletes_a_section(app, factory):
         assert (section.name, section.slug, section.position) == ("Opinion", "analysis", 0)  # the address stays
 
     # Delete: a page first, saying how many stories it holds; they stay, with no section.
-    slug, _ = _publish(app, factory, headline="An opinion on bridges")
+    slug, _ = publish(app, factory, headline="An opinion on bridges")
     _file(app, slug, section_id)
     with app.app_context():
         version = db.session.scalar(sa.select(Submission.version).where(Submission.slug == slug))
@@ -482,7 +474,7 @@ def test_an_admin_adds_edits_and_deletes_a_section(app, factory):
 @pytest.mark.parametrize("name", ["Analysis", "analysis", " ANALYSIS "])
 def test_a_duplicate_name_is_refused_next_to_the_field_and_kept(app, factory, name):
     _section(app, "Analysis")
-    admin = signed_in(app, factory, "admin")
+    admin = signed_in(app, factory.user("admin"))
     response = admin.post("/admin/sections", {"name": name, "description": "Kept text.", "position": "4"},
                           page="/admin/sections")
     assert response.status_code == 422
@@ -498,7 +490,7 @@ def test_a_duplicate_name_is_refused_next_to_the_field_and_kept(app, factory, na
 def test_renaming_to_another_sections_name_is_refused(app, factory):
     _section(app, "Analysis")
     news = _section(app, "News")
-    admin = signed_in(app, factory, "admin")
+    admin = signed_in(app, factory.user("admin"))
     response = admin.post(f"/admin/sections/{news}", {"name": "analysis", "position": "1"}, page="/admin/sections")
     assert response.status_code == 422 and "There is already a section called “analysis”" in text_of(response)
     assert "<h1>News</h1>" in response.get_data(as_text=True)  # the page still names the section as stored
@@ -515,7 +507,7 @@ def test_renaming_to_another_sections_name_is_refused(app, factory):
     ({"name": "Maps", "position": "-1"}, "A whole number from 0 to 9999."),
 ])
 def test_a_section_form_with_a_mistake_says_what_to_fix(app, factory, data, message):
-    admin = signed_in(app, factory, "admin")
+    admin = signed_in(app, factory.user("admin"))
     response = admin.post("/admin/sections", data, page="/admin/sections")
     assert response.status_code == 422
     assert message in text_of(response)
@@ -529,7 +521,7 @@ ADMIN_SECTION_PAGES = ["/admin/sections", "/admin/sections/{id}", "/admin/sectio
 @pytest.mark.parametrize("role", ["contributor", "editor"])
 def test_the_sections_pages_are_refused_to_editors_and_contributors(app, factory, role):
     section_id = _section(app)
-    person = signed_in(app, factory, role)
+    person = signed_in(app, factory.user(role))
     for page in ADMIN_SECTION_PAGES:
         response = person.get(page.format(id=section_id))
         assert response.status_code == 403, page
@@ -546,7 +538,7 @@ def test_the_sections_pages_are_refused_to_editors_and_contributors(app, factory
 
 
 def test_an_unknown_section_is_not_found_in_the_admin(app, factory):
-    admin = signed_in(app, factory, "admin")
+    admin = signed_in(app, factory.user("admin"))
     assert admin.get("/admin/sections/99999").status_code == 404
     assert admin.get("/admin/sections/99999/delete").status_code == 404
     assert admin.post("/admin/sections/99999/delete", page="/admin/sections").status_code == 404

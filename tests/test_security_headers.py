@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Client, page_version
+from tests.helpers import Client, page_version, publish, signed_in
 from workflow.extensions import db
 from workflow.submissions.models import Submission
 
@@ -32,11 +32,8 @@ def _assert_protected(response, where: str) -> None:
 @pytest.fixture
 def site(app, factory, make_client):
     """A published story, an editor signed in, a stale form for a 409."""
-    from tests.test_articles import _publish
-
-    slug, editor = _publish(app, factory)
-    desk = make_client()
-    desk.login(editor.email)
+    slug, editor = publish(app, factory)
+    desk = signed_in(app, editor)
     with app.app_context():
         story = db.session.scalar(db.select(Submission).where(Submission.slug == slug))
     return slug, story.id, desk
@@ -80,8 +77,7 @@ def test_every_kind_of_response_carries_the_headers(app, site):
 
 def test_only_the_email_preview_may_style_inline_and_never_script(app, factory, make_client):
     editor = factory.user("editor")
-    client = make_client()
-    client.login(editor.email)
+    client = signed_in(app, editor)
     preview = client.get("/admin/emails/submission.assigned")
     assert preview.status_code == 200
     policy = _policy(preview)

@@ -32,8 +32,7 @@ import sqlalchemy as sa
 
 from tests.conftest import fresh_postgres_database, missing_service, postgres_available
 from tests.helpers import CSRF_RE, VERSION_RE, MailCatcher
-from tests.processes import Desk, LiveClient, wait_for
-from tests.test_faults import PASSWORD
+from tests.processes import PASSWORD, Desk, LiveClient, wait_for
 from workflow import ROOT
 from workflow.core.models import utcnow
 
@@ -92,7 +91,9 @@ def mail_server():
 
 
 @pytest.fixture
-def desk(tmp_path, postgres, redis_server, mail_server):
+def installation_with_people(tmp_path, postgres, redis_server, mail_server):
+    """A desk installed on PostgreSQL with the editors and contributors of the test, its secret key set by
+    configuration (shared by every server); servers and workers start as the test asks."""
     installation = Desk(tmp_path, postgres, redis_server.url, mail_server, secret_key="shared-by-configuration-" * 2)
     installation.migrate()
     people = ([(address(name), "editor", name) for name in EDITORS]
@@ -215,11 +216,13 @@ def run_together(tasks) -> None:
         raise errors[0]
 
 
-def test_two_servers_two_workers_and_a_beat_share_nothing_but_configuration(desk, engine, mail_server):
+def test_two_servers_two_workers_and_a_beat_share_nothing_but_configuration(installation_with_people, engine,
+                                                                             mail_server):
     servers, workers = [], []
-    run_together([lambda: servers.append(desk.web()), lambda: servers.append(desk.web()),
-                  lambda: workers.append(desk.worker("one", beat=True)),
-                  lambda: workers.append(desk.worker("two", beat=False))])
+    run_together([lambda: servers.append(installation_with_people.web()),
+                  lambda: servers.append(installation_with_people.web()),
+                  lambda: workers.append(installation_with_people.worker("one", beat=True)),
+                  lambda: workers.append(installation_with_people.worker("two", beat=False))])
     with engine.connect() as connection:
         ids = dict(connection.execute(sa.text("SELECT display_name, id FROM users")).all())
     editors = [Browser(servers, name).sign_in() for name in EDITORS]

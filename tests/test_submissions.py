@@ -14,7 +14,7 @@ from html import unescape
 
 import pytest
 
-from tests.helpers import VERSION_RE, Client, png_bytes, text_of
+from tests.helpers import VERSION_RE, Client, field_error, png_bytes, signed_in, text_of, valid_pitch
 from workflow.core.models import utcnow
 
 # Real small files ------------------------------------------------------------------------------------------
@@ -62,22 +62,6 @@ def docx_bytes() -> bytes:
 # Helpers ---------------------------------------------------------------------------------------------------
 
 
-def valid_pitch(**changes) -> dict:
-    pitch = {"headline": "The night bakers of the old city",
-             "summary": "Bakers work through the curfew to keep bread on the shelves.",
-             "angle": "Flour prices doubled this month.", "sources": "Three bakers, the millers' union.",
-             "proposed_words": "1200", "proposed_deadline": "", "experience": "Six years in the city."}
-    pitch.update(changes)
-    return pitch
-
-
-def field_error(response, field_id: str) -> str:
-    """The error shown next to a field, as a person reads it ('' when there is none)."""
-    html = response.get_data(as_text=True)
-    match = re.search(rf'<p class="error-message" id="{field_id}-error">(.*?)</p>', html, flags=re.S)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", match.group(1)))).strip() if match else ""
-
-
 def field_value(response, field_id: str) -> str:
     """What an input or a textarea holds on the page."""
     html = response.get_data(as_text=True)
@@ -105,12 +89,11 @@ def save_draft(client: Client, submission_id: int, body: str, *, version: str | 
 
 
 @pytest.fixture
-def people(factory, make_client):
+def people(app, factory):
+    """A contributor and an editor, each signed in in a browser of their own."""
     owner = factory.user("contributor", name="Olga Owner")
     editor = factory.user("editor", name="Edna Editor")
-    reporter, desk = make_client(), make_client()
-    assert reporter.login(owner.email).status_code == 303
-    assert desk.login(editor.email).status_code == 303
+    reporter, desk = signed_in(app, owner), signed_in(app, editor)
     return {"owner": owner, "editor": editor, "reporter": reporter, "desk": desk}
 
 

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask import abort
 
-from tests.test_queue import signed_in
+from tests.helpers import signed_in
 from workflow.extensions import csrf, db
 from workflow.people.models import User
 

@@ -10,13 +10,12 @@ database constraints that back the table on both databases.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from tests.helpers import CSRF_RE, Client, Factory, empty_tables, page_version, text_of
+from tests.helpers import CSRF_RE, Client, Factory, act, empty_tables, field_error, in_days, signed_in, text_of
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.people.models import Role
@@ -68,13 +67,6 @@ def state_on_page(response) -> str:
     return match.group(1)
 
 
-def act(client: Client, submission_id: int, action: str, version: int | None = None, **fields):
-    """Press a workflow button the way the page does: with the version the page was rendered with."""
-    page = f"/submissions/{submission_id}"
-    data = {"action": action, "version": str(version or page_version(client, page)), **fields}
-    return client.post(f"{page}/transition", data, page=page)
-
-
 def buttons_on(response) -> list[tuple[str, str]]:
     """(action, button label) of every workflow form on a submission page."""
     html = response.get_data(as_text=True)
@@ -85,10 +77,6 @@ def buttons_on(response) -> list[tuple[str, str]]:
         label = re.sub(r"\s+", " ", re.search(r"<button[^>]*>(.*?)</button>", form, flags=re.S).group(1)).strip()
         found.append((action, label))
     return found
-
-
-def in_days(days: int) -> str:
-    return (utcnow().date() + timedelta(days=days)).isoformat()
 
 
 class Desk:
@@ -105,8 +93,7 @@ class Desk:
         self.clients = {"anonymous": Client(app)}
         self.tokens = {"anonymous": self._token(self.clients["anonymous"], "/login")}
         for role, person in self.people.items():
-            client = Client(app)
-            assert client.login(person.email).status_code == 303
+            client = signed_in(app, person)
             self.clients[role] = client
             self.tokens[role] = self._token(client, "/account")
 
@@ -120,7 +107,7 @@ class Desk:
 
 
 @pytest.fixture(scope="class")
-def desk(app):
+def everyone_signed_in(app):
     yield Desk(app)
     empty_tables(app)
 
@@ -136,14 +123,14 @@ def _cell_id(cell) -> str:
 
 @pytest.mark.parametrize("cell", CELLS, ids=[_cell_id(c) for c in CELLS])
 class TestEveryCell:
-    def test_transition(self, desk, cell):
+    def test_transition(self, everyone_signed_in, cell):
         state, action, role = cell
-        submission = desk.submission(state)
-        client = desk.clients[role]
+        submission = everyone_signed_in.submission(state)
+        client = everyone_signed_in.clients[role]
         # Everything any transition could require, so that a refusal can only come from the table itself.
         data = {"action": action, "version": str(submission.version), "comment": "Because the desk decided so.",
-                "editor_id": str(desk.people["editor"].id), "deadline": in_days(7), "assigned_words": "900",
-                "fee": "150", "csrf_token": desk.tokens[role]}
+                "editor_id": str(everyone_signed_in.people["editor"].id), "deadline": in_days(7),
+                "assigned_words": "900", "fee": "150", "csrf_token": everyone_signed_in.tokens[role]}
         response = client.post(f"/submissions/{submission.id}/transition", data)
         outcome = expected_outcome(state, action, role)
 
@@ -153,12 +140,12 @@ class TestEveryCell:
             assert response.location.endswith(f"/submissions/{submission.id}")
             page = client.get(response.location)
             assert state_on_page(page) == rule.target.value
-            actor_name = desk.people[role].display_name
+            actor_name = everyone_signed_in.people[role].display_name
             moved = f"{actor_name} moved it from {state.value} to {rule.target.value}"
             assert text_of(page).count(moved) == 1, text_of(page)
             if Requirement.COMMENT in rule.requires or action == "withdraw":
                 assert "Because the desk decided so." in text_of(page)
-            assert desk.factory.version_of(submission) == submission.version + 1
+            assert everyone_signed_in.factory.version_of(submission) == submission.version + 1
             return
 
         if outcome == "login":
@@ -171,8 +158,8 @@ class TestEveryCell:
             else:
                 # The person is told why, on the page they were on.
                 assert "There is a problem" in text_of(response)
-        assert desk.factory.version_of(submission) == submission.version
-        staff_page = desk.clients["editor"].get(f"/submissions/{submission.id}")
+        assert everyone_signed_in.factory.version_of(submission) == submission.version
+        staff_page = everyone_signed_in.clients["editor"].get(f"/submissions/{submission.id}")
         assert state_on_page(staff_page) == state.value
 
 
@@ -181,9 +168,9 @@ VIEWERS = [(state, role) for state in State for role in ROLES]
 
 @pytest.mark.parametrize("state,role", VIEWERS, ids=[f"{s.value}-{r}" for s, r in VIEWERS])
 class TestButtons:
-    def test_buttons_match_the_table(self, desk, state, role):
-        submission = desk.submission(state)
-        response = desk.clients[role].get(f"/submissions/{submission.id}")
+    def test_buttons_match_the_table(self, everyone_signed_in, state, role):
+        submission = everyone_signed_in.submission(state)
+        response = everyone_signed_in.clients[role].get(f"/submissions/{submission.id}")
         if role == "anonymous":
             assert response.status_code == 302 and "/login" in response.location
             return
@@ -201,23 +188,14 @@ class TestButtons:
 
 
 @pytest.fixture
-def people(factory, make_client):
+def people(app, factory):
+    """An editor, an admin and a contributor, each signed in in a browser of their own."""
     editor = factory.user("editor", name="Edna Editor")
     owner = factory.user("contributor", name="Olga Owner")
     admin = factory.user("admin", name="Ada Admin")
-    desk_client, admin_client, owner_client = make_client(), make_client(), make_client()
-    desk_client.login(editor.email)
-    admin_client.login(admin.email)
-    owner_client.login(owner.email)
+    desk_client, admin_client, owner_client = signed_in(app, editor), signed_in(app, admin), signed_in(app, owner)
     return {"editor": editor, "owner": owner, "admin": admin, "desk": desk_client, "admin_client": admin_client,
             "owner_client": owner_client}
-
-
-def field_error(response, field_id: str) -> str:
-    """The error message shown next to a field (empty when there is none)."""
-    html = response.get_data(as_text=True)
-    match = re.search(rf'<p class="error-message" id="{field_id}-error">(.*?)</p>', html, flags=re.S)
-    return re.sub(r"<[^>]+>|\s+", " ", match.group(1)).strip() if match else ""
 
 
 COMMENT_RULES = [t for t in TRANSITIONS if Requirement.COMMENT in t.requires]
