@@ -27,6 +27,7 @@ from tests.support.mail import (
     MailCatcher,
     as_received,
     composed,
+    finish_reset_requests,
     html_body,
     latest_link,
     link_in,
@@ -53,6 +54,7 @@ from tests.support.ports import free_port
 from tests.support.walks import HtmlForm, forms_on, path_of
 
 __all__ = [
+    "finish_reset_requests",
     "HtmlForm", "forms_on", "large_png", "path_of", "prepare_images",
     "BOOKKEEPING_COLUMNS", "CSRF_RE", "DELIVERY_COLUMNS", "GENERIC_SIGN_IN_ERROR", "PASSWORD", "REGISTRATION",
     "VERSION_RE", "WORKER_TABLES", "Client", "Factory", "MailCatcher", "SoftKey", "act", "as_received",

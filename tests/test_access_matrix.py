@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import PASSWORD, Client, fingerprint, url_of
+from tests.helpers import PASSWORD, Client, fingerprint, finish_reset_requests, prepare_images, url_of
 from workflow.extensions import db
 
 ROLES = ("anonymous", "contributor_a", "contributor_b", "editor", "admin")
@@ -450,6 +450,10 @@ def test_every_post_route_answers_each_role_as_written(app, one_of_everything, r
         else:
             response = client.post(url, form, **multipart)
         cell = (response.status_code, SAME if fingerprint(app) == before else CHANGES)
+        # What this row handed to a worker (a reset request, a photo to prepare) is done before the next row is
+        # measured, whether the test run's worker or this process does it.
+        finish_reset_requests(app)
+        prepare_images(app)
         cells += 1
         if cell != row[role]:
             differences.append(f"{role:14} POST {url} ({endpoint}): {cell}, expected {row[role]}")

@@ -152,6 +152,21 @@ def run_reset_requests(app) -> int:
     return taken
 
 
+def finish_reset_requests(app, timeout: float = 10.0) -> None:
+    """Every password reset request written so far is looked up, here or by the session's worker, before this
+    returns: a test measuring the database sees none of that work land later."""
+    from workflow.auth.models import PasswordResetRequest
+
+    run_reset_requests(app)
+    deadline = time.monotonic() + timeout
+    with app.app_context():
+        while db.session.scalar(sa.select(sa.func.count()).select_from(PasswordResetRequest)):
+            db.session.rollback()
+            assert time.monotonic() < deadline, f"reset requests still waiting after {timeout} s"
+            time.sleep(0.05)
+        db.session.remove()
+
+
 def outbox(app, to: str, subject: str = "") -> list[EmailMessage]:
     """The emails for an address (those whose subject holds ``subject``), composed exactly as the worker sends
     them, oldest first."""
