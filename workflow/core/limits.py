@@ -6,20 +6,20 @@ default), in a moving window. Sign-in counts failures only, per client address a
 over its limit waits (429, with a page that says so and a ``Retry-After`` header): that is the attacker's. An
 account over its limit is not locked: its owner still gets in with the right password and their second factor,
 or, without one, by a link emailed to them (the sign-in view decides, from :func:`account_under_attack`).
+
+When the store does not answer, each web process counts in its own memory (Flask-Limiter's fallback), and the
+outage is logged once, not on every request (:mod:`workflow.core.outage`).
 """
 
 from __future__ import annotations
-
-import logging
 
 from flask import request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse
 
+from workflow.core import outage
 from workflow.extensions import limiter
-
-log = logging.getLogger(__name__)
 
 SIGN_IN_FAILURES = "10 per minute"
 _ACCOUNT_FAILURES = parse(SIGN_IN_FAILURES)
@@ -57,10 +57,12 @@ def account_under_attack(email: str) -> bool:
     if not limiter.enabled:
         return False
     try:
-        return not limiter.limiter.test(_ACCOUNT_FAILURES, _ACCOUNT_NAMESPACE, _account(email))
-    except Exception:  # a broken limit store must not lock anyone out (nor take the site down)
-        log.exception("the sign-in failure count could not be read")
+        under_attack = not limiter.limiter.test(_ACCOUNT_FAILURES, _ACCOUNT_NAMESPACE, _account(email))
+    except Exception as exc:  # a broken limit store must not lock anyone out (nor take the site down)
+        outage.limit_store.failed(exc, "sign-in failures are not counted per account meanwhile")
         return False
+    outage.limit_store.succeeded()
+    return under_attack
 
 
 def count_failed_sign_in(email: str) -> None:
@@ -68,16 +70,20 @@ def count_failed_sign_in(email: str) -> None:
         return
     try:
         limiter.limiter.hit(_ACCOUNT_FAILURES, _ACCOUNT_NAMESPACE, _account(email))
-    except Exception:
-        log.exception("a failed sign-in could not be counted")
+    except Exception as exc:
+        outage.limit_store.failed(exc, "sign-in failures are not counted per account meanwhile")
+    else:
+        outage.limit_store.succeeded()
 
 
 def forget_failed_sign_ins(email: str) -> None:
     """The owner got in (by the emailed link): the account is no longer under attack."""
     try:
         limiter.limiter.clear(_ACCOUNT_FAILURES, _ACCOUNT_NAMESPACE, _account(email))
-    except Exception:
-        log.exception("the sign-in failure count could not be cleared")
+    except Exception as exc:
+        outage.limit_store.failed(exc, "sign-in failures are not counted per account meanwhile")
+    else:
+        outage.limit_store.succeeded()
 
 
 def registration(view):
