@@ -43,8 +43,10 @@ class Consumer(CeleryConsumer):
             def note(exc, interval):
                 outage.broker.failed(exc, f"the worker tries again every {RECONNECT_SECONDS:g} s")
 
-            connection = ensure(note, max_retries, interval_start=0, interval_step=RECONNECT_SECONDS,
-                                interval_max=RECONNECT_SECONDS, **kwargs)
+            kwargs.setdefault("interval_start", 0)
+            kwargs.setdefault("interval_step", RECONNECT_SECONDS)
+            kwargs.setdefault("interval_max", RECONNECT_SECONDS)
+            connection = ensure(note, max_retries, **kwargs)
             outage.broker.succeeded()
             return connection
 
