@@ -13,7 +13,7 @@ from celery.beat import PersistentScheduler
 from celery.worker.consumer import Consumer as CeleryConsumer
 from flask import Flask
 
-from workflow.core import outage
+from workflow.core import logs, outage
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ def init_app(app: Flask) -> Celery:
             os.makedirs(options[key], exist_ok=True)
     celery_app.flask_app = app
     celery_app.set_default()
+    logs.connect_celery()
     app.extensions["celery"] = celery_app
     # Import the task modules so that the worker registers them.
     import workflow.articles.tasks  # noqa: F401
