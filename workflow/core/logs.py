@@ -11,7 +11,8 @@
   it wrote (``notification(s) [..] enqueued`` or ``... not enqueued``).
 - **No secret, no person.** The tokens in emailed links (confirmation, invitation, password reset, "this was not
   me", unsubscribe) are blanked out of every line, whoever writes it (our code, werkzeug's or gunicorn's request
-  lines). The code itself never logs passwords, addresses or message bodies; it logs ids (SAFETY.md).
+  lines), and so is the client's IP address that opens a request line. The code itself never logs passwords,
+  addresses or message bodies; it logs ids (SAFETY.md).
 """
 
 from __future__ import annotations
@@ -38,8 +39,18 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _TASK_HEADER = "request_id"
 
 
+# The client's address that opens a web server's request line (werkzeug's, gunicorn's access log in its default
+# format): no IP address is written to a log line (SAFETY.md).
+REQUEST_LINE_LOGGERS = ("werkzeug", "gunicorn.access")
+LEADING_ADDRESS = re.compile(r"^\[?[0-9A-Fa-f]*[.:][0-9A-Fa-f.:]*\]?(?= )")
+
+
 def redact(text: str) -> str:
     return SECRET_PATH.sub(r"\1[token]", text)
+
+
+def redact_request_line(text: str) -> str:
+    return LEADING_ADDRESS.sub("[address]", redact(text))
 
 
 class RedactSecrets(logging.Filter):
@@ -49,17 +60,20 @@ class RedactSecrets(logging.Filter):
         if isinstance(record.msg, dict):  # structlog's own event, cleaned in the formatter
             return True
         message = record.getMessage()
-        cleaned = redact(message)
+        cleaned = redact_request_line(message) if record.name in REQUEST_LINE_LOGGERS else redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         return True
 
 
 def _redact(_logger, _method, event: dict) -> dict:
-    """The last step before rendering: blank tokens in every text of the line, the traceback included."""
+    """The last step before rendering: blank tokens in every text of the line, the traceback included, and the
+    client's address in a web server's request line."""
     for key, value in event.items():
         if isinstance(value, str):
             event[key] = redact(value)
+    if event.get("logger") in REQUEST_LINE_LOGGERS and isinstance(event.get("event"), str):
+        event["event"] = redact_request_line(event["event"])
     return event
 
 
