@@ -87,6 +87,11 @@ def test_the_broker_stops_and_starts_again_and_every_email_arrives_once(desk, re
                                          page="/login")
     assert status == 303
     timings["sign-in"] = [elapsed]
+    # A wrong password is counted against the account, in the same store.
+    status, body, elapsed = web.browser().timed_post("/login", {"email": "reporter0@example.org",
+                                                                "password": "wrong"}, page="/login")
+    assert status != 303 and "Sign in" in body, status
+    timings["failed sign-in"] = [elapsed]
     deadline = (utcnow().date() + timedelta(days=7)).isoformat()
     timings["assign (sends mail)"] = []
     for submission_id in pitches:

@@ -28,6 +28,7 @@ def test_tokens_in_paths_are_blanked_and_other_paths_kept():
     assert logs.redact("GET /confirm/abc.DEF-123_x HTTP/1.1") == "GET /confirm/[token] HTTP/1.1"
     assert logs.redact("POST /newsletter/unsubscribe/eyJz.aw.Qx?x=1") == "POST /newsletter/unsubscribe/[token]?x=1"
     assert logs.redact("/password/reset/tok and /invitation/tok2") == "/password/reset/[token] and /invitation/[token]"
+    assert logs.redact("550 <first.last+desk@mail.example.org>: unknown") == "550 <[email]>: unknown"
     for kept in ("POST /confirm/resend HTTP/1.1", "GET /submissions/12/attachments/3", "GET /articles/a-story"):
         assert logs.redact(kept) == kept
 
@@ -109,6 +110,7 @@ try:
     1 / 0
 except ZeroDivisionError:
     logging.getLogger("workflow.check").exception("a failure while at /password/reset/AnotherSecretToken")
+logging.getLogger("workflow.check").warning("refused: 550 5.1.1 <someone.private+x@mail.example.org> unknown")
 """
 
 
@@ -121,6 +123,7 @@ def _log_of_a_process(env_settings: dict) -> str:
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert "SecretPartOfTheLink" not in result.stderr and "AnotherSecretToken" not in result.stderr
+    assert "someone.private" not in result.stderr and "refused: 550 5.1.1 <[email]> unknown" in result.stderr
     return result.stderr
 
 

@@ -11,8 +11,9 @@
   it wrote (``notification(s) [..] enqueued`` or ``... not enqueued``).
 - **No secret, no person.** The tokens in emailed links (confirmation, invitation, password reset, "this was not
   me", unsubscribe) are blanked out of every line, whoever writes it (our code, werkzeug's or gunicorn's request
-  lines), and so is the client's IP address that opens a request line. The code itself never logs passwords,
-  addresses or message bodies; it logs ids (SAFETY.md).
+  lines), and so are email addresses (a mail server's refusal quotes the recipient's) and the client's IP address
+  that opens a request line. The code itself never logs passwords, addresses or message bodies; it logs ids
+  (SAFETY.md).
 """
 
 from __future__ import annotations
@@ -45,8 +46,12 @@ REQUEST_LINE_LOGGERS = ("werkzeug", "gunicorn.access")
 LEADING_ADDRESS = re.compile(r"^\[?[0-9A-Fa-f]*[.:][0-9A-Fa-f.:]*\]?(?= )")
 
 
+# An email address that a line carries by accident (a mail server's refusal quotes the recipient, say).
+EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
 def redact(text: str) -> str:
-    return SECRET_PATH.sub(r"\1[token]", text)
+    return EMAIL_ADDRESS.sub("[email]", SECRET_PATH.sub(r"\1[token]", text))
 
 
 def redact_request_line(text: str) -> str:
