@@ -67,7 +67,7 @@ def readyz():
         if problems:
             log.error("not ready: %s", "; ".join(f"{name}: {error}" for name, error in problems.items()))
         else:
-            log.warning("ready again (%s answer again)", " and ".join(sorted(_last_problems)))
+            log.warning("ready again (%s back)", " and ".join(sorted(_last_problems)))
     _last_problems.clear()
     _last_problems.update(problems)
     if problems:
