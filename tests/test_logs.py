@@ -196,3 +196,13 @@ def test_one_pitch_is_followed_from_the_form_to_the_mail_server_and_names_nobody
         for private in (reporter, editor, "canary.reporter", "canary.editor", *names, *pitch.values(), "Canary",
                         "SecretPartOfTheLink", "127.0.0.1 "):
             assert private.lower() not in log.lower(), private
+
+
+def test_a_log_format_that_does_not_exist_is_refused_with_the_choices(monkeypatch, tmp_path):
+    from workflow.config import ConfigurationError, from_environment
+
+    monkeypatch.setenv("WORKFLOW_LOG_FORMAT", "xml")
+    with pytest.raises(ConfigurationError, match="WORKFLOW_LOG_FORMAT must be json or console"):
+        from_environment(str(tmp_path))
+    monkeypatch.setenv("WORKFLOW_LOG_FORMAT", "JSON")
+    assert from_environment(str(tmp_path))["LOG_FORMAT"] == "json"
