@@ -174,7 +174,7 @@ class Desk:
         wait_for(server.answers, 30, f"the web server on port {port} answering")
         return server
 
-    def worker(self, name: str = "worker", beat: bool = True) -> Service:
+    def worker(self, name: str = "worker", beat: bool = True, wait: bool = True) -> Service:
         # The prefork pool, as in production: acknowledgements go through the main process's event loop.
         command = [sys.executable, "-m", "celery", "-A", "celery_worker", "worker", "--loglevel", "INFO",
                    "--pool", "prefork", "--concurrency", "2", "--without-gossip", "--without-mingle",
@@ -183,7 +183,8 @@ class Desk:
             command += ["-B", "--schedule", str(self.tmp_path / f"beat-{name}")]
         service = Service(name, command, self.env, self.tmp_path).start()
         self.services.append(service)
-        wait_for(lambda: "ready." in service.log(), 30, f"{name} becoming ready")
+        if wait:
+            wait_for(lambda: "ready." in service.log(), 30, f"{name} becoming ready")
         return service
 
     def stop(self) -> None:

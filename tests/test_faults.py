@@ -138,7 +138,28 @@ def test_the_broker_stops_and_starts_again_and_every_email_arrives_once(desk, re
         assert len([m for m in mailbox.to(address) if "commissioned" in m["Subject"]]) == 1
     ids = [m["Message-ID"] for m in mailbox.messages]
     assert len(ids) == len(set(ids))
-    assert "ready again" in web.service.log()[web_mark:]
+    # The web process that said it was not ready says it is ready again (the probes reach either of the two).
+    wait_for(lambda: web.readiness()[0] == 200 and "ready again (broker back)" in web.service.log()[web_mark:], 10,
+             "a web process saying it is ready again")
+
+
+def test_a_worker_and_beat_that_start_while_the_broker_is_down_connect_within_a_second_of_its_return(
+        desk, redis_server):
+    """Celery waits 2 s more before each new try (up to 30 s), and says so each time; ours try every second
+    and say it once per process."""
+    redis_server.stop()
+    worker = desk.worker(beat=True, wait=False)
+    time.sleep(7)  # Celery's own tries would come at 0, 2, 6, 12 ... s
+    redis_server.start()
+    back = time.monotonic()
+    wait_for(lambda: "ready." in worker.log(), 30, "the worker becoming ready")
+    ready_after = time.monotonic() - back
+    records = worker.log_records()
+    print(f"\nthe worker was ready {ready_after:.1f} s after the broker came back; its warnings: "
+          f"{dict(_noise(records))}")
+    assert ready_after < 4, ready_after
+    assert "Traceback" not in worker.log() and "Trying again" not in worker.log()
+    assert 1 <= _noise(records)["broker is down"] <= 2  # the worker, and beat if it tried meanwhile
 
 
 def test_readiness_names_a_database_that_does_not_answer(tmp_path, redis_server, mailbox):

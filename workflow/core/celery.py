@@ -57,7 +57,17 @@ class Consumer(CeleryConsumer):
 class Scheduler(PersistentScheduler):
     """Celery beat's scheduler (``beat_scheduler``). A task it cannot send is sent again when next due (the
     sweeper's next run hands over what the outbox holds); Celery logged each with a traceback, this logs the
-    outage once and the recovery once."""
+    outage once and the recovery once. Beat's own connection is retried every :data:`RECONNECT_SECONDS`."""
+
+    def _ensure_connected(self):
+        # Beat connects when it first sends (and again after a restart of its service); Celery's own version
+        # waits 2 s more before each try, up to 30 s, and logs every try.
+        connection = self.connection.ensure_connection(
+            lambda exc, interval: outage.broker.failed(exc, f"beat tries again every {RECONNECT_SECONDS:g} s"),
+            self.app.conf.broker_connection_max_retries,
+            interval_start=0, interval_step=RECONNECT_SECONDS, interval_max=RECONNECT_SECONDS)
+        outage.broker.succeeded()
+        return connection
 
     def apply_entry(self, entry, producer=None):
         log.debug("beat sends %s (%s)", entry.name, entry.task)
