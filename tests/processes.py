@@ -96,6 +96,19 @@ class Service:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def log_records(self, since: int = 0) -> list[dict]:
+        """The JSON lines of the log (``log_format="json"``) from character ``since`` on; a line that is not
+        JSON (gunicorn's master process, Celery's banner) is skipped."""
+        records = []
+        for line in self.log()[since:].splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records
+
     def kill_hard(self) -> None:
         """``kill -9`` the whole process group: no goodbye, no acknowledgement."""
         if self.process and self.process.poll() is None:
@@ -150,18 +163,20 @@ class Desk:
     def user(self, email: str, role: str, password: str, name: str) -> None:
         self.flask("users", "create", "--email", email, "--name", name, "--role", role, "--password", password)
 
-    def web(self, port: int | None = None) -> LiveServer:
-        """A gunicorn web server, on ``port`` if given (the one a ``base_url`` setting names), else on a free one."""
+    def web(self, port: int | None = None, access_log: bool = False) -> LiveServer:
+        """A gunicorn web server, on ``port`` if given (the one a ``base_url`` setting names), else on a free one;
+        with ``access_log``, gunicorn logs a line per request too."""
         port = port or free_port()
-        service = Service(f"web-{port}", [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                                          "--workers", "2", "--threads", "2", "workflow:create_app()"],
-                          self.env, self.tmp_path).start()
+        command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "2"]
+        if access_log:
+            command += ["--access-logfile", "-"]
+        service = Service(f"web-{port}", [*command, "workflow:create_app()"], self.env, self.tmp_path).start()
         self.services.append(service)
         server = LiveServer(f"http://127.0.0.1:{port}", service)
         wait_for(server.answers, 30, f"the web server on port {port} answering")
         return server
 
-    def worker(self, name: str = "worker", beat: bool = True) -> Service:
+    def worker(self, name: str = "worker", beat: bool = True, wait: bool = True) -> Service:
         # The prefork pool, as in production: acknowledgements go through the main process's event loop.
         command = [sys.executable, "-m", "celery", "-A", "celery_worker", "worker", "--loglevel", "INFO",
                    "--pool", "prefork", "--concurrency", "2", "--without-gossip", "--without-mingle",
@@ -170,7 +185,8 @@ class Desk:
             command += ["-B", "--schedule", str(self.tmp_path / f"beat-{name}")]
         service = Service(name, command, self.env, self.tmp_path).start()
         self.services.append(service)
-        wait_for(lambda: "ready." in service.log(), 30, f"{name} becoming ready")
+        if wait:
+            wait_for(lambda: "ready." in service.log(), 30, f"{name} becoming ready")
         return service
 
     def stop(self) -> None:
@@ -193,6 +209,11 @@ class LiveServer:
     def browser(self) -> LiveClient:
         return LiveClient(self.base_url)
 
+    def timed_readiness(self) -> tuple[int, dict, float]:
+        started = time.monotonic()
+        status, checks = self.readiness()
+        return status, checks, time.monotonic() - started
+
     def readiness(self) -> tuple[int, dict]:
         """``GET /readyz``: the status and what it says of each check."""
         try:
@@ -213,13 +234,18 @@ class LiveClient:
         self.base_url = base_url
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), self._NoRedirect())
+        self.headers: dict[str, str] = {}  # sent with every request (an X-Request-ID, say)
+        self.last_headers = None  # the headers of the last response
 
     def request(self, path: str, data: dict | None = None, timeout: float = 30) -> tuple[int, str, str]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
+        sent = urllib.request.Request(self.base_url + path, body, headers=self.headers)
         try:
-            with self.opener.open(self.base_url + path, body, timeout=timeout) as response:
+            with self.opener.open(sent, timeout=timeout) as response:
+                self.last_headers = response.headers
                 return response.status, response.read().decode(), response.headers.get("Location", "")
         except urllib.error.HTTPError as error:
+            self.last_headers = error.headers
             return error.code, error.read().decode(errors="replace"), error.headers.get("Location", "")
 
     def get(self, path: str) -> str:
@@ -228,6 +254,13 @@ class LiveClient:
     def post(self, path: str, data: dict, page: str) -> tuple[int, str, str]:
         token = CSRF_RE.search(self.get(page)).group(1)
         return self.request(path, {**data, "csrf_token": token})
+
+    def timed_post(self, path: str, data: dict, page: str) -> tuple[int, str, float]:
+        """``post``, and how long the POST alone took (its form page is fetched first, untimed)."""
+        token = CSRF_RE.search(self.get(page)).group(1)
+        started = time.monotonic()
+        status, body, _ = self.request(path, {**data, "csrf_token": token})
+        return status, body, time.monotonic() - started
 
     def login(self, email: str, password: str) -> None:
         status, _, _ = self.post("/login", {"email": email, "password": password}, page="/login")

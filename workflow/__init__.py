@@ -45,14 +45,15 @@ def load_config(app: Flask, overrides: dict | None) -> None:
 
 
 def configure_logging(app: Flask) -> None:
-    level = app.config["LOG_LEVEL"]
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
-    logging.getLogger("workflow").setLevel(level)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    """JSON lines in production, readable ones in the quick start; each carries the request (or task) it came
+    from, and no token from an emailed link (workflow/core/logs.py)."""
     from workflow.core import logs
 
-    logs.install()  # tokens from emailed links never reach a log line
+    level = app.config["LOG_LEVEL"]
+    logs.configure(level, app.config["LOG_FORMAT"])
+    logging.getLogger("workflow").setLevel(level)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logs.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

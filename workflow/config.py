@@ -75,6 +75,13 @@ def _session_lifetimes() -> dict[str, tuple[int, int]]:
     return lifetimes
 
 
+def _log_format(env: str) -> str:
+    fmt = (_env("LOG_FORMAT") or ("json" if env == "production" else "console")).strip().lower()
+    if fmt not in ("json", "console"):
+        raise ConfigurationError(f"{PREFIX}LOG_FORMAT must be json or console, not {fmt!r}")
+    return fmt
+
+
 def _second_factor_policy() -> str:
     policy = (_env("REQUIRE_SECOND_FACTOR") or "staff").strip().lower()
     if policy not in ("staff", "all", "none"):
@@ -88,6 +95,13 @@ def _environment() -> str:
     if env not in ENVIRONMENTS:
         raise ConfigurationError(f"{PREFIX}ENV must be {' or '.join(ENVIRONMENTS)} (in lower case), not {env!r}")
     return env
+
+
+# How a process that publishes (a web request, beat, a task scheduling a retry) connects to the broker: one try,
+# and no pause after it (kombu's default pause is 2 s, whatever max_retries says). If the broker is down the
+# outbox keeps the row and the sweeper hands it over later. A worker's own connection, which it keeps, is
+# retried by its consumer (workflow.core.celery.Consumer).
+ONE_QUICK_TRY = {"max_retries": 0, "interval_start": 0}
 
 
 def from_environment(instance_path: str) -> dict:
@@ -110,6 +124,11 @@ def from_environment(instance_path: str) -> dict:
         # A request must never hang on a dead broker: one quick try, then the outbox keeps the row.
         "broker_connection_timeout": 1,
         "broker_connection_retry_on_startup": True,
+        # A worker that lost the broker tries again every second (Celery's own pause grows by 2 s a try, up to
+        # 30 s, so mail resumed long after the broker did), for about an hour before it exits.
+        "broker_connection_max_retries": 3600,
+        "worker_consumer": "workflow.core.celery:Consumer",
+        "beat_scheduler": "workflow.core.celery:Scheduler",
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
@@ -159,12 +178,12 @@ def from_environment(instance_path: str) -> dict:
         celery["broker_transport_options"] = {
             # Above the longest retry countdown, so an unacknowledged task is not redelivered while it waits.
             "visibility_timeout": 3 * 3600,
-            "max_retries": 1,
+            **ONE_QUICK_TRY,
             "socket_connect_timeout": 1,
             "socket_timeout": 5,
         }
-    else:
-        celery["broker_transport_options"] = {"max_retries": 1}
+    else:  # RabbitMQ (amqp://): its connect timeout is broker_connection_timeout
+        celery["broker_transport_options"] = dict(ONE_QUICK_TRY)
 
     return {
         "WORKFLOW_ENV": env,
@@ -240,15 +259,21 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": limits_url,
         # The store's own key prefix: installations (or test runs) sharing one Redis count apart.
-        "RATELIMIT_STORAGE_OPTIONS": ({"key_prefix": _env("RATELIMIT_KEY_PREFIX", "workflow-limits")}
+        # A store that does not answer costs a request one quick try, not the operating system's TCP timeout.
+        "RATELIMIT_STORAGE_OPTIONS": ({"key_prefix": _env("RATELIMIT_KEY_PREFIX", "workflow-limits"),
+                                       "socket_connect_timeout": 1, "socket_timeout": 1}
                                       if limits_url.startswith(("redis://", "rediss://")) else {}),
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
-        # A broken limit store must not take the site down: the request goes through and the error is logged.
+        # A broken limit store must not take the site down: each web process counts in its own memory meanwhile
+        # (the outage and the recovery are logged once each), and tries the store again after 2, 4, 8 ... s.
         "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # Load balancers in front of the web processes: how many set X-Forwarded-For (and -Proto) for us.
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+        # One JSON object a line for a log collector (production's default), or readable lines (the quick start).
+        "LOG_FORMAT": _log_format(env),
         # /metrics answers only a scraper that sends "Authorization: Bearer <token>" when this is set.
         "METRICS_TOKEN": _env("METRICS_TOKEN", ""),
     }

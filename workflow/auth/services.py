@@ -18,7 +18,7 @@ from workflow.auth.passwords import (
     verify_password,
     weakness,
 )
-from workflow.core import tokens
+from workflow.core import outage, tokens
 from workflow.core.audit import record as record_admin_action
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
@@ -216,8 +216,10 @@ def _hand_reset_to_worker(request_id: int) -> None:
     try:
         celery.send_task("auth.send_password_reset", (request_id,), retry=False)
     except Exception as exc:  # the broker is down: beat's sweep takes the request later
-        log.warning("could not hand password reset request %s to the workers (%s); the sweep will",
-                    request_id, type(exc).__name__)
+        outage.broker.failed(exc, "password reset requests wait for the sweep")
+        log.info("password reset request %s not handed to the workers; the sweep will", request_id)
+    else:
+        outage.broker.succeeded()
 
 
 def process_reset_request(request_id: int) -> bool:

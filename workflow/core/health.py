@@ -3,7 +3,8 @@
 - ``/healthz``: the process is up and answering (it touches nothing else, so a database outage does not make
   the load balancer restart every web process at once).
 - ``/readyz``: the process can do its work: the database answers a query and the broker takes a connection.
-  503 with what failed otherwise, and the failure is logged.
+  503 with what failed otherwise; the failure is logged when it starts (and the recovery when it ends), not on
+  every probe. A broker that refuses connections costs the probe one quick try, not kombu's 2-s pause.
 - ``/metrics``: Prometheus's text format (workflow/core/metrics.py). With ``WORKFLOW_METRICS_TOKEN`` set, only a
   scraper that sends ``Authorization: Bearer <token>`` gets it.
 
@@ -20,11 +21,12 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from workflow.core.metrics import exposition
+from workflow.core.outage import reason
 from workflow.extensions import celery, db, limiter
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
-BROKER_TIMEOUT = 2  # seconds: a readiness probe must answer quickly either way
+BROKER_TIMEOUT = 1  # seconds: a readiness probe must answer quickly either way
 
 
 @bp.get("/healthz")
@@ -45,10 +47,15 @@ def _database() -> str | None:
 def _broker() -> str | None:
     try:
         with celery.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
+            # One try, no pause after it (kombu pauses 2 s between tries by default).
+            connection.ensure_connection(max_retries=0, interval_start=0, timeout=BROKER_TIMEOUT)
         return None
     except Exception as exc:
-        return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        return reason(exc)
+
+
+# What the last probe found, so that a probe every few seconds logs a failure when it starts, not every time.
+_last_problems: dict[str, str] = {}
 
 
 @bp.get("/readyz")
@@ -56,8 +63,14 @@ def _broker() -> str | None:
 def readyz():
     problems = {name: error for name, error in (("database", _database()), ("broker", _broker())) if error}
     checks = {name: "failed" if name in problems else "ok" for name in ("database", "broker")}
+    if set(problems) != set(_last_problems):
+        if problems:
+            log.error("not ready: %s", "; ".join(f"{name}: {error}" for name, error in problems.items()))
+        else:
+            log.warning("ready again (%s back)", " and ".join(sorted(_last_problems)))
+    _last_problems.clear()
+    _last_problems.update(problems)
     if problems:
-        log.error("not ready: %s", "; ".join(f"{name}: {error}" for name, error in problems.items()))
         return jsonify(status="unavailable", checks=checks), 503
     return jsonify(status="ok", checks=checks)
 

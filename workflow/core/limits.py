@@ -6,11 +6,13 @@ default), in a moving window. Sign-in counts failures only, per client address a
 over its limit waits (429, with a page that says so and a ``Retry-After`` header): that is the attacker's. An
 account over its limit is not locked: its owner still gets in with the right password and their second factor,
 or, without one, by a link emailed to them (the sign-in view decides, from :func:`account_under_attack`).
+
+When the store does not answer, each web process counts in its own memory (Flask-Limiter's fallback), and the
+outage is logged once, not on every request (:mod:`workflow.core.outage`).
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 
@@ -19,9 +21,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse, parse_many
 
+from workflow.core import outage
 from workflow.extensions import limiter
-
-log = logging.getLogger(__name__)
 
 SIGN_IN_FAILURES = "10 per minute"
 _ACCOUNT_FAILURES = parse(SIGN_IN_FAILURES)
@@ -59,10 +60,12 @@ def account_under_attack(email: str) -> bool:
     if not limiter.enabled:
         return False
     try:
-        return not limiter.limiter.test(_ACCOUNT_FAILURES, _ACCOUNT_NAMESPACE, _account(email))
-    except Exception:  # a broken limit store must not lock anyone out (nor take the site down)
-        log.exception("the sign-in failure count could not be read")
+        under_attack = not limiter.limiter.test(_ACCOUNT_FAILURES, _ACCOUNT_NAMESPACE, _account(email))
+    except Exception as exc:  # a broken limit store must not lock anyone out (nor take the site down)
+        outage.limit_store.failed(exc, "sign-in failures are not counted per account meanwhile")
         return False
+    outage.limit_store.succeeded()
+    return under_attack
 
 
 def count_failed_sign_in(email: str) -> None:
@@ -70,16 +73,20 @@ def count_failed_sign_in(email: str) -> None:
         return
     try:
         limiter.limiter.hit(_ACCOUNT_FAILURES, _ACCOUNT_NAMESPACE, _account(email))
-    except Exception:
-        log.exception("a failed sign-in could not be counted")
+    except Exception as exc:
+        outage.limit_store.failed(exc, "sign-in failures are not counted per account meanwhile")
+    else:
+        outage.limit_store.succeeded()
 
 
 def forget_failed_sign_ins(email: str) -> None:
     """The owner got in (by the emailed link): the account is no longer under attack."""
     try:
         limiter.limiter.clear(_ACCOUNT_FAILURES, _ACCOUNT_NAMESPACE, _account(email))
-    except Exception:
-        log.exception("the sign-in failure count could not be cleared")
+    except Exception as exc:
+        outage.limit_store.failed(exc, "sign-in failures are not counted per account meanwhile")
+    else:
+        outage.limit_store.succeeded()
 
 
 def registration(view):
@@ -131,8 +138,10 @@ def photo_upload_wait(user_id: int) -> tuple[int, str] | None:
                 reset_at, _ = limiter.limiter.get_window_stats(limit, _PHOTO_NAMESPACE, key)
                 reached = f"{limit.amount} photos in the last {limit.GRANULARITY.name}"
                 return max(1, math.ceil(reset_at - time.time())), reached
-    except Exception:  # a broken limit store must not stop the desk's work
-        log.exception("the photo upload count could not be read")
+    except Exception as exc:  # a broken limit store must not stop the desk's work
+        outage.limit_store.failed(exc, "photo uploads are not counted meanwhile")
+        return None
+    outage.limit_store.succeeded()
     return None
 
 
@@ -142,5 +151,7 @@ def count_photo_upload(user_id: int) -> None:
     try:
         for limit in _PHOTO_LIMITS:
             limiter.limiter.hit(limit, _PHOTO_NAMESPACE, f"user:{user_id}")
-    except Exception:
-        log.exception("a photo upload could not be counted")
+    except Exception as exc:
+        outage.limit_store.failed(exc, "photo uploads are not counted meanwhile")
+    else:
+        outage.limit_store.succeeded()

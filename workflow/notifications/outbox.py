@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from workflow.core import outage
 from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit, after_rollback, unit_of_work
 from workflow.extensions import db
@@ -51,11 +52,14 @@ def enqueue(notification_ids: list[int]) -> list[int]:
         try:
             deliver_batch.apply_async((batch,), retry=False)
         except Exception as exc:
-            log.warning("could not enqueue notification(s) %s (%s: %s); each stays pending in the outbox",
-                        batch, type(exc).__name__, exc)
+            outage.broker.failed(exc, "notifications stay pending in the outbox until the sweeper hands them over")
+            log.info("notification(s) %s not enqueued: each stays pending in the outbox",
+                     notification_ids[start:])
             break  # the broker is down: do not wait on it once per batch
         queued.extend(batch)
     if queued:
+        outage.broker.succeeded()
+        log.info("notification(s) %s enqueued", queued)
         # Its own short transaction: the change itself is already committed.
         with db.engine.begin() as connection:
             connection.execute(sa.update(Notification).where(Notification.id.in_(queued))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from workflow.core import outage
 from workflow.extensions import celery
 from workflow.notifications import delivery
 
@@ -34,8 +35,10 @@ def deliver_batch(notification_ids: list[int]) -> dict[str, int]:
             try:
                 deliver_notification.apply_async((notification_id,), countdown=result.retry_in, retry=False)
             except Exception as exc:
-                log.warning("could not schedule the retry of notification %s (%s: %s); the sweeper hands it "
-                            "over when it is due", notification_id, type(exc).__name__, exc)
+                outage.broker.failed(exc, "retries wait for the sweeper")
+                log.info("the retry of notification %s is left to the sweeper (the broker is down)", notification_id)
+            else:
+                outage.broker.succeeded()
     outcomes: dict[str, int] = {}
     for result in results.values():
         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
