@@ -291,6 +291,9 @@ def _check_emails(where: str, t: Transition) -> list[str]:
         return [f"{where}: emails must name each email, or be NO_EMAIL if it deliberately tells nobody"]
     problems = []
     for email in t.emails:
+        if not isinstance(email, Email):
+            problems.append(f"{where}: {email!r} is not an Email")
+            continue
         event = EVENTS.get(email.event)
         if event is None:
             problems.append(f"{where}: no event {email.event!r} in notifications/events.py")
@@ -331,8 +334,9 @@ def check_table(transitions: tuple[Transition, ...] = TRANSITIONS) -> None:
         if next_steps.setdefault(t.target, t.next_step) != t.next_step:
             problems.append(f"{where}: another row (or the pitch) words the next step in {t.target.value} "
                             "differently")
+    can_reach = reachable(INITIAL_STATE, transitions)
     for state in State:
-        if state not in reachable(INITIAL_STATE, transitions):
+        if state not in can_reach:
             problems.append(f"{state.value}: no row leads there")
         if state not in next_steps:
             problems.append(f"{state.value}: no next step")
