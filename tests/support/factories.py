@@ -39,42 +39,71 @@ class Factory:
 
     def submission(self, contributor, state: str = "pitched", editor=None, headline: str | None = None,
                    summary: str = "A story about bread queues at night.", with_draft: bool | None = None):
-        """A submission walked through the real workflow up to ``state``."""
+        """A submission walked through the real workflow up to ``state``, by the shortest path the workflow table
+        allows, with a draft (written as soon as the contributor may) when ``with_draft`` says so or the path
+        needs one."""
         from workflow.people.models import User
-        from workflow.submissions import services
+        from workflow.submissions import permissions, services
         from workflow.submissions.models import Submission
+        from workflow.submissions.workflow import Actor, Requirement, State
 
         n = self._next()
         with self.app.app_context():
             author = db.session.get(User, contributor.id)
+            # Where the contributor may write, asked of the permissions with a story that is never saved.
+            path = self._path_to(State(state), with_draft, lambda s: permissions.can_write_draft(
+                author, Submission(state=s, contributor_id=author.id)))
+            if editor is None and any(not isinstance(step, str) and step.actor is not Actor.OWNER for step in path):
+                raise ValueError(f"a {state} submission needs an editor= to act on it")
             submission = services.submit_pitch(author, services.PitchInput(
                 headline=headline or f"Story number {n}", summary=summary, angle="Why now.",
                 sources="Residents.", proposed_words=1000, proposed_deadline=None, experience=""))
-            if editor is None and state != "pitched" and state != "withdrawn":
-                raise ValueError(f"a {state} submission needs an editor= to act on it")
             desk = db.session.get(User, editor.id) if editor else None
-
-            def act(actor, action, **kwargs):
-                services.transition(actor, submission, services.TransitionInput(
-                    action=action, seen_version=submission.version, **kwargs))
-
-            if state in ("assigned", "edited", "published") or (state == "declined" and with_draft):
-                act(desk, "assign", editor_id=desk.id, deadline=utcnow().date() + timedelta(days=10))
-            if with_draft or (with_draft is None and state in ("edited", "published")):
-                services.save_draft(author, submission, submission.headline, "The dek.",
-                                    "First paragraph.\n\nSecond paragraph.")
-            if state in ("edited", "published"):
-                act(desk, "mark_edited")
-            if state == "published":
-                act(desk, "publish")
-            if state == "declined":
-                act(desk, "decline", comment="Not for us.")
-            if state == "withdrawn":
-                act(author, "withdraw")
+            for step in path:
+                if isinstance(step, str):  # "draft"
+                    services.save_draft(author, submission, submission.headline, "The dek.",
+                                        "First paragraph.\n\nSecond paragraph.")
+                    continue
+                fields = {}
+                if Requirement.ASSIGNMENT in step.requires:
+                    fields.update(editor_id=desk.id, deadline=utcnow().date() + timedelta(days=10))
+                if Requirement.COMMENT in step.requires:
+                    fields.update(comment="Not for us.")
+                services.transition(author if step.actor is Actor.OWNER else desk, submission,
+                                    services.TransitionInput(action=step.action, seen_version=submission.version,
+                                                             **fields))
             db.session.commit()
             stored = db.session.get(Submission, submission.id)
             assert stored.state.value == state, f"the factory's submission is {stored.state.value}, not {state}"
             return _Ref(id=stored.id, version=stored.version, state=stored.state.value, headline=stored.headline)
+
+    @staticmethod
+    def _path_to(target, with_draft: bool | None, can_draft) -> list:
+        """The fewest steps from a new pitch to ``target`` over the workflow table's rows, a step being a row or
+        "draft" (possible where ``can_draft(state)``): with a draft if ``with_draft``, without one if it is False,
+        and with one only if a row on the way requires it if it is None."""
+        from collections import deque
+
+        from workflow.submissions.workflow import INITIAL_STATE, TRANSITIONS, Requirement
+
+        start = (INITIAL_STATE, False)
+        paths, todo = {start: []}, deque([start])
+        while todo:
+            state, drafted = todo.popleft()
+            moves = [(t, (t.target, drafted)) for t in TRANSITIONS
+                     if t.source is state and (drafted or Requirement.DRAFT not in t.requires)]
+            if not drafted and with_draft is not False and can_draft(state):
+                moves.append(("draft", (state, True)))
+            for step, node in moves:
+                if node not in paths:
+                    paths[node] = [*paths[(state, drafted)], step]
+                    todo.append(node)
+        ends = [(target, with_draft)] if with_draft is not None else [(target, False), (target, True)]
+        found = [paths[end] for end in ends if end in paths]
+        if not found:
+            raise ValueError(f"the workflow table has no way to a {target.value} submission "
+                             f"{'with' if with_draft else 'without'} a draft")
+        return min(found, key=len)
 
     def message(self, author, submission, body: str, internal: bool = False):
         from workflow.people.models import User

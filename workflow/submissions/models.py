@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.people.models import User
-from workflow.submissions.workflow import State
+from workflow.submissions.workflow import State, commissioned_states, published_states
 
 if TYPE_CHECKING:  # the story's page: articles' models, which point back here; named by their mapped names below
     from workflow.articles.models import Image, Section, Tag
@@ -31,6 +31,14 @@ def state_column_type(name: str = "state") -> sa.Enum:
     )
 
 
+def _state_not_in(states: tuple[State, ...]) -> str:
+    """SQL that holds when ``state`` is none of ``states``."""
+    if len(states) == 1:
+        return f"state <> '{states[0].value}'"
+    values = ", ".join(f"'{s.value}'" for s in states)
+    return f"state NOT IN ({values})"
+
+
 class RevisionKind(enum.Enum):
     CONTRIBUTOR = "contributor"
     EDITOR = "editor"
@@ -43,18 +51,13 @@ class RevisionKind(enum.Enum):
 class Submission(db.Model):
     __tablename__ = "submissions"
     __table_args__ = (
-        sa.CheckConstraint(
-            "state NOT IN ('assigned', 'edited', 'published') OR editor_id IS NOT NULL",
-            name="commissioned_has_editor",
-        ),
-        sa.CheckConstraint(
-            "state NOT IN ('assigned', 'edited', 'published') OR deadline IS NOT NULL",
-            name="commissioned_has_deadline",
-        ),
-        sa.CheckConstraint(
-            "state <> 'published' OR (published_at IS NOT NULL AND slug IS NOT NULL)",
-            name="published_has_time_and_slug",
-        ),
+        # What the workflow table promises, generated from it (the text the migrations created, to the letter).
+        sa.CheckConstraint(f"{_state_not_in(commissioned_states())} OR editor_id IS NOT NULL",
+                           name="commissioned_has_editor"),
+        sa.CheckConstraint(f"{_state_not_in(commissioned_states())} OR deadline IS NOT NULL",
+                           name="commissioned_has_deadline"),
+        sa.CheckConstraint(f"{_state_not_in(published_states())} OR (published_at IS NOT NULL AND slug IS NOT NULL)",
+                           name="published_has_time_and_slug"),
         sa.CheckConstraint("proposed_words IS NULL OR proposed_words > 0", name="proposed_words_positive"),
         sa.CheckConstraint("assigned_words IS NULL OR assigned_words > 0", name="assigned_words_positive"),
         sa.CheckConstraint("fee IS NULL OR fee >= 0", name="fee_not_negative"),

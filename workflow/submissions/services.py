@@ -31,8 +31,12 @@ from workflow.submissions.models import (
     Submission,
 )
 from workflow.submissions.workflow import (
+    EMAIL_DETAILS,
     TRANSITIONS,
     Actor,
+    Effect,
+    Email,
+    Recipient,
     Requirement,
     State,
     Transition,
@@ -220,53 +224,76 @@ def add_publishing_step(step: Callable[[Submission, Revision], None]) -> None:
         _PUBLISHING_STEPS.append(step)
 
 
+def _assign(actor: User, submission: Submission, data: TransitionInput) -> None:
+    # The relationship, not only the id: ``submission.editor`` is already loaded and read again by the emails.
+    submission.editor = db.session.get(User, data.editor_id)
+    submission.deadline = data.deadline
+    submission.assigned_words = data.assigned_words
+    submission.fee = data.fee
+
+
+def _publish(actor: User, submission: Submission, data: TransitionInput) -> None:
+    revision = latest_revision(submission)
+    submission.published_headline = revision.headline
+    submission.published_dek = revision.dek
+    submission.published_body = revision.body
+    submission.published_at = utcnow()
+    for step in _PUBLISHING_STEPS:
+        step(submission, revision)
+
+
+def _unpublish(actor: User, submission: Submission, data: TransitionInput) -> None:
+    submission.published_at = None  # no longer published; the slug stays so a republish keeps its address
+
+
+def _restart_promise(actor: User, submission: Submission, data: TransitionInput) -> None:
+    submission.pitched_at = utcnow()  # the response promise starts again
+
+
+# How each effect a row of the workflow table names is carried out.
+EFFECTS: dict[Effect, Callable[[User, Submission, TransitionInput], None]] = {
+    Effect.ASSIGNMENT: _assign,
+    Effect.PUBLICATION: _publish,
+    Effect.UNPUBLICATION: _unpublish,
+    Effect.RESTART_PROMISE: _restart_promise,
+}
+if set(EFFECTS) != set(Effect):
+    raise RuntimeError(f"effects of the workflow table with no code to carry them out: {set(Effect) - set(EFFECTS)}")
+
+
 def _apply_effects(rule: Transition, actor: User, submission: Submission, data: TransitionInput) -> None:
-    if rule.action == "assign":
-        # The relationship, not only the id: ``submission.editor`` is already loaded and read again below.
-        submission.editor = db.session.get(User, data.editor_id)
-        submission.deadline = data.deadline
-        submission.assigned_words = data.assigned_words
-        submission.fee = data.fee
-    elif rule.action == "publish":
-        revision = latest_revision(submission)
-        submission.published_headline = revision.headline
-        submission.published_dek = revision.dek
-        submission.published_body = revision.body
-        submission.published_at = utcnow()
-        for step in _PUBLISHING_STEPS:
-            step(submission, revision)
-    elif rule.action == "reopen":
-        submission.pitched_at = utcnow()  # the response promise starts again
-    elif rule.action == "unpublish":
-        submission.published_at = None  # no longer published; the slug stays so a republish keeps its address
+    for effect in rule.effects:
+        EFFECTS[effect](actor, submission, data)
+
+
+# The details an email of the table may carry besides the story, the actor and the comment, as they stand after
+# the transition.
+DETAILS: dict[str, Callable[[Submission], object]] = {
+    "deadline": lambda s: s.deadline.isoformat(),
+    "editor": lambda s: s.editor.display_name if s.editor else "",
+    "assigned_words": lambda s: s.assigned_words,
+    "fee": lambda s: str(s.fee) if s.fee is not None else None,
+}
+if set(DETAILS) != EMAIL_DETAILS:
+    raise RuntimeError("the email details of the workflow table and of the services differ")
+
+
+def _recipient(email: Email, actor: User, submission: Submission) -> User | None:
+    if email.to is Recipient.CONTRIBUTOR:
+        return submission.contributor
+    if submission.editor is not None and submission.editor_id != actor.id:
+        return submission.editor
+    return None
 
 
 def _notify_transition(rule: Transition, actor: User, submission: Submission, data: TransitionInput) -> None:
+    """Each email the row names, to its recipient (if the story has one who is not the actor)."""
     params = {**_headline_params(submission), "actor": actor.display_name, "comment": data.comment.strip()}
-    contributor_event = {
-        "assign": "submission.assigned",
-        "decline": "submission.declined",
-        "mark_edited": "submission.edited",
-        "request_revision": "submission.revision_requested",
-        "publish": "submission.published",
-        "unpublish": "submission.unpublished",
-        "reopen": "submission.reopened",
-    }.get(rule.action)
-    if contributor_event:
-        extra = {}
-        if rule.action == "assign":
-            extra = {"deadline": submission.deadline.isoformat(),
-                     "editor": submission.editor.display_name if submission.editor else "",
-                     "assigned_words": submission.assigned_words,
-                     "fee": str(submission.fee) if submission.fee is not None else None}
-        notify(contributor_event, submission.contributor, submission=submission, **params, **extra)
-    if rule.action == "assign" and submission.editor_id != actor.id:
-        notify("submission.assigned_to_you", submission.editor, submission=submission, **params,
-               deadline=submission.deadline.isoformat())
-    if rule.action in ("withdraw", "unpublish") and submission.editor is not None \
-            and submission.editor_id != actor.id:
-        event = "submission.withdrawn" if rule.action == "withdraw" else "submission.unpublished"
-        notify(event, submission.editor, submission=submission, **params)
+    for email in rule.sends:
+        recipient = _recipient(email, actor, submission)
+        if recipient is not None:
+            details = {name: DETAILS[name](submission) for name in email.details}
+            notify(email.event, recipient, submission=submission, **params, **details)
 
 
 def latest_revision(submission: Submission, kind: RevisionKind | None = None) -> Revision | None:

@@ -1,14 +1,28 @@
 """The editorial workflow as data.
 
-One table of transitions (state, action, target state, who may do it, what it requires) drives the guards
-in the services, the buttons each person sees, the audit log and the tests.
+One table of transitions drives the guards in the services, the buttons each person sees, what each change
+does to the story and whom it emails, the "Next step" each person reads, the database's CHECK constraints,
+the audit log and the tests. Each row says:
+
+- the action, the state it leaves and the state it enters, who may take it, the button and what it requires;
+- its effects: what it changes besides the state (``Effect``; ``services.py`` carries out each one);
+- its emails: to whom and which event (``Email``), or ``NO_EMAIL`` when it deliberately tells nobody;
+- the next step, in the contributor's words and in the desk's, of a story in the state it enters;
+- whether it commissions the story: from then on the story has an editor and a deadline.
+
+The table is checked when this module is imported (``check_table``): a row that forgets its emails, names an
+event that does not exist or sends it to someone it is not for, or disagrees with another row about the next
+step, stops the app from starting, with the reason.
 """
 
 from __future__ import annotations
 
 import enum
+import string
+from collections import deque
 from dataclasses import dataclass
 
+from workflow.notifications.events import CONTRIBUTOR, EVENTS, EVERYONE, SAMPLES, STAFF
 from workflow.people.models import Role
 
 
@@ -28,6 +42,12 @@ class State(enum.Enum):
     def description(self) -> str:
         return STATE_DESCRIPTIONS[self]
 
+    @property
+    def next_step(self) -> NextStep:
+        return NEXT_STEPS[self]
+
+
+INITIAL_STATE = State.PITCHED  # where a pitch starts (``services.submit_pitch``)
 
 STATE_DESCRIPTIONS = {
     State.PITCHED: "Waiting for an editor to read the pitch",
@@ -53,7 +73,73 @@ class Requirement(enum.Enum):
     DRAFT = "draft"  # a draft revision exists
 
 
+class Effect(enum.Enum):
+    """What a transition changes besides the state. ``services.py`` carries out each one, in the row's order."""
+
+    ASSIGNMENT = "assignment"  # the editor, the deadline, the length and the fee, as the form gives them
+    PUBLICATION = "publication"  # the latest revision becomes the published text; the publishing steps run
+    UNPUBLICATION = "unpublication"  # no longer published; the slug stays, so a republished story keeps its address
+    RESTART_PROMISE = "restart_promise"  # back in the queue: the promise of an answer counts again from now
+
+
+class Recipient(enum.Enum):
+    """Who gets a transition's email."""
+
+    CONTRIBUTOR = "contributor"  # the contributor who pitched the story
+    EDITOR = "editor"  # the story's assigned editor, when it has one and they are not the person acting
+
+
+# What every transition email carries: the story, who acted and their comment.
+TRANSITION_PARAMS = frozenset({"submission_id", "headline", "actor", "comment"})
+# What an email may carry besides: the assignment, as it stands after the transition (``services.py``).
+EMAIL_DETAILS = frozenset({"deadline", "editor", "assigned_words", "fee"})
+# Who may receive an event, by its audience (``notifications/events.py``).
+AUDIENCES = {Recipient.CONTRIBUTOR: {CONTRIBUTOR, EVERYONE}, Recipient.EDITOR: {STAFF, EVERYONE}}
+
+
 @dataclass(frozen=True)
+class Email:
+    to: Recipient
+    event: str  # a name in ``notifications.events.EVENTS``, with its body in ``templates/emails/<event>.html``
+    details: tuple[str, ...] = ()  # params beyond TRANSITION_PARAMS, from EMAIL_DETAILS
+
+
+class _NoEmail(enum.Enum):
+    NO_EMAIL = "no email"
+
+
+NO_EMAIL = _NoEmail.NO_EMAIL  # a transition that deliberately tells nobody says so; an empty tuple is refused
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What "Next step" says of a submission in a state: to its contributor, and to the desk.
+
+    ``{by_deadline}`` becomes " by 04 May 2026" when the story has a deadline, and ``{on_publication_date}``
+    " on 04 May 2026 UTC" when it has a publication time (``templates/macros/submissions.html``).
+    """
+
+    contributor: str
+    desk: str
+
+
+NEXT_STEP_SLOTS = frozenset({"by_deadline", "on_publication_date"})
+
+# The next steps, one per state; the rows below name the one of the state they enter.
+AWAITING_AN_ANSWER = NextStep(contributor="An editor will read your pitch and answer.",
+                              desk="Read the pitch, then assign it or decline it.")
+WRITING = NextStep(contributor="Write and send your draft{by_deadline}.",
+                   desk="Waiting for the draft{by_deadline}.")
+READY_TO_PUBLISH = NextStep(contributor="The edited copy is ready; the editor will publish it.",
+                            desk="Publish it, or ask the contributor for a revision.")
+PUBLISHED = NextStep(contributor="Published{on_publication_date}.", desk="Published{on_publication_date}.")
+DECLINED = NextStep(contributor="Declined by the desk.", desk="Declined by the desk.")
+WITHDRAWN = NextStep(contributor="You withdrew this story.", desk="The contributor withdrew this story.")
+
+INITIAL_NEXT_STEP = AWAITING_AN_ANSWER  # of a new pitch, which no row makes
+
+
+@dataclass(frozen=True, kw_only=True)
 class Transition:
     action: str
     source: State
@@ -61,9 +147,18 @@ class Transition:
     actor: Actor
     label: str
     done: str  # what the actor did, in the past tense: "assigned the story"
+    emails: tuple[Email, ...] | _NoEmail  # required: NO_EMAIL, never an empty tuple, means "tells nobody"
+    next_step: NextStep  # of a story in ``target``
     requires: frozenset[Requirement] = frozenset()
+    effects: tuple[Effect, ...] = ()
+    commissions: bool = False  # from here on the story has an editor and a deadline
     comment_label: str = "Comment"
     style: str = "primary"
+
+    @property
+    def sends(self) -> tuple[Email, ...]:
+        """The emails to send, in order (none for NO_EMAIL)."""
+        return () if self.emails is NO_EMAIL else self.emails
 
     def allows_role(self, role: Role, is_owner: bool) -> bool:
         """Whether someone with ``role`` (owning the submission or not) may take this transition."""
@@ -74,32 +169,67 @@ class Transition:
         return role is Role.ADMIN
 
 
+def _to_contributor(event: str, *details: str) -> Email:
+    return Email(Recipient.CONTRIBUTOR, event, details)
+
+
+def _to_editor(event: str, *details: str) -> Email:
+    return Email(Recipient.EDITOR, event, details)
+
+
+ASSIGNMENT_DETAILS = ("deadline", "editor", "assigned_words", "fee")
+KILLED_OR_DECLINED = _to_contributor("submission.declined")
+WITHDRAWN_TO_EDITOR = _to_editor("submission.withdrawn")
+WITHDRAW_COMMENT = "Anything the desk should know (optional)"
+REASON = "Reason, sent to the contributor"
+
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("assign", State.PITCHED, State.ASSIGNED, Actor.EDITOR, "Assign", "assigned the story",
-               requires=frozenset({Requirement.ASSIGNMENT})),
-    Transition("decline", State.PITCHED, State.DECLINED, Actor.EDITOR, "Decline", "declined the pitch",
-               requires=frozenset({Requirement.COMMENT}), comment_label="Reason, sent to the contributor",
-               style="danger"),
-    Transition("decline", State.ASSIGNED, State.DECLINED, Actor.EDITOR, "Kill the story", "killed the story",
-               requires=frozenset({Requirement.COMMENT}), comment_label="Reason, sent to the contributor",
-               style="danger"),
-    Transition("mark_edited", State.ASSIGNED, State.EDITED, Actor.EDITOR, "Mark edited", "marked the story edited",
-               requires=frozenset({Requirement.DRAFT})),
-    Transition("request_revision", State.EDITED, State.ASSIGNED, Actor.EDITOR, "Needs revision", "asked for a revision",
+    Transition(action="assign", source=State.PITCHED, target=State.ASSIGNED, actor=Actor.EDITOR,
+               label="Assign", done="assigned the story",
+               requires=frozenset({Requirement.ASSIGNMENT}), effects=(Effect.ASSIGNMENT,), commissions=True,
+               emails=(_to_contributor("submission.assigned", *ASSIGNMENT_DETAILS),
+                       _to_editor("submission.assigned_to_you", "deadline")),
+               next_step=WRITING),
+    Transition(action="decline", source=State.PITCHED, target=State.DECLINED, actor=Actor.EDITOR,
+               label="Decline", done="declined the pitch",
+               requires=frozenset({Requirement.COMMENT}), comment_label=REASON, style="danger",
+               emails=(KILLED_OR_DECLINED,), next_step=DECLINED),
+    Transition(action="decline", source=State.ASSIGNED, target=State.DECLINED, actor=Actor.EDITOR,
+               label="Kill the story", done="killed the story",
+               requires=frozenset({Requirement.COMMENT}), comment_label=REASON, style="danger",
+               emails=(KILLED_OR_DECLINED,), next_step=DECLINED),
+    Transition(action="mark_edited", source=State.ASSIGNED, target=State.EDITED, actor=Actor.EDITOR,
+               label="Mark edited", done="marked the story edited",
+               requires=frozenset({Requirement.DRAFT}),
+               emails=(_to_contributor("submission.edited"),), next_step=READY_TO_PUBLISH),
+    Transition(action="request_revision", source=State.EDITED, target=State.ASSIGNED, actor=Actor.EDITOR,
+               label="Needs revision", done="asked for a revision",
                requires=frozenset({Requirement.COMMENT}), comment_label="What to revise, sent to the contributor",
-               style="secondary"),
-    Transition("publish", State.EDITED, State.PUBLISHED, Actor.EDITOR, "Publish", "published the story",
-               requires=frozenset({Requirement.DRAFT})),
-    Transition("unpublish", State.PUBLISHED, State.EDITED, Actor.ADMIN, "Unpublish", "unpublished the story",
-               requires=frozenset({Requirement.COMMENT}), comment_label="Reason for unpublishing",
-               style="danger"),
-    Transition("reopen", State.DECLINED, State.PITCHED, Actor.EDITOR, "Reopen the pitch", "reopened the pitch",
-               requires=frozenset({Requirement.COMMENT}), comment_label="Why it is back in the queue",
-               style="secondary"),
-    Transition("withdraw", State.PITCHED, State.WITHDRAWN, Actor.OWNER, "Withdraw my pitch", "withdrew the pitch",
-               comment_label="Anything the desk should know (optional)", style="danger"),
-    Transition("withdraw", State.ASSIGNED, State.WITHDRAWN, Actor.OWNER, "Withdraw my story", "withdrew the story",
-               comment_label="Anything the desk should know (optional)", style="danger"),
+               style="secondary",
+               emails=(_to_contributor("submission.revision_requested"),), next_step=WRITING),
+    Transition(action="publish", source=State.EDITED, target=State.PUBLISHED, actor=Actor.EDITOR,
+               label="Publish", done="published the story",
+               requires=frozenset({Requirement.DRAFT}), effects=(Effect.PUBLICATION,),
+               emails=(_to_contributor("submission.published"),), next_step=PUBLISHED),
+    Transition(action="unpublish", source=State.PUBLISHED, target=State.EDITED, actor=Actor.ADMIN,
+               label="Unpublish", done="unpublished the story",
+               requires=frozenset({Requirement.COMMENT}), effects=(Effect.UNPUBLICATION,),
+               comment_label="Reason for unpublishing", style="danger",
+               emails=(_to_contributor("submission.unpublished"), _to_editor("submission.unpublished")),
+               next_step=READY_TO_PUBLISH),
+    Transition(action="reopen", source=State.DECLINED, target=State.PITCHED, actor=Actor.EDITOR,
+               label="Reopen the pitch", done="reopened the pitch",
+               requires=frozenset({Requirement.COMMENT}), effects=(Effect.RESTART_PROMISE,),
+               comment_label="Why it is back in the queue", style="secondary",
+               emails=(_to_contributor("submission.reopened"),), next_step=AWAITING_AN_ANSWER),
+    Transition(action="withdraw", source=State.PITCHED, target=State.WITHDRAWN, actor=Actor.OWNER,
+               label="Withdraw my pitch", done="withdrew the pitch", comment_label=WITHDRAW_COMMENT,
+               style="danger",
+               emails=(WITHDRAWN_TO_EDITOR,), next_step=WITHDRAWN),
+    Transition(action="withdraw", source=State.ASSIGNED, target=State.WITHDRAWN, actor=Actor.OWNER,
+               label="Withdraw my story", done="withdrew the story", comment_label=WITHDRAW_COMMENT,
+               style="danger",
+               emails=(WITHDRAWN_TO_EDITOR,), next_step=WITHDRAWN),
 )
 
 ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in TRANSITIONS))
@@ -115,3 +245,108 @@ def find_transition(source: State, action: str) -> Transition | None:
 def available_transitions(state: State, role: Role, is_owner: bool) -> list[Transition]:
     """The transitions someone may take from ``state``: the buttons they see."""
     return [t for t in TRANSITIONS if t.source is state and t.allows_role(role, is_owner)]
+
+
+# What the table implies -------------------------------------------------------------------------------------
+
+
+def reachable(start: State, transitions=TRANSITIONS, skip=lambda t: False) -> set[State]:
+    """The states reachable from ``start`` through the rows ``skip`` does not leave out."""
+    seen, todo = {start}, deque([start])
+    while todo:
+        state = todo.popleft()
+        for t in transitions:
+            if t.source is state and t.target not in seen and not skip(t):
+                seen.add(t.target)
+                todo.append(t.target)
+    return seen
+
+
+def commissioned_states(transitions=TRANSITIONS) -> tuple[State, ...]:
+    """The states a story cannot reach without being commissioned: it has an editor and a deadline there."""
+    uncommissioned = reachable(INITIAL_STATE, transitions, skip=lambda t: t.commissions)
+    return tuple(s for s in State if s not in uncommissioned)
+
+
+def published_states(transitions=TRANSITIONS) -> tuple[State, ...]:
+    """The states that only publication enters: a story there has a publication time and a slug."""
+    return tuple(s for s in State if any(t.target is s and Effect.PUBLICATION in t.effects for t in transitions))
+
+
+# The table checked at import ----------------------------------------------------------------------------------
+
+
+class WorkflowTableError(ValueError):
+    """The transition table contradicts itself or the events it names."""
+
+
+def _slots(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def _check_emails(where: str, t: Transition) -> list[str]:
+    if t.emails is NO_EMAIL:
+        return []
+    if not isinstance(t.emails, tuple) or not t.emails:
+        return [f"{where}: emails must name each email, or be NO_EMAIL if it deliberately tells nobody"]
+    problems = []
+    for email in t.emails:
+        if not isinstance(email, Email):
+            problems.append(f"{where}: {email!r} is not an Email")
+            continue
+        event = EVENTS.get(email.event)
+        if event is None:
+            problems.append(f"{where}: no event {email.event!r} in notifications/events.py")
+            continue
+        if event.audience not in AUDIENCES[email.to]:
+            problems.append(f"{where}: {email.event} is for {event.audience}, not for the {email.to.value}")
+        if unknown := set(email.details) - EMAIL_DETAILS:
+            problems.append(f"{where}: {email.event} carries unknown details {sorted(unknown)}")
+        sample = SAMPLES.get(email.event)
+        if sample is not None and set(sample) != TRANSITION_PARAMS | set(email.details):
+            problems.append(f"{where}: {email.event} carries {sorted(TRANSITION_PARAMS | set(email.details))}, "
+                            f"its sample in notifications/events.py {sorted(sample)}")
+    return problems
+
+
+def check_table(transitions: tuple[Transition, ...] = TRANSITIONS) -> None:
+    """Raise WorkflowTableError naming every row that contradicts the rules of the table."""
+    problems: list[str] = []
+    seen: set[tuple[State, str]] = set()
+    next_steps: dict[State, NextStep] = {INITIAL_STATE: INITIAL_NEXT_STEP}
+    for t in transitions:
+        where = f"{t.source.value} --{t.action}--> {t.target.value}"
+        if (t.source, t.action) in seen:
+            problems.append(f"{where}: a second row for this action from this state")
+        seen.add((t.source, t.action))
+        problems += _check_emails(where, t)
+        if len(set(t.effects)) != len(t.effects) or not all(isinstance(e, Effect) for e in t.effects):
+            problems.append(f"{where}: effects must be distinct Effects")
+        if (Effect.ASSIGNMENT in t.effects) != (Requirement.ASSIGNMENT in t.requires):
+            problems.append(f"{where}: the assignment effect and the assignment requirement go together")
+        if t.commissions != (Effect.ASSIGNMENT in t.effects):
+            problems.append(f"{where}: a row commissions the story exactly when it assigns it")
+        if Effect.PUBLICATION in t.effects and Requirement.DRAFT not in t.requires:
+            problems.append(f"{where}: publication needs a draft")
+        for text in (t.next_step.contributor, t.next_step.desk):
+            if unknown := _slots(text) - NEXT_STEP_SLOTS:
+                problems.append(f"{where}: the next step names unknown slots {sorted(unknown)}")
+        if next_steps.setdefault(t.target, t.next_step) != t.next_step:
+            problems.append(f"{where}: another row (or the pitch) words the next step in {t.target.value} "
+                            "differently")
+    can_reach = reachable(INITIAL_STATE, transitions)
+    for state in State:
+        if state not in can_reach:
+            problems.append(f"{state.value}: no row leads there")
+        if state not in next_steps:
+            problems.append(f"{state.value}: no next step")
+    for state in published_states(transitions):
+        if any(t.target is state and Effect.PUBLICATION not in t.effects for t in transitions):
+            problems.append(f"{state.value}: every row into a published state publishes")
+    if problems:
+        raise WorkflowTableError("The workflow table is wrong:\n" + "\n".join(problems))
+
+
+check_table()
+
+NEXT_STEPS: dict[State, NextStep] = {INITIAL_STATE: INITIAL_NEXT_STEP, **{t.target: t.next_step for t in TRANSITIONS}}
