@@ -124,7 +124,7 @@ def service_env(database_url, smtp_server, broker, tmp_path_factory):
         "WORKFLOW_OUTBOX_GRACE_SECONDS": "2",
         "WORKFLOW_LOG_LEVEL": "INFO",
         # Each feature's tests sign editors and admins in with their password alone; the second step, with the
-        # production policy (staff must have one), has tests of its own (tests/test_second_factor.py).
+        # production policy (staff must have one), has tests of its own (tests/test_auth_second_factor.py).
         "WORKFLOW_REQUIRE_SECOND_FACTOR": "none",
         # A queue of this run's own, so that test runs side by side never take each other's tasks.
         "WORKFLOW_QUEUE": f"workflow-test-{uuid.uuid4().hex[:8]}",
@@ -312,7 +312,7 @@ def database(request, tmp_path):
         yield url
 
 
-# --- the walks over the URL map (tests/test_access_matrix.py, tests/test_csrf_walk.py) ------------------------
+# --- the walks over the URL map (tests/test_core_access_matrix.py, tests/test_core_csrf_walk.py) ---------------------
 
 @pytest.fixture
 def one_of_everything(app, factory, make_client):

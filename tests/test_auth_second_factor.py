@@ -415,7 +415,7 @@ def test_the_development_command_prints_the_code_the_app_shows(app, factory):
     assert result.exit_code != 0 and "only works outside production" in result.output
 
 
-# --- security keys, over HTTP (a key in software; tests/test_security_keys.py drives a real browser) --------------
+# --- security keys, over HTTP (a key in software; tests/test_auth_security_keys.py drives a real browser) -----------
 
 def post_json(client: Client, path: str, body: dict | None = None, page: str = "/account"):
     return client.http.post(path, json=body or {}, headers={"X-CSRFToken": client.csrf_token(page)})

@@ -1,6 +1,6 @@
 """What a load balancer and Prometheus ask of a web process: /healthz, /readyz and /metrics.
 
-(A broker or a database that does not answer: tests/test_faults.py, with real processes.)
+(A broker or a database that does not answer: tests/test_processes_faults.py, with real processes.)
 """
 
 from __future__ import annotations

@@ -334,7 +334,7 @@ def test_proving_it_is_you_and_this_was_not_me_with_the_keyboard_alone(open_page
     skip_to_content(page)
     tab_to(page, "#name")
     page.keyboard.type("Blue key")
-    tab_to(page, "main button[data-webauthn]")  # the ceremony itself needs a key (tests/test_security_keys.py)
+    tab_to(page, "main button[data-webauthn]")  # the ceremony itself needs a key (tests/test_auth_security_keys.py)
 
     with app.app_context():
         user_id = db.session.scalar(db.select(User.id).where(User.email == "rana@example.org"))
