@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import subprocess
 import sys
 import threading
@@ -116,7 +117,8 @@ logging.getLogger("workflow.check").warning("refused: 550 5.1.1 <someone.private
 
 def _log_of_a_process(env_settings: dict) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKFLOW_")}
-    env.update({"WORKFLOW_SECRET_KEY": "z" * 48, "WORKFLOW_DATABASE_URL": POSTGRES_ADMIN_URL,
+    env.update({"WORKFLOW_SECRET_KEY": secrets.token_urlsafe(48), "WORKFLOW_METRICS_TOKEN": secrets.token_urlsafe(32),
+                "WORKFLOW_DATABASE_URL": POSTGRES_ADMIN_URL,
                 "WORKFLOW_BROKER_URL": "redis://127.0.0.1:1/0", "WORKFLOW_RATELIMIT_ENABLED": "false",
                 **env_settings})
     result = subprocess.run([sys.executable, "-c", LOG_SNIPPET], cwd=ROOT, env=env, capture_output=True, text=True,

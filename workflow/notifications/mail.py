@@ -61,6 +61,12 @@ def subject_of(notification: Notification) -> str:
     return render.render_subject(notification.event, notification.params or {})
 
 
+def subjects_of(notifications) -> dict[int, str]:
+    """Each notification's subject by its id, for a page that lists them (the view reads them; the page only
+    shows them)."""
+    return {notification.id: subject_of(notification) for notification in notifications}
+
+
 def _header(value: str) -> str | Header:
     return value if value.isascii() else Header(value, _UTF8_WORDS)
 

@@ -1,11 +1,11 @@
-"""What the pages show of notifications: the bell's unread count and an email's subject in the desk's wording."""
+"""What every page shows of notifications: the bell's unread count. (Pages that list emails get their subjects
+from their views: ``mail.subjects_of``.)"""
 
 from __future__ import annotations
 
 from flask import Flask, g, has_request_context
 from flask_login import current_user
 
-from workflow.notifications.mail import subject_of
 from workflow.notifications.services import unread_count
 
 
@@ -20,8 +20,6 @@ def unread_notifications() -> int:
 
 
 def init_app(app: Flask) -> None:
-    app.add_template_global(subject_of, "email_subject")
-
     @app.context_processor
     def bell():
         return {"unread_notifications": unread_notifications()}

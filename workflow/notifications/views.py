@@ -13,6 +13,7 @@ from workflow.extensions import csrf
 from workflow.notifications import services as notifications
 from workflow.notifications.events import choices_for
 from workflow.notifications.forms import chosen, preferences_form, rows
+from workflow.notifications.mail import subjects_of
 
 bp = Blueprint("notifications", __name__)
 
@@ -22,7 +23,8 @@ bp = Blueprint("notifications", __name__)
 def inbox():
     before = request.args.get("before", type=record_id)
     items, next_before = notifications.inbox(current_user, before=before)
-    return render_template("notifications/inbox.html", items=items, next_before=next_before, before=before,
+    return render_template("notifications/inbox.html", items=items, subjects=subjects_of(items),
+                           next_before=next_before, before=before,
                            action_form=ActionForm())
 
 
