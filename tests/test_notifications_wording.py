@@ -465,3 +465,91 @@ def test_the_page_lists_the_names_of_the_event_and_no_function(editor):
     assert {"headline", "editor", "deadline", "fee", "outlet", "recipient.display_name", "action_url",
             "unsubscribe_url"} <= names
     assert not names & {"submission_link", "reset_link", "confirm_link", "external_url", "notification", "user_id"}
+
+
+# Nothing in the desk's wording tells a third party that an email was opened -----------------------------------
+
+HOSTILE_HTML = [
+    ('<img src="https://tracker.example/p.gif" width="1" height="1">',
+     "Line 2: remove the image (emails carry no images from elsewhere)"),
+    ("<IMG SRC=//tracker.example/p.gif>", "Line 2: remove the image (emails carry no images from elsewhere)"),
+    ('<picture><source srcset="https://tracker.example/a.webp"></picture>', "Line 2: remove the image"),
+    ('<svg><image href="https://tracker.example/p.svg"/></svg>', "Line 2: remove the image"),
+    ('<span style="background:url(https://tracker.example/p.gif)">x</span>',
+     "Line 2: remove the url() from the style (emails load nothing from elsewhere)"),
+    ('<b style="color:red">x</b>', "Line 2: remove the style attribute"),
+    ("<style>p { background: url(https://tracker.example/p.gif) }</style>", "Line 2: remove the <style>"),
+    ('<link rel="stylesheet" href="https://tracker.example/s.css">', "Line 2: remove the <link>"),
+    ('<iframe src="https://tracker.example/"></iframe>', "Line 2: remove the <iframe>"),
+    ("<script>new Image().src='https://tracker.example/'</script>", "Line 2: remove the <script> (emails run no code)"),
+    ('<a href="https://tracker.example/r?u=1">the guide</a>',
+     "Line 2: remove the link to tracker.example: links may only lead to the desk"),
+    ('<a href="http://desk.test.tracker.example/">the desk</a>',
+     "Line 2: remove the link to desk.test.tracker.example: links may only lead to the desk"),
+    ('<a href="javascript:alert(1)">x</a>', "Line 2: remove the link to"),
+    ('<a href="/relative">x</a>', "Line 2: remove the link to"),
+    ('<b onmouseover="fetch(1)">x</b>', "Line 2: remove the onmouseover attribute (emails run no code)"),
+    ('<table background="https://tracker.example/p.gif"><tr><td>x</td></tr></table>', "Line 2: remove the <table>"),
+    ("<{{ 'img' }} src=https://tracker.example/p.gif>", "Remove the image (emails carry no images from elsewhere)"),
+]
+
+
+@pytest.mark.parametrize(("payload", "expected"), HOSTILE_HTML)
+def test_saving_refuses_images_scripts_and_links_away_from_the_desk_and_says_what_must_go(
+        app, editor, payload, expected):
+    form = the_form(editor.client, ASSIGNED)
+    lead = f"Good news about {{{{ headline }}}}.\n{payload}"
+    for action in ("save", "preview"):
+        response = editor.client.post(ASSIGNED, {**form, "lead": lead, "action": action}, page=ASSIGNED)
+        assert response.status_code == 422, (payload, text_of(response)[:300])
+        assert expected in field_error(response, "lead"), (payload, field_error(response, "lead"))
+        assert textarea(response, "lead") == lead  # nothing typed is lost
+        outside_the_form = re.sub(r"<textarea.*?</textarea>", "", response.get_data(as_text=True), flags=re.S)
+        assert "srcdoc" not in outside_the_form  # no preview of it
+        assert "//tracker.example" not in html.unescape(outside_the_form).replace(expected, "")
+    assert stored_wording(app, "submission.assigned") is None
+
+
+def test_links_to_the_desk_and_to_the_configured_hosts_are_kept(app, editor):
+    form = the_form(editor.client, ASSIGNED)
+    lead = ('Read <a href="http://desk.test/guide">our <b>guide</b></a> and '
+            '<a href="https://frontline.example/style">the style book</a>, {{ headline }}.')
+    refused = editor.client.post(ASSIGNED, {**form, "lead": lead, "action": "save"}, page=ASSIGNED)
+    assert refused.status_code == 422
+    assert field_error(refused, "lead") == ("Line 1: remove the link to frontline.example: "
+                                            "links may only lead to the desk")
+    assert "desk.test" not in field_error(refused, "lead")
+
+    app.config["EMAIL_LINK_HOSTS"] = ("frontline.example",)
+    preview = editor.client.post(ASSIGNED, {**form, "lead": lead, "action": "preview"}, page=ASSIGNED)
+    assert preview.status_code == 200, field_error(preview, "lead")
+    shown = html.unescape(re.search(r'srcdoc="([^"]*)"', preview.get_data(as_text=True)).group(1))
+    assert 'href="http://desk.test/guide"' in shown and 'href="https://frontline.example/style"' in shown
+    saved = editor.client.post(ASSIGNED, {**form, "lead": lead, "action": "save"}, page=ASSIGNED)
+    assert saved.status_code == 303
+    assert stored_wording(app, "submission.assigned")["blocks"]["lead"] == lead
+
+
+@pytest.mark.worker
+def test_a_wording_stored_before_with_a_pixel_is_sent_without_it(app, factory, editor, worker, mailbox):
+    from workflow.notifications.models import EmailTemplate
+
+    lead = ('Good news about “{{ headline }}”.<img src="https://tracker.example/p.gif?r={{ headline }}">'
+            '<img src=x onerror="fetch(\'//tracker.example\')"><link rel=stylesheet href="https://tracker.example/c">'
+            '<span style="background:url(https://tracker.example/b.gif)">Welcome</span>'
+            '<script>fetch("https://tracker.example/s")</script>'
+            ' Read <a href="https://tracker.example/r">this</a> or <a href="http://desk.test/guide">the guide</a>.')
+    with app.app_context():
+        db.session.add(EmailTemplate(event="submission.assigned", subject="Commissioned: {{ headline }}",
+                                     blocks={"lead": lead}))
+        db.session.commit()
+    reporter = factory.user("contributor", name="Rana Field")
+    factory.submission(reporter, state="assigned", editor=editor, headline="Bread at night")
+    message = mailbox.wait_for_subject(reporter.email, "Commissioned: Bread at night")
+    page = html_body(message)
+    text = plain_body(message)
+    assert "Good news about “Bread at night”." in page and "Welcome" in page  # the wording is still there
+    assert 'href="http://desk.test/guide"' in page and ">this</a>" in page
+    for body in (page, text):
+        assert "tracker.example" not in body, body
+        assert "<img" not in body and "<script" not in body and "<link" not in body and "url(" not in body

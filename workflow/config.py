@@ -197,6 +197,8 @@ def from_environment(instance_path: str) -> dict:
         # The whole request body: a few attachments at the per-file cap, plus the form.
         "MAX_CONTENT_LENGTH": (_env_int("MAX_UPLOAD_MB", 10) * 3 + 1) * 1024 * 1024,
         "BASE_URL": (_env("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        # Hosts besides the desk's own that the desk's wording of an email may link to (none by default).
+        "EMAIL_LINK_HOSTS": tuple(host.lower() for host in (_env("EMAIL_LINK_HOSTS") or "").replace(",", " ").split()),
         "OUTLET_NAME": _env("OUTLET_NAME", "Frontline Deeply"),
         "MAIL_FROM": _env("MAIL_FROM", "Frontline Deeply desk <desk@localhost>"),
         "SMTP_HOST": _env("SMTP_HOST", "127.0.0.1"),

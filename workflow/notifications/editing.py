@@ -20,6 +20,7 @@ from workflow.notifications.email_files import email_file, fixed_names
 from workflow.notifications.events import EVENTS, NO_RECIPIENT, SAMPLE_RECIPIENT, SAMPLES
 from workflow.notifications.models import EmailTemplate
 from workflow.notifications.render import plain_context, render_bodies, render_subject, subject_context, trusted_parts
+from workflow.notifications.safe_html import html_problems
 from workflow.notifications.sandbox import line_of, message, problems, render
 from workflow.notifications.wording import Wording, default_wording, forget_overrides
 
@@ -98,6 +99,8 @@ def check(event: str, subject: str | None, blocks: Mapping[str, str | None]) -> 
             except Exception as error:  # whatever the wording does wrong is told to whoever wrote it
                 line = line_of(error)
                 found = [f"{f'Line {line}: ' if line else ''}{message(error)}"]
+        if not found and name != "subject":  # the subject is plain text; the blocks are HTML
+            found = html_problems(source, context)
         if found:
             errors[name] = found
     if errors:

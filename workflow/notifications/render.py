@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from workflow.notifications.email_files import LAYOUT_BLOCKS, email_file, template_name
 from workflow.notifications.events import EVENTS, READERS
+from workflow.notifications.safe_html import clean
 from workflow.notifications.sandbox import render
 from workflow.notifications.wording import Wording, default_wording, overrides, wording_for
 
@@ -98,14 +99,20 @@ def render_bodies(event: str, params: Mapping, *, recipient_name: str | None, li
     parts = trusted_parts(event, plain, links)
     plain["action_url"] = parts.get("action_url", Markup()).unescape().strip()  # a plain str
     chosen = wording or wording_for(event)
+    default = default_wording(event)
+
+    def rendered(name: str, source: str) -> Markup:
+        html_part = render(source, plain, autoescape=True)
+        # The desk's own wording is cleaned every time (rows saved before the checks too); the file's is not.
+        return Markup(html_part if source == default.blocks.get(name) else clean(html_part))
+
     try:
-        parts |= {name: Markup(render(source, plain, autoescape=True)) for name, source in chosen.blocks.items()}
+        parts |= {name: rendered(name, source) for name, source in chosen.blocks.items()}
     except Exception:
         if wording is not None or not chosen.customised:
             raise
         log.exception("the desk's wording of %s cannot be rendered; the default wording is sent", event)
-        parts |= {name: Markup(render(source, plain, autoescape=True))
-                  for name, source in default_wording(event).blocks.items()}
+        parts |= {name: Markup(render(source, plain, autoescape=True)) for name, source in default.blocks.items()}
     shell = _shell(current_app.jinja_env)
     for_readers = EVENTS[event].audience == READERS  # a newsletter reader: no account, no preferences page
     context = {"outlet": plain["outlet"], "recipient": plain["recipient"], "unsubscribe_url": unsubscribe_url,
