@@ -205,3 +205,35 @@ def test_deleting_an_account_forgets_its_second_step_and_its_browsers(app, facto
         for model in (TotpSecret, SecurityKey, RecoveryCode, KnownDevice, UserSession):
             left = db.session.scalar(sa.select(sa.func.count()).select_from(model).where(model.user_id == person.id))
             assert left == 0, f"{model.__tablename__} still holds rows of the deleted account"
+
+
+def test_the_files_in_the_download_have_clean_names_prefixed_by_story_that_never_collide(app, factory):
+    from workflow.submissions.models import Attachment
+
+    reporter = factory.user()
+    client = signed_in(app, reporter)
+    stories = []
+    for headline in ("The ferry that still runs", "The bakery at night"):
+        response = client.post("/pitch", {**valid_pitch(headline=headline), "attachments": [
+            (io.BytesIO(PDF), "notes.pdf"), (io.BytesIO(PDF + b"%2\n"), "../notes.pdf")]},
+            page="/pitch", content_type="multipart/form-data")
+        assert response.status_code == 303
+        stories.append(int(response.headers["Location"].rsplit("/", 1)[1]))
+    with app.app_context():  # a name stored before names were cleaned
+        old = db.session.scalars(sa.select(Attachment).where(Attachment.submission_id == stories[1])
+                                 .order_by(Attachment.id)).first()
+        old.filename = "../../etc/evil\u202efdp.exe"
+        db.session.commit()
+
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/account/export").data))
+    names = [name for name in archive.namelist() if name.startswith("attachments/")]
+    assert len(names) == len(set(names)) == 4
+    for name in names:
+        assert name.count("/") == 1 and ".." not in name and "\u202e" not in name, name
+        assert name.endswith(".pdf"), name
+    per_story = {story: sorted(name for name in names if name.startswith(f"attachments/{story}-"))
+                 for story in stories}
+    assert all(len(found) == 2 for found in per_story.values()), per_story
+    assert any(name.endswith("-evilfdp.pdf") for name in per_story[stories[1]])
+    assert sum(name.endswith("-notes.pdf") for name in names) == 3
+    assert sorted(archive.read(name) for name in names) == sorted([PDF, PDF + b"%2\n"] * 2)

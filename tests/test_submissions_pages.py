@@ -202,6 +202,45 @@ def test_real_files_are_accepted_and_downloaded_as_they_were_sent(people):
             assert download.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def download_name(response) -> str:
+    """The file name a browser saves a download under (``filename*`` when the name is not ASCII)."""
+    from urllib.parse import unquote
+
+    header = response.headers["Content-Disposition"]
+    encoded = re.search(r"filename\*=UTF-8''([^;]+)", header)
+    return unquote(encoded.group(1)) if encoded else re.search(r'filename="?([^";]+)"?', header).group(1)
+
+
+HOSTILE_NAMES = {
+    # as sent: (the bytes, what the desk and the download show)
+    "../../etc/passwd": ("pdf", "passwd.pdf"),
+    "C:/Users/rana/Desktop/../win.ini": ("pdf", "win.pdf"),
+    "invoice\u202efdp.exe": ("pdf", "invoicefdp.pdf"),
+    "sum\u200bmary\u200d\u2066.pdf\u2069\u200e": ("pdf", "summary.pdf"),
+    "crowd.exe": ("png", "crowd.png"),
+    "\u202e\u200b.. /": ("png", "file.png"),
+    "a" * 300 + ".pdf": ("pdf", "a" * 116 + ".pdf"),
+}
+
+
+def test_file_names_cannot_lie_on_the_page_or_in_the_download(people):
+    reporter, desk = people["reporter"], people["desk"]
+    data = {"pdf": pdf_bytes(), "png": png_bytes()}
+    response = reporter.post("/pitch", valid_pitch(attachments=[(io.BytesIO(data[kind]), name)
+                                                                for name, (kind, _) in HOSTILE_NAMES.items()]),
+                             page="/pitch")
+    assert response.status_code == 303, text_of(response)
+    page = desk.get(response.location).get_data(as_text=True)
+    shown = [(unescape(name), url) for url, name in
+             re.findall(r'<a href="(/submissions/\d+/attachments/\d+)">([^<]+)</a>', page)]
+    assert [name for name, _ in shown] == [clean for _, clean in HOSTILE_NAMES.values()]
+    for (_, url), (kind, clean) in zip(shown, HOSTILE_NAMES.values(), strict=True):
+        download = desk.get(url)
+        assert download.status_code == 200 and download.data == data[kind]
+        assert download_name(download) == clean
+    assert not re.search("[\u200b-\u200f\u202a-\u202e\u2066-\u2069]", page)
+
+
 def test_a_file_named_pdf_that_is_text_is_refused_next_to_the_attachments(people):
     reporter = people["reporter"]
     response = reporter.post("/pitch", valid_pitch(attachments=[

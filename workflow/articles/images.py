@@ -23,7 +23,6 @@ import secrets
 import warnings
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import PurePath
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
@@ -81,7 +80,7 @@ class Processed:
 
 
 def _name(filename: str | None) -> str:
-    return PurePath((filename or "").replace("\\", "/")).name[:255] or "photo"
+    return storage.safe_filename(filename, None, default="photo")
 
 
 def limits() -> str:
@@ -354,7 +353,8 @@ def add_image(actor: User, submission: Submission, filename: str, data: bytes, a
     if same is not None:
         raise DomainError("This photo is already among the story's images.", field="image")
     image = Image(key=secrets.token_hex(16), submission_id=submission.id, uploaded_by_id=actor.id,
-                  filename=_name(filename), content_type=upload.content_type, width=upload.width,
+                  filename=storage.safe_filename(filename, upload.content_type, default="photo"),
+                  content_type=upload.content_type, width=upload.width,
                   height=upload.height, widths=[], sha256=upload.sha256, alt=alt, caption=caption, credit=credit,
                   status=ImageStatus.PROCESSING)
     storage.store_as(upload_key(image), data)

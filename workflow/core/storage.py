@@ -6,6 +6,7 @@ import hashlib
 import math
 import os
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,50 @@ ALLOWED_TYPES = {
     "image/gif": "GIF image",
     "image/webp": "WebP image",
 }
+
+
+# The extension each type we keep is named with, and the other spellings of it that are left alone.
+EXTENSIONS = {
+    "application/pdf": ("pdf",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("docx",),
+    "image/jpeg": ("jpg", "jpeg"),
+    "image/png": ("png",),
+    "image/gif": ("gif",),
+    "image/webp": ("webp",),
+}
+MAX_FILENAME = 120
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, bidi marks, zero-width, unassigned
+_RESERVED = set('<>:"|?*')  # refused by some systems the files are saved on
+
+
+def safe_filename(name: str | None, content_type: str | None, default: str = "file") -> str:
+    """A file name that can be shown, downloaded and unpacked as it reads: no folders (a path keeps only its
+    last part), no control, bidi or zero-width characters (``invoice\u202efdp.exe`` cannot pose as
+    ``invoiceexe.pdf``), an extension that agrees with ``content_type`` (the type read from the content: a
+    PDF named ``.exe`` becomes ``.pdf``), at most ``MAX_FILENAME`` characters with the extension kept, and
+    ``default`` (with the extension) when nothing is left."""
+    text = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(" " if char.isspace() else "_" if char in _RESERVED else char
+                   for char in text if unicodedata.category(char) not in _INVISIBLE or char.isspace())
+    text = " ".join(text.split()).strip(". ")
+    stem, dot, suffix = text.rpartition(".")
+    if not dot:
+        stem, suffix = text, ""
+    extensions = EXTENSIONS.get(content_type or "")
+    if extensions is not None:
+        if suffix.lower() not in extensions:
+            # A suffix that looks like an extension is replaced; any other stays part of the name.
+            if not (suffix.isascii() and suffix.isalnum() and len(suffix) <= 5):
+                stem = text
+            suffix = extensions[0]
+        else:
+            suffix = suffix.lower()
+    elif not dot:
+        suffix = ""
+    stem = stem.strip(". ") or default
+    extension = f".{suffix}" if suffix else ""
+    stem = stem[:MAX_FILENAME - len(extension)].rstrip(". ") or default
+    return stem + extension
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,9 @@ def data_of(user: User) -> tuple[dict, list[tuple[str, str]]]:
                                                            Image.uploaded_by_id == user.id)
                                     .order_by(Image.id)).all()
         for attachment in attachments:
-            files.append((f"attachments/{story.id}-{attachment.id}-{attachment.filename}", attachment.storage_key))
+            # Prefixed by story and file: two files of one name never collide, and no name leaves the folder.
+            name = storage.safe_filename(attachment.filename, attachment.content_type)
+            files.append((f"attachments/{story.id}-{attachment.id}-{name}", attachment.storage_key))
         for photo in (photo for photo in photos if photo.widths):  # a photo being prepared has no copy yet
             files.append((f"photos/{story.id}-{photo.id}.{photo.content_type.rpartition('/')[2]}",
                           images.storage_key(photo, max(photo.widths))))

@@ -91,7 +91,8 @@ def check_attachments(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes, 
     checked, problems = [], []
     for name, data in files:
         try:
-            checked.append((name, data, storage.check_upload(name, data)))
+            content_type = storage.check_upload(storage.safe_filename(name, None), data)
+            checked.append((storage.safe_filename(name, content_type), data, content_type))
         except DomainError as error:
             problems.append(error.message)
     if problems:
@@ -125,7 +126,7 @@ def submit_pitch(contributor: User, pitch: PitchInput) -> Submission:
     for name, data, content_type in checked:
         stored = storage.store(data, content_type)
         db.session.add(Attachment(
-            submission_id=submission.id, uploaded_by_id=contributor.id, filename=name[:255],
+            submission_id=submission.id, uploaded_by_id=contributor.id, filename=name,
             content_type=stored.content_type, size=stored.size, sha256=stored.sha256, storage_key=stored.key,
         ))
     db.session.add(AuditEntry(submission_id=submission.id, actor_id=contributor.id, action="pitch",

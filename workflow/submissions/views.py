@@ -211,7 +211,7 @@ def attachment(submission_id, attachment_id):
     if item is None or item.submission_id != submission.id:
         abort(404)
     response = send_file(storage.path_for(item.storage_key), mimetype=item.content_type, as_attachment=True,
-                         download_name=item.filename, max_age=0)
+                         download_name=storage.safe_filename(item.filename, item.content_type), max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
