@@ -4,6 +4,7 @@ the web server, and passwords are never written."""
 from __future__ import annotations
 
 import io
+import ipaddress
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import secrets
 import subprocess
 import sys
 import threading
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -39,6 +41,8 @@ def test_a_request_line_names_no_client_address():
             == '[address] - - [06/Dec/2026 15:41:52] "GET /confirm/[token] HTTP/1.1" 200 -')
     assert logs.redact_request_line('2001:db8::7 - - [06/Dec/2026:15:41:52 +0000] "GET / HTTP/1.1" 200') \
         == '[address] - - [06/Dec/2026:15:41:52 +0000] "GET / HTTP/1.1" 200'
+    assert logs.redact_request_line('fe80::1%eth0 - - [06/Dec/2026 15:41:52] "GET / HTTP/1.1" 200 -') \
+        == '[address] - - [06/Dec/2026 15:41:52] "GET / HTTP/1.1" 200 -'
 
 
 def _captured():
@@ -83,6 +87,67 @@ def test_the_web_server_s_request_lines_and_our_own_lines_carry_no_token(app, fa
     assert "CSRF refusal on POST /confirm/[token]" in written
     assert secret not in written and "SecretPartOfTheLink" not in written
     assert PASSWORD not in written
+
+
+ADDRESS_LIKE = re.compile(r"[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def ip_addresses_in(text: str) -> list[str]:
+    """Every IPv4 or IPv6 address in the text (a time such as 17:00:10 is not one)."""
+    found = []
+    for candidate in ADDRESS_LIKE.findall(text):
+        for token in {candidate, candidate.strip(".:")}:
+            try:
+                ipaddress.ip_address(token)
+            except ValueError:
+                continue
+            found.append(token)
+    return found
+
+
+def test_a_whole_journey_logs_no_address_of_any_kind(app, caplog):
+    """Register, confirm, pitch, talk with the desk and sign out over real HTTP (werkzeug's server, whose
+    request lines start with the client's address): every captured line, even those of a handler added after
+    the app started (pytest's own), names no IP address and no email address."""
+    from tests.helpers import REGISTRATION, latest_link, valid_pitch
+    from tests.processes import LiveClient
+
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    browser = LiveClient(f"http://127.0.0.1:{port}")
+    email = REGISTRATION["email"]
+    try:
+        status, _, _ = browser.post("/register", REGISTRATION, page="/register")
+        assert status == 303, status
+        link = latest_link(app, email, "Confirm your email address")
+        status, _, _ = browser.post(link, {}, page=link)
+        assert status == 303, status
+        browser.login(email, PASSWORD)
+        status, _, location = browser.post("/pitch", valid_pitch(), page="/pitch")
+        assert status == 303, status
+        story = urllib.parse.urlsplit(location).path
+        status, _, _ = browser.post(f"{story}/messages", {"body": "The ferryman agreed to talk."}, page=story)
+        assert status == 303, status
+        status, _, _ = browser.post("/logout", {}, page="/account")
+        assert status == 303, status
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    lines = [record.getMessage() for record in caplog.records]
+    request_lines = [line for line in lines if re.search(r"POST /pitch HTTP/1.1\S*\" 303", line)]
+    assert request_lines and request_lines[0].startswith("[address] - -"), request_lines  # the server's lines
+    assert any("pitched submission" in line for line in lines)  # and ours are there to be searched
+    written = "\n".join([*lines, caplog.text])
+    assert ip_addresses_in('203.0.113.9 - - "GET /" and [::1]:5000, fe80::1') == ["203.0.113.9", "::1", "fe80::1"]
+    assert not ip_addresses_in(written), ip_addresses_in(written)
+    assert not EMAIL.search(written), EMAIL.search(written)
+    for private in ("Rana Field", "R. Field", "ferryman"):
+        assert private not in written
 
 
 # --- logs you can follow: the request id, and the format ------------------------------------------------------

@@ -43,7 +43,7 @@ _TASK_HEADER = "request_id"
 # The client's address that opens a web server's request line (werkzeug's, gunicorn's access log in its default
 # format): no IP address is written to a log line (SAFETY.md).
 REQUEST_LINE_LOGGERS = ("werkzeug", "gunicorn.access")
-LEADING_ADDRESS = re.compile(r"^\[?[0-9A-Fa-f]*[.:][0-9A-Fa-f.:]*\]?(?= )")
+LEADING_ADDRESS = re.compile(r"^\[?[0-9A-Fa-f]*[.:][0-9A-Fa-f.:]*(?:%[\w.-]+)?\]?(?= )")  # IPv6 with its zone too
 
 
 # An email address that a line carries by accident (a mail server's refusal quotes the recipient, say).
@@ -127,12 +127,20 @@ def configure(level: str, fmt: str) -> None:
     install()
 
 
+def _filter(filterer: logging.Filterer) -> None:
+    if not any(isinstance(existing, RedactSecrets) for existing in filterer.filters):
+        filterer.addFilter(RedactSecrets())
+
+
 def install() -> None:
-    """Put the filter on every handler that writes our records (idempotent)."""
+    """Put the filter on every handler that writes our records, and on the web servers' request loggers
+    themselves, so that a handler added later (a log shipper's, a test's) never sees a client's address
+    (idempotent)."""
     for name in HANDLED_LOGGERS:
         for handler in logging.getLogger(name).handlers:
-            if not any(isinstance(existing, RedactSecrets) for existing in handler.filters):
-                handler.addFilter(RedactSecrets())
+            _filter(handler)
+    for name in REQUEST_LINE_LOGGERS:
+        _filter(logging.getLogger(name))
 
 
 def request_id_from(header: str | None) -> str:
