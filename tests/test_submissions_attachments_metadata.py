@@ -408,3 +408,14 @@ def test_the_command_cleans_files_stored_before_in_place_and_says_what_it_change
 
     again = runner.invoke(args=["files", "clean-metadata", "--quiet", "--all"])
     assert "Looked at 4 attachments: 0 cleaned, 3 had nothing to remove, 1 could not be cleaned." in again.output
+
+
+def test_a_zip_that_unpacks_to_far_more_than_its_size_is_refused_not_unpacked():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", b"\0" * (30 * 1024 * 1024))
+    assert len(out.getvalue()) < 100_000
+    with pytest.raises(DomainError) as refused:
+        metadata.clean("bomb.docx", out.getvalue(), DOCX_TYPE)
+    assert "“bomb.docx” unpacks to far more than its size" in refused.value.message

@@ -20,6 +20,7 @@ saying why and what is accepted: nothing leaves the contributor's hands with met
 from __future__ import annotations
 
 import io
+import logging
 import re
 import warnings
 import zipfile
@@ -31,6 +32,8 @@ from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 
 from workflow.core.errors import DomainError
 
+log = logging.getLogger(__name__)
+
 NEUTRAL_NAME = "Contributor"
 ACCEPTED = "a PDF, a Word document (DOCX) or an image (JPEG, PNG, GIF, WebP)"
 # What the forms tell a contributor before they send a file.
@@ -40,6 +43,7 @@ REMOVED_NOTICE = ("Before a file is stored, we remove what it says about you: au
 
 # A zip may expand to this many times its own size at most (a zip bomb is refused, not unpacked).
 MAX_EXPANSION = 40
+MAX_UNPACKED = 200 * 1024 * 1024
 MAX_MEMBERS = 5000
 
 
@@ -72,12 +76,18 @@ class Cleaned:
 def clean(filename: str, data: bytes, content_type: str) -> Cleaned:
     """``data`` (of the real ``content_type``, read from its content) without its metadata, or a DomainError saying
     why the file cannot be cleaned and what is accepted."""
-    if content_type in IMAGE_TYPES:
-        return clean_image(filename, data, IMAGE_TYPES[content_type])
-    if content_type == "application/pdf":
-        return clean_pdf(filename, data)
-    if content_type in OOXML_TYPES or content_type in ODF_TYPES:
-        return clean_zip(filename, data, odf=content_type in ODF_TYPES)
+    try:
+        if content_type in IMAGE_TYPES:
+            return clean_image(filename, data, IMAGE_TYPES[content_type])
+        if content_type == "application/pdf":
+            return clean_pdf(filename, data)
+        if content_type in OOXML_TYPES or content_type in ODF_TYPES:
+            return clean_zip(filename, data, odf=content_type in ODF_TYPES)
+    except DomainError:
+        raise
+    except Exception as exc:  # a parser tripped on a crafted file: refused like a damaged one, never a 500
+        log.warning("could not clean a %s file of %d bytes (%s)", content_type, len(data), type(exc).__name__)
+        raise _refusal(filename, "is damaged or cannot be read") from exc
     raise DomainError(f"“{filename}” is of a type whose hidden data (author, location, history) we cannot "
                       f"remove: we accept {ACCEPTED}.")
 
@@ -368,7 +378,8 @@ def clean_zip(filename: str, data: bytes, odf: bool) -> Cleaned:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
             members = source.infolist()
-            if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_EXPANSION * max(len(data), 1):
+            if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > min(
+                    MAX_EXPANSION * max(len(data), 1), MAX_UNPACKED):
                 raise _refusal(filename, "unpacks to far more than its size (a zip bomb?)")
             if any(m.flag_bits & 0x1 for m in members):
                 raise _refusal(filename, "is protected by a password", "Remove the password and send it again")
