@@ -95,6 +95,12 @@ def pdf_with_author() -> bytes:
     pdf.Root.OpenAction = script
     pdf.Root.Names.JavaScript = pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("x"), script]))
     pdf.pages[0].obj.AA = pikepdf.Dictionary(O=script)
+    # A photo placed on the page, as a scanning app does: its JPEG stream carries the camera's EXIF.
+    photo = pikepdf.Stream(pdf, jpeg_with_gps(), Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=64,
+                           Height=32, ColorSpace=pikepdf.Name.DeviceRGB, BitsPerComponent=8,
+                           Filter=pikepdf.Name.DCTDecode)
+    pdf.pages[0].obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=photo))
+    pdf.pages[0].obj.Contents = pdf.make_stream(b"q 64 0 0 32 20 20 cm /Im0 Do Q")
     out = io.BytesIO()
     pdf.save(out)
     return out.getvalue()
@@ -229,6 +235,8 @@ def assert_clean(name: str, data: bytes) -> None:
             assert "/AA" not in pdf.pages[0].obj
             assert len(pdf.attachments) == 0
             assert "/JavaScript" not in pdf.Root.get("/Names", {})
+            placed = pdf.pages[0].obj.Resources.XObject.Im0
+            assert pikepdf.PdfImage(placed).as_pil_image().size == (64, 32)  # the photo is still there
     elif name.endswith(".docx"):
         document = docx.Document(io.BytesIO(data))
         assert [p.text for p in document.paragraphs][0] == "Notes from the bakery."

@@ -281,6 +281,14 @@ def clean_pdf(filename: str, data: bytes) -> Cleaned:
                     del obj["/Next"]
                 if obj.get("/S") in _RISKY_ACTIONS and "/JS" in obj:
                     del obj["/JS"]
+                if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image" \
+                        and obj.get("/Filter") == "/DCTDecode":
+                    raw = obj.read_raw_bytes()
+                    bare = _strip_jpeg(raw, keep_orientation=False)  # a PDF places a picture as its pixels lie
+                    if bare != raw:
+                        obj.write(bare, filter=pikepdf.Name.DCTDecode)
+                        if "metadata of pictures inside" not in removed:
+                            removed.append("metadata of pictures inside")
             out = io.BytesIO()
             pdf.remove_unreferenced_resources()
             pdf.save(out, encryption=False, fix_metadata_version=False, deterministic_id=True)
@@ -447,7 +455,7 @@ def _orientation_exif(raw: bytes) -> bytes | None:
     return kept.tobytes()
 
 
-def _strip_jpeg(data: bytes) -> bytes:
+def _strip_jpeg(data: bytes, keep_orientation: bool = True) -> bytes:
     if data[:2] != b"\xff\xd8":
         raise ValueError("not a JPEG")
     out, i = [b"\xff\xd8"], 2
@@ -472,7 +480,7 @@ def _strip_jpeg(data: bytes) -> bytes:
             return b"".join(out)
         body = segment[4:]
         if marker == 0xE1 and body.startswith(b"Exif\x00\x00"):
-            kept = _orientation_exif(body)
+            kept = _orientation_exif(body) if keep_orientation else None
             if kept is not None:
                 out.append(b"\xff\xe1" + (len(kept) + 2).to_bytes(2, "big") + kept)
         elif (0xE0 <= marker <= 0xEF or marker == 0xFE) and not (
