@@ -193,6 +193,33 @@ def test_no_copy_keeps_gps_camera_or_comments_and_the_photo_is_turned_upright(ap
         assert top[0] > 150 > top[2] and bottom[2] > 150 > bottom[0]
 
 
+@pytest.mark.parametrize("fmt, filename", [("JPEG", "IMG_2041.jpg"), ("PNG", "screen.png"), ("WEBP", "photo.webp")])
+def test_the_upload_waiting_for_the_worker_is_stored_without_its_metadata_but_its_orientation(app, factory, fmt,
+                                                                                              filename):
+    from workflow.articles import images
+    from workflow.core import storage
+
+    _, reporter, story = _assigned(factory)
+    upload = _photo(fmt, size=(2000, 1200), orientation=6)
+    assert b"SpyCam" in upload and GPS_TEXT in upload  # the photo as sent says where and with what
+    owner = signed_in(app, reporter)
+    assert _upload(owner, story.id, upload, filename, prepared=False).status_code == 303
+    [image] = _images(app, story.id)
+    with app.app_context():
+        waiting = storage.path_for(images.upload_key(image)).read_bytes()
+    for planted in (b"SpyCam", b"Pocket 9", GPS_TEXT, b"2026:01:02"):
+        assert planted not in waiting, planted
+    stored = PILImage.open(io.BytesIO(waiting))
+    stored.load()  # it still opens, for the worker
+    assert dict(stored.getexif()) == {ExifTags.Base.Orientation: 6}
+    assert not stored.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    assert "icc_profile" in stored.info  # the worker converts the colours through it, then drops it
+
+    prepare_images(app)
+    [image] = _images(app, story.id)
+    assert image.status is ImageStatus.READY and (image.width, image.height) == (1200, 2000)  # turned upright
+
+
 def test_a_photo_between_two_widths_keeps_its_own_width_as_the_largest(app, factory):
     _, reporter, story = _assigned(factory)
     owner = signed_in(app, reporter)

@@ -181,6 +181,7 @@ def register_commands(app: Flask) -> None:
     from workflow.newsletter.cli import newsletter
     from workflow.notifications.cli import notifications
     from workflow.reminders.cli import digest, reminders
+    from workflow.submissions.cli import files
 
     app.cli.add_command(users)
     app.cli.add_command(demo)
@@ -190,3 +191,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(articles)
     app.cli.add_command(newsletter)
     app.cli.add_command(bench)
+    app.cli.add_command(files)

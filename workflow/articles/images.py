@@ -2,7 +2,9 @@
 
 The request never decodes a photo. It reads the header alone (Pillow opens files lazily): the real type (JPEG,
 PNG or WebP; nothing else), the pixel dimensions, refused above ``MAX_IMAGE_PIXELS`` (a decompression bomb),
-and the width, at least ``MIN_WIDTH``. It keeps the upload as it came, writes the row as ``processing`` and,
+and the width, at least ``MIN_WIDTH``. It keeps the upload without its metadata segments (GPS, camera, XMP,
+comments; :func:`workflow.core.metadata.strip_photo`, no pixel decoded) but for its orientation and colour profile,
+writes the row as ``processing`` and,
 once that is committed, hands the photo to a worker (:func:`prepare`); beat's sweep hands over again whatever
 the broker lost (:func:`waiting`). A 39-megapixel PNG of 129 KB costs the request a few milliseconds and the
 worker the seconds and hundreds of megabytes.
@@ -30,7 +32,7 @@ from PIL import Image as PILImage
 from PIL import ImageCms, ImageOps, UnidentifiedImageError
 
 from workflow.articles.models import Image, ImageStatus
-from workflow.core import storage
+from workflow.core import metadata, storage
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit
@@ -238,7 +240,8 @@ def storage_key(image: Image, width: int) -> str:
 
 
 def upload_key(image: Image) -> str:
-    """Where the upload waits, as it came (metadata and all), until a worker has prepared it."""
+    """Where the upload waits, stripped of its metadata but for its orientation and colour profile, until a worker
+    has prepared it."""
     return f"{image.key}upload"
 
 
@@ -342,7 +345,7 @@ def _check_manage(actor: User, submission: Submission) -> None:
 
 def add_image(actor: User, submission: Submission, filename: str, data: bytes, alt: str = "", caption: str = "",
               credit: str = "") -> Image:
-    """Add a photo to a story: checked from its header, kept as it came, and handed to a worker once committed
+    """Add a photo to a story: checked from its header, kept without its metadata, and handed to a worker once committed
     (:func:`prepare` makes its copies). The upload is removed again if the transaction rolls back."""
     _check_manage(actor, submission)
     alt, caption, credit = _words(alt, caption, credit)
@@ -357,7 +360,7 @@ def add_image(actor: User, submission: Submission, filename: str, data: bytes, a
                   content_type=upload.content_type, width=upload.width,
                   height=upload.height, widths=[], sha256=upload.sha256, alt=alt, caption=caption, credit=credit,
                   status=ImageStatus.PROCESSING)
-    storage.store_as(upload_key(image), data)
+    storage.store_as(upload_key(image), metadata.strip_photo(data, upload.content_type))
     db.session.add(image)
     db.session.flush()
     image_id = image.id

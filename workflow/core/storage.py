@@ -129,6 +129,19 @@ def store(data: bytes, content_type: str) -> StoredFile:
 def store_as(key: str, data: bytes) -> None:
     """Write ``data`` under a key the caller chose (alphanumeric), atomically. The row that points at the file
     may yet be rolled back; then the file goes too."""
+    _write(key, data)
+    after_rollback(db.session(), lambda: remove(key))
+
+
+def overwrite(key: str, data: bytes) -> None:
+    """Replace a stored file's content, atomically: a reader gets the old file or the new one, never a part.
+    The row that points at it stays, whatever becomes of the transaction; so does the new content."""
+    if not path_for(key).exists():
+        raise FileNotFoundError(key)
+    _write(key, data)
+
+
+def _write(key: str, data: bytes) -> None:
     path = path_for(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
@@ -137,7 +150,6 @@ def store_as(key: str, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    after_rollback(db.session(), lambda: remove(key))
 
 
 def remove(key: str) -> None:

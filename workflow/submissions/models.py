@@ -254,6 +254,9 @@ class Attachment(db.Model):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     storage_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Whether the stored file was cleaned of its metadata (workflow.core.metadata): at intake, or by
+    # ``flask files clean-metadata`` for the files stored before the desk cleaned them.
+    metadata_removed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

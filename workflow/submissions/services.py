@@ -12,7 +12,7 @@ from functools import partial
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.core import storage
+from workflow.core import metadata, storage
 from workflow.core.errors import Conflict, DomainError, PermissionDenied
 from workflow.core.metrics import count_transition
 from workflow.core.models import utcnow
@@ -87,12 +87,14 @@ def active_editors() -> list[User]:
 
 
 def check_attachments(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes, str]]:
-    """Each file with its real content type; or a DomainError on the attachments field naming every refusal."""
+    """Each file cleaned of its metadata (workflow.core.metadata), with its real content type; or a DomainError on
+    the attachments field naming every refusal (a file of the wrong type or size, or one that cannot be cleaned)."""
     checked, problems = [], []
     for name, data in files:
         try:
             content_type = storage.check_upload(storage.safe_filename(name, None), data)
-            checked.append((storage.safe_filename(name, content_type), data, content_type))
+            safe_name = storage.safe_filename(name, content_type)
+            checked.append((safe_name, metadata.clean(safe_name, data, content_type).data, content_type))
         except DomainError as error:
             problems.append(error.message)
     if problems:
@@ -128,6 +130,7 @@ def submit_pitch(contributor: User, pitch: PitchInput) -> Submission:
         db.session.add(Attachment(
             submission_id=submission.id, uploaded_by_id=contributor.id, filename=name,
             content_type=stored.content_type, size=stored.size, sha256=stored.sha256, storage_key=stored.key,
+            metadata_removed=True,
         ))
     db.session.add(AuditEntry(submission_id=submission.id, actor_id=contributor.id, action="pitch",
                               from_state=None, to_state=State.PITCHED, version=submission.version))

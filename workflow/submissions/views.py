@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from workflow.auth import second_factor
-from workflow.core import limits, storage
+from workflow.core import limits, metadata, storage
 from workflow.core.errors import Conflict, DomainError
 from workflow.core.forms import ActionForm
 from workflow.core.numbers import record_id, whole_number
@@ -44,7 +44,8 @@ def dashboard():
 @limits.pitch
 def pitch():
     form = PitchForm()
-    form.attachments.description = f"PDF, Word (DOCX) or images, up to {storage.upload_limit()} each."
+    form.attachments.description = (f"PDF, Word (DOCX) or images, up to {storage.upload_limit()} each. "
+                                    f"{metadata.REMOVED_NOTICE}")
     files_sent = False
     if form.is_submitted():
         valid = form.validate()
