@@ -241,4 +241,6 @@ def test_the_files_in_the_download_have_clean_names_prefixed_by_story_that_never
     assert all(len(found) == 2 for found in per_story.values()), per_story
     assert any(name.endswith("-evilfdp.pdf") for name in per_story[stories[1]])
     assert sum(name.endswith("-notes.pdf") for name in names) == 3
-    assert sorted(archive.read(name) for name in names) == sorted([PDF, PDF + b"%2\n"] * 2)
+    for name in names:  # the files themselves (cleaned of their metadata at intake, so not byte for byte)
+        with pikepdf.open(io.BytesIO(archive.read(name))) as pdf:
+            assert len(pdf.pages) == 1, name
