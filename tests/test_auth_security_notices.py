@@ -15,7 +15,7 @@ import pyotp
 import sqlalchemy as sa
 import time_machine
 
-from tests.helpers import PASSWORD, Client, composed, link_in, plain_body, still_signed_in, text_of
+from tests.helpers import PASSWORD, Client, composed, link_in, plain_body, redirect_path, still_signed_in, text_of
 from workflow.core.models import utcnow
 from workflow.extensions import db
 
@@ -102,7 +102,8 @@ def test_every_security_notice_carries_the_link_and_no_story(app, factory):
     codes = re.findall(r"<li><code>([a-z2-9-]{14})</code></li>", done.get_data(as_text=True))
     client.logout()
     phone = browser(app, SAFARI_ON_IPHONE)
-    phone.post("/login", {"email": person.email, "password": PASSWORD}, page="/login")
+    password = phone.post("/login", {"email": person.email, "password": PASSWORD}, page="/login")
+    assert redirect_path(password) == "/login/verify", password.status_code
     assert phone.post("/login/verify", {"code": codes[0]}, page="/login/verify").status_code == 303
     phone.user_email = person.email
     assert phone.post("/account/two-step/recovery-codes", page="/account").status_code == 200

@@ -74,7 +74,7 @@ def test_the_web_server_s_request_lines_and_our_own_lines_carry_no_token(app, fa
         # Our own line about a refused form names the path it was posted to.
         Client(app).post(f"/confirm/{secret}", {}, csrf=False)
         person = factory.user()
-        Client(app).login(person.email, PASSWORD)
+        assert Client(app).login(person.email, PASSWORD).status_code == 303  # the sign-in's line is there
     finally:
         server.shutdown()
         thread.join(timeout=5)

@@ -427,3 +427,14 @@ def test_a_zip_that_unpacks_to_far_more_than_its_size_is_refused_not_unpacked():
     with pytest.raises(DomainError) as refused:
         metadata.clean("bomb.docx", out.getvalue(), DOCX_TYPE)
     assert "“bomb.docx” unpacks to far more than its size" in refused.value.message
+
+
+@pytest.mark.parametrize(("data", "content_type"), [
+    (b"\xff\xd8\xff\xe1\xff\xff\x00", "image/jpeg"),  # a metadata segment longer than the file
+    (b"\xff\xd8\x00\x00garbage", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xffIHDR", "image/png"),
+])
+def test_a_photo_that_cannot_be_stripped_is_refused_never_kept_as_it_came(app, data, content_type):
+    with app.app_context(), pytest.raises(DomainError) as refused:
+        metadata.strip_photo(data, content_type)
+    assert refused.value.field == "image" and "cannot remove its hidden data" in refused.value.message

@@ -117,6 +117,7 @@ def from_environment(instance_path: str) -> dict:
     limits_url = _env("RATELIMIT_STORAGE_URL") or (
         broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://")
 
+    sweep_seconds = float(_env_int("OUTBOX_SWEEP_SECONDS", 60))  # beat's sweeps: the outbox, photos, resets
     celery: dict = {
         "broker_url": broker_url,
         "task_ignore_result": True,
@@ -138,7 +139,7 @@ def from_environment(instance_path: str) -> dict:
         "worker_hijack_root_logger": False,
         # The sweeper hands the workers whatever the outbox still holds (a lost enqueue, a lost task).
         "beat_schedule": {
-            "sweep-outbox": {"task": "notifications.sweep", "schedule": float(_env_int("OUTBOX_SWEEP_SECONDS", 60))},
+            "sweep-outbox": {"task": "notifications.sweep", "schedule": sweep_seconds},
             # Deadline reminders (each sent once per submission and deadline, however often this runs).
             "send-reminders": {"task": "notifications.send_reminders", "schedule": 15 * 60.0},
             # The daily digest, at WORKFLOW_DIGEST_HOUR (UTC); a second run the same day sends nothing.
@@ -148,10 +149,10 @@ def from_environment(instance_path: str) -> dict:
             "publish-scheduled": {"task": "articles.publish_scheduled", "schedule": 60.0},
             # Story photos whose task was lost (the broker was down at the upload, a worker died on them).
             "sweep-images": {"task": "articles.sweep_images",
-                             "schedule": float(_env_int("OUTBOX_SWEEP_SECONDS", 60))},
+                             "schedule": sweep_seconds},
             # Password reset requests that no worker took (the broker was down when they came).
             "sweep-reset-requests": {"task": "auth.sweep_reset_requests",
-                                     "schedule": float(_env_int("OUTBOX_SWEEP_SECONDS", 60))},
+                                     "schedule": sweep_seconds},
             # Sessions past their life are deleted (each request checks its own anyway).
             "forget-expired-sessions": {"task": "auth.forget_expired_sessions", "schedule": 3600.0},
             # The desk metrics page's figures, worked out ahead so the page costs one read at any size.

@@ -125,7 +125,7 @@ def enrol_app(user: User, secret: str, code: str) -> list[str]:
     first = not has_keys(user)
     now = utcnow()
     db.session.add(TotpSecret(user_id=user.id, secret=secret, last_step=step, created_at=now, last_used_at=now))
-    user.two_step_offer_closed_at = user.two_step_offer_closed_at or now
+    close_offer(user)
     codes = new_recovery_codes(user) if first else []
     notify("account.factor_added", user, user_id=user.id, factor=APP)
     db.session.flush()

@@ -102,7 +102,7 @@ def register(user: User, name: str, credential: dict, challenge: str | None) -> 
                       transports=transports, created_at=utcnow())
     db.session.add(key)
     codes = second_factor.new_recovery_codes(user) if first else None
-    user.two_step_offer_closed_at = user.two_step_offer_closed_at or utcnow()
+    second_factor.close_offer(user)
     notify("account.factor_added", user, user_id=user.id, factor=FACTOR)
     db.session.flush()
     log.info("user %s registered security key %s", user.id, key.id)

@@ -13,10 +13,12 @@ outage is logged once, not on every request (:mod:`workflow.core.outage`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import time
 
-from flask import request
+from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse, parse_many
@@ -38,8 +40,16 @@ def _succeeded(response) -> bool:
     return response.status_code in (302, 303)
 
 
+def _address_key(kind: str, address: str | None) -> str:
+    """A counter's key for an email address: a keyed hash of it, never the address itself, so that a copy of the
+    limits' store names nobody."""
+    normalised = (address or "").strip().lower().encode()
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), normalised, hashlib.sha256).hexdigest()[:32]
+    return f"{kind}:{digest}"
+
+
 def _submitted_email() -> str:
-    return "email:" + (request.form.get("email") or "").strip().lower()
+    return _address_key("email", request.form.get("email"))
 
 
 def _person() -> str:
@@ -52,7 +62,7 @@ def sign_in(view):
 
 
 def _account(email: str) -> str:
-    return "account:" + email.strip().lower()
+    return _address_key("account", email)
 
 
 def account_under_attack(email: str) -> bool:
@@ -105,7 +115,7 @@ def pitch(view):
 
 
 def _new_address() -> str:
-    return "email-change:" + (request.form.get("em-email") or "").strip().lower()
+    return _address_key("email-change", request.form.get("em-email"))
 
 
 def email_change(view):

@@ -425,8 +425,8 @@ def strip_photo(data: bytes, content_type: str) -> bytes:
     """A photo's metadata segments dropped without decoding a pixel (cheap enough for a request): what a JPEG, PNG
     or WebP says beyond its pixels goes, but for the two things a worker still needs to prepare it, its
     orientation (kept as a one-tag EXIF) and its colour profile. A JPEG keeps only its first picture (an MPO's
-    others go). A file whose structure is not as expected is returned as it came: the worker, which re-encodes
-    the pixels alone, finds out what is wrong with it."""
+    others go). A file whose structure is not as expected is refused (DomainError on the photo field): it is never
+    kept with the metadata it came with."""
     try:
         if content_type == "image/jpeg":
             return _strip_jpeg(data)
@@ -437,6 +437,8 @@ def strip_photo(data: bytes, content_type: str) -> bytes:
     except (ValueError, IndexError, SyntaxError, OSError) as exc:
         log.warning("could not strip a %s upload of %d bytes before its worker (%s)", content_type, len(data),
                     type(exc).__name__)
+        raise DomainError("This photo is damaged or cannot be read, so we cannot remove its hidden data (location, "
+                          "camera). Export or save it again, and send the new file.", field="image") from exc
     return data
 
 

@@ -41,6 +41,11 @@ def forget_outbox(session: Session) -> None:
     session.info.pop(_OUTBOX_KEY, None)
 
 
+def _some(ids: list[int], shown: int = 10) -> str:
+    """Ids for a log line, a bounded one: a sweep may hand over thousands."""
+    return str(ids) if len(ids) <= shown else f"{ids[:shown]} and {len(ids) - shown} more"
+
+
 def enqueue(notification_ids: list[int]) -> list[int]:
     """Hand committed notifications to the workers and note when. If the broker is down, the rows stay
     unqueued and the sweeper hands them over later; the caller is never held up for long.
@@ -54,12 +59,12 @@ def enqueue(notification_ids: list[int]) -> list[int]:
         except Exception as exc:
             outage.broker.failed(exc, "notifications stay pending in the outbox until the sweeper hands them over")
             log.info("notification(s) %s not enqueued: each stays pending in the outbox",
-                     notification_ids[start:])
+                     _some(notification_ids[start:]))
             break  # the broker is down: do not wait on it once per batch
         queued.extend(batch)
     if queued:
         outage.broker.succeeded()
-        log.info("notification(s) %s enqueued", queued)
+        log.info("notification(s) %s enqueued", _some(queued))
         # Its own short transaction: the change itself is already committed.
         with db.engine.begin() as connection:
             connection.execute(sa.update(Notification).where(Notification.id.in_(queued))
