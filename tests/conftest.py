@@ -24,6 +24,7 @@ from flask_migrate import upgrade
 
 from tests.helpers import Client, MailCatcher, empty_tables, publish, signed_in
 from workflow import ROOT, create_app
+from workflow.core.crypto import new_master_key
 from workflow.extensions import db
 
 pytest_plugins = ["tests.browsers"]  # browser, live_server, base_url, open_page for every browser test
@@ -116,6 +117,9 @@ def service_env(database_url, smtp_server, broker, tmp_path_factory):
         "WORKFLOW_SMTP_HOST": smtp_server.host,
         "WORKFLOW_SMTP_PORT": str(smtp_server.port),
         "WORKFLOW_UPLOAD_DIR": str(uploads),
+        # Private data is sealed with data keys kept in a key store of the run's own, under a master key of its own.
+        "WORKFLOW_KEY_DIR": str(tmp_path_factory.mktemp("keys")),
+        "WORKFLOW_DATA_KEY": new_master_key(),
         "WORKFLOW_BASE_URL": "http://desk.test",
         "WORKFLOW_ARGON2_TIME_COST": "1",
         "WORKFLOW_ARGON2_MEMORY_COST": "8192",

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tests.helpers import CSRF_RE, free_port
 from workflow import ROOT
+from workflow.core.crypto import new_master_key
 
 PASSWORD = "a long and private password"  # of the people the tests make in an installation (``Desk.user``)
 
@@ -140,6 +141,8 @@ class Desk:
             "WORKFLOW_SMTP_HOST": smtp.host,
             "WORKFLOW_SMTP_PORT": str(smtp.port),
             "WORKFLOW_UPLOAD_DIR": str(tmp_path / "uploads"),
+            "WORKFLOW_KEY_DIR": str(tmp_path / "keys"),
+            "WORKFLOW_DATA_KEY": new_master_key(),
             "WORKFLOW_ARGON2_TIME_COST": "1",
             "WORKFLOW_ARGON2_MEMORY_COST": "8192",
             "WORKFLOW_MAIL_RETRY_BASE_SECONDS": "1",

@@ -61,6 +61,7 @@ def register_extensions(app: Flask) -> None:
 
     from workflow.core import (  # noqa: F401 (database: hooks)
         celery,
+        crypto,
         database,
         form_input,
         metrics,
@@ -83,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     form_input.init_app(app)
     celery.init_app(app)
     metrics.init_app(app)
+    crypto.init_app(app)
 
     from workflow.auth.signin import load_signed_in_user
     from workflow.notifications.metrics import OutboxCollector
@@ -180,6 +182,7 @@ def register_commands(app: Flask) -> None:
     from workflow.demo.cli import demo
     from workflow.newsletter.cli import newsletter
     from workflow.notifications.cli import notifications
+    from workflow.privacy.keys import keys
     from workflow.reminders.cli import digest, reminders
     from workflow.submissions.cli import files
 
@@ -192,3 +195,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(newsletter)
     app.cli.add_command(bench)
     app.cli.add_command(files)
+    app.cli.add_command(keys)

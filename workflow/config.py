@@ -194,6 +194,13 @@ def from_environment(instance_path: str) -> dict:
         "CELERY": celery,
         "BROKER_FOLDER": str(broker_folder),
         "UPLOAD_DIR": upload_dir,
+        # Private data at rest (workflow/core/crypto.py): the master key, older ones while `keys rotate` moves
+        # their data keys over, and the key store (a folder shared by web servers and workers, like the
+        # uploads, and backed up apart from the database). The quick start makes its key under instance/.
+        "DATA_KEY": _env("DATA_KEY", ""),
+        "DATA_KEY_FILE": _env("DATA_KEY_FILE", ""),
+        "DATA_KEYS_RETIRED": _env("DATA_KEYS_RETIRED", ""),
+        "KEY_DIR": _env("KEY_DIR") or str(instance / "keys"),
         "MAX_UPLOAD_BYTES": _env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024,
         # The whole request body: a few attachments at the per-file cap, plus the form.
         "MAX_CONTENT_LENGTH": (_env_int("MAX_UPLOAD_MB", 10) * 3 + 1) * 1024 * 1024,
@@ -321,6 +328,9 @@ def check_production_safety(config: dict) -> None:
             problem += ", so that /metrics answers only your scraper (it sends Authorization: Bearer <token>)"
         if problem:
             problems.append(problem)
+    if not config.get("DATA_KEY") and not config.get("DATA_KEY_FILE"):
+        problems.append(f"set {PREFIX}DATA_KEY (or {PREFIX}DATA_KEY_FILE) to the master key that protects private "
+                        "data (make one with: flask --app workflow keys new-master)")
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         problems.append(f"set {PREFIX}DATABASE_URL to a PostgreSQL database (SQLite is for the quick start only)")
     if str(config.get("CELERY", {}).get("broker_url", "")).startswith(("filesystem://", "memory://")):

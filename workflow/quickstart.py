@@ -38,6 +38,8 @@ def main() -> int:
     print(f"""
   The desk is running at  http://{HOST}:{PORT}/
   Mail is caught in       {mail_dir}/  (one .eml file per message)
+  Private data is sealed  with the master key in instance/data-key (made for the quick start;
+                          in production set WORKFLOW_DATA_KEY, see README "Keys and how they are kept")
 
   Demo sign-ins (password for all: {DEMO_PASSWORD}):""")
     for email, name, _, role in PEOPLE:

@@ -86,10 +86,9 @@ def disabled_editor(factory, session) -> User:
 
 
 def audit_of(session, submission_id: int) -> list[tuple]:
-    return [tuple(row) for row in session.execute(
-        sa.select(AuditEntry.action, AuditEntry.from_state, AuditEntry.to_state, AuditEntry.actor_id,
-                  AuditEntry.version, AuditEntry.comment)
-        .where(AuditEntry.submission_id == submission_id).order_by(AuditEntry.id))]
+    return [(entry.action, entry.from_state, entry.to_state, entry.actor_id, entry.version, entry.comment)
+            for entry in session.scalars(sa.select(AuditEntry).where(AuditEntry.submission_id == submission_id)
+                                         .order_by(AuditEntry.id))]
 
 
 def notifications_of(session, submission_id: int) -> list[tuple[str, int]]:
@@ -410,7 +409,7 @@ def test_a_contributor_s_message_reaches_the_story_s_editor_or_else_the_whole_de
     services.post_message(person(session, cast.owner), submission, "  Can I add a voice?  ")
     new = notifications_of(session, ref.id)[before:]
     assert sorted(new) == sorted(("submission.message", getattr(cast, who).id) for who in told)
-    assert session.scalar(sa.select(Message.body)) == "Can I add a voice?"
+    assert session.scalar(sa.select(Message)).body == "Can I add a voice?"
 
 
 def test_a_contributor_who_withdrew_can_no_longer_write(factory, cast, session):

@@ -360,7 +360,10 @@ def add_image(actor: User, submission: Submission, filename: str, data: bytes, a
                   content_type=upload.content_type, width=upload.width,
                   height=upload.height, widths=[], sha256=upload.sha256, alt=alt, caption=caption, credit=credit,
                   status=ImageStatus.PROCESSING)
-    storage.store_as(upload_key(image), metadata.strip_photo(data, upload.content_type))
+    # The upload waits for a worker sealed with the contributor's data key; the copies it makes are the
+    # story's photos (the public page's, once it is published).
+    storage.store_as(upload_key(image), metadata.strip_photo(data, upload.content_type),
+                     owner_id=submission.contributor_id)
     db.session.add(image)
     db.session.flush()
     image_id = image.id
@@ -404,7 +407,7 @@ def prepare(image_id: int) -> str:
     if image is None or image.status is not ImageStatus.PROCESSING:
         return "gone" if image is None else image.status.value
     try:
-        data = storage.path_for(upload_key(image)).read_bytes()
+        data = storage.read(upload_key(image))
     except FileNotFoundError:
         return _fail(image, f"“{image.filename}” was lost before it could be prepared: upload it again.")
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import filetype
 from flask import current_app
 
+from workflow.core import sealed
 from workflow.core.errors import DomainError
 from workflow.core.transaction import after_rollback
 from workflow.extensions import db
@@ -119,26 +120,32 @@ def check_upload(filename: str, data: bytes) -> str:
     return kind.mime
 
 
-def store(data: bytes, content_type: str) -> StoredFile:
-    """Write an uploaded file under a new random key."""
+def store(data: bytes, content_type: str, owner_id: int | None = None) -> StoredFile:
+    """Write an uploaded file under a new random key; sealed with ``owner_id``'s data key if given (size and
+    hash are the content's, not the sealed file's)."""
     key = secrets.token_hex(16)
-    store_as(key, data)
+    store_as(key, data, owner_id)
     return StoredFile(key=key, content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
 
-def store_as(key: str, data: bytes) -> None:
-    """Write ``data`` under a key the caller chose (alphanumeric), atomically. The row that points at the file
-    may yet be rolled back; then the file goes too."""
-    _write(key, data)
+def store_as(key: str, data: bytes, owner_id: int | None = None) -> None:
+    """Write ``data`` under a key the caller chose (alphanumeric), atomically, sealed with ``owner_id``'s data
+    key if given. The row that points at the file may yet be rolled back; then the file goes too."""
+    _write(key, sealed.seal_file(db.session(), owner_id, data) if owner_id is not None else data)
     after_rollback(db.session(), lambda: remove(key))
 
 
-def overwrite(key: str, data: bytes) -> None:
+def overwrite(key: str, data: bytes, owner_id: int | None = None) -> None:
     """Replace a stored file's content, atomically: a reader gets the old file or the new one, never a part.
     The row that points at it stays, whatever becomes of the transaction; so does the new content."""
     if not path_for(key).exists():
         raise FileNotFoundError(key)
-    _write(key, data)
+    _write(key, sealed.seal_file(db.session(), owner_id, data) if owner_id is not None else data)
+
+
+def read(key: str) -> bytes:
+    """A stored file's content, opened if it was sealed."""
+    return sealed.open_file(path_for(key).read_bytes())
 
 
 def _write(key: str, data: bytes) -> None:

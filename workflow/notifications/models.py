@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.core.models import utcnow
+from workflow.core.sealed import SealedJSON
 from workflow.extensions import db
 from workflow.people.models import User
 
@@ -61,7 +62,10 @@ class Notification(db.Model):
     recipient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     email: Mapped[str] = mapped_column(sa.String(254))
     submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"))
-    params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # What the email and the in-app list say (a message's text, a comment): sealed with the data key of the
+    # story's contributor, or of the recipient if it is about no story; an email to a bare address is plain.
+    _params: Mapped[dict] = mapped_column("params", sa.JSON, default=dict)
+    params = SealedJSON("_params")
     status: Mapped[DeliveryStatus] = mapped_column(
         sa.Enum(DeliveryStatus, name="delivery_status", native_enum=False, create_constraint=True, length=20,
                 values_callable=lambda values: [v.value for v in values], validate_strings=True),
@@ -90,6 +94,16 @@ class Notification(db.Model):
     digest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notifications.id", ondelete="SET NULL"))
 
     recipient: Mapped[User | None] = relationship()
+
+    def sealed_owner_id(self) -> int | None:
+        if self.submission_id is None:
+            return self.recipient_id or (self.recipient.id if self.recipient is not None else None)
+        return db.session.connection().scalar(sa.select(_SUBMISSIONS.c.contributor_id)
+                                              .where(_SUBMISSIONS.c.id == self.submission_id))
+
+
+# The stories' table, as far as a notification needs it (its contributor's key); submissions sit above.
+_SUBMISSIONS = sa.table("submissions", sa.column("id"), sa.column("contributor_id"))
 
 
 class AttemptOutcome(enum.Enum):

@@ -19,7 +19,7 @@ from workflow.articles import images
 from workflow.articles.models import Image
 from workflow.auth import second_factor, sessions
 from workflow.auth.passwords import hash_password, verify_password
-from workflow.core import storage
+from workflow.core import sealed, storage
 from workflow.core.errors import DomainError
 from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit
@@ -77,6 +77,9 @@ def delete_account(user: User, password: str) -> None:
     second_factor.forget_factors(user)  # the app's secret, keys, recovery codes
     user.disabled_at = utcnow()
     user.last_login_at = None
+    # Their data key goes once this commits: whatever it sealed (the private text and files of every story,
+    # the conversation, the notifications) can no longer be read, in the database or in any old copy of it.
+    sealed.destroy_key_of(db.session(), user.id)
     db.session.flush()
     after_commit(db.session(), lambda: [storage.remove(key) for key in files])
     log.info("user %s deleted their account (%s stories kept online, %s deleted, %s files)", user.id, len(kept),

@@ -112,7 +112,8 @@ def export_zip(user: User) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False))
         for name, key in files:
-            path = storage.path_for(key)
-            if path.exists():
-                archive.write(path, name)
+            try:
+                archive.writestr(name, storage.read(key))  # opened for its owner
+            except FileNotFoundError:
+                continue
     return buffer.getvalue()

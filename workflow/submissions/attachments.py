@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from workflow.core import metadata, storage
 from workflow.extensions import db
-from workflow.submissions.models import Attachment
+from workflow.submissions.models import Attachment, contributor_of
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,10 @@ def clean_stored(attachment: Attachment) -> list[str]:
     empty list: there was nothing, and the file is left as it is). Raises FileNotFoundError if the file is gone, or
     the DomainError that says why it cannot be cleaned (then it stays as it is, not marked). The caller commits;
     the file's new content stays even if it does not."""
-    data = storage.path_for(attachment.storage_key).read_bytes()
+    data = storage.read(attachment.storage_key)
     cleaned = metadata.clean(attachment.filename, data, attachment.content_type)
     if cleaned.removed:
-        storage.overwrite(attachment.storage_key, cleaned.data)
+        storage.overwrite(attachment.storage_key, cleaned.data, owner_id=contributor_of(attachment.submission_id))
         attachment.size = len(cleaned.data)
         attachment.sha256 = hashlib.sha256(cleaned.data).hexdigest()
     attachment.metadata_removed = True

@@ -23,17 +23,19 @@ class PitchForm(FlaskForm):
         Length(max=2000, message="At most 2,000 characters.")],
         description="Two or three sentences: what happened, to whom, and what the reader will learn.")
     angle = TextAreaField("Why this, why now", validators=[
-        DataRequired("Tell us why this story matters now."), Length(max=4000, message="At most 4,000 characters.")])
+        DataRequired("Tell us why this story matters now."), Length(max=4000, message="At most 4,000 characters.")],
+        description="Private: stored encrypted, read only by the desk.")
     sources = TextAreaField("Sources and access", validators=[
         DataRequired("Tell us who you will talk to and what access you have."),
         Length(max=4000, message="At most 4,000 characters.")],
-        description="Who you will interview, what you have seen or can reach. Only the desk reads this.")
+        description="Who you will interview, what you have seen or can reach. Private: stored encrypted, read only "
+                    "by the desk.")
     proposed_words = IntegerField("Proposed length (words)", validators=[
         Optional(), NumberRange(min=100, max=20000, message="Between 100 and 20,000 words.")])
     proposed_deadline = DateField("When could you file?", validators=[Optional()])
     experience = TextAreaField("Your relevant experience", validators=[
         Optional(), Length(max=4000, message="At most 4,000 characters.")],
-        description="Earlier work, languages, time in the region. Links are welcome.")
+        description="Earlier work, languages, time in the region. Links are welcome. Private: stored encrypted.")
     attachments = MultipleFileField("Attachments (optional)",
                                     description="PDF, Word (DOCX) or images, up to 10 MB each.")
 

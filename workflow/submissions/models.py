@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.core.models import utcnow
+from workflow.core.sealed import SealedText
 from workflow.extensions import db
 from workflow.people.models import User
 from workflow.submissions.workflow import State, commissioned_states, published_states
@@ -79,11 +80,16 @@ class Submission(db.Model):
 
     headline: Mapped[str] = mapped_column(sa.String(200))
     summary: Mapped[str] = mapped_column(sa.Text)
-    angle: Mapped[str] = mapped_column(sa.Text)
-    sources: Mapped[str] = mapped_column(sa.Text)
+    # The pitch's private fields, sealed with the contributor's data key (the headline and summary stay
+    # searchable, and the pitch form says so).
+    _angle: Mapped[str] = mapped_column("angle", sa.Text)
+    _sources: Mapped[str] = mapped_column("sources", sa.Text)
+    angle = SealedText("_angle")
+    sources = SealedText("_sources")
     proposed_words: Mapped[int | None]
     proposed_deadline: Mapped[date | None]
-    experience: Mapped[str] = mapped_column(sa.Text, default="")
+    _experience: Mapped[str] = mapped_column("experience", sa.Text, default="")
+    experience = SealedText("_experience")
 
     deadline: Mapped[date | None] = mapped_column(index=True)
     assigned_words: Mapped[int | None]
@@ -125,8 +131,17 @@ class Submission(db.Model):
     def is_overdue(self) -> bool:
         return is_overdue(self.state, self.deadline)
 
+    def sealed_owner_id(self) -> int | None:
+        return self.contributor_id or (self.contributor.id if self.contributor is not None else None)
+
     def __repr__(self) -> str:
         return f"<Submission {self.id} {self.state.value}>"
+
+
+def contributor_of(submission_id: int | None) -> int | None:
+    """Whose data key seals what belongs to a story: its contributor's."""
+    submission = db.session.get(Submission, submission_id) if submission_id is not None else None
+    return submission.contributor_id if submission is not None else None
 
 
 def is_overdue(state: State, deadline: date | None) -> bool:
@@ -148,14 +163,23 @@ class Revision(db.Model):
         sa.Enum(RevisionKind, name="revision_kind", native_enum=False, create_constraint=True, length=20,
                 values_callable=lambda kinds: [k.value for k in kinds], validate_strings=True)
     )
-    headline: Mapped[str] = mapped_column(sa.String(200))
-    dek: Mapped[str] = mapped_column(sa.Text)
-    body: Mapped[str] = mapped_column(sa.Text)
-    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    # A draft is private until it is published (the published text is the story's own columns): sealed with
+    # the contributor's data key, whoever saved it. A sealed headline is longer than the 200 it may be.
+    _headline: Mapped[str] = mapped_column("headline", sa.Text)
+    _dek: Mapped[str] = mapped_column("dek", sa.Text)
+    _body: Mapped[str] = mapped_column("body", sa.Text)
+    headline = SealedText("_headline")
+    dek = SealedText("_dek")
+    body = SealedText("_body")
+    _note: Mapped[str] = mapped_column("note", sa.Text, default="")  # at most 300 characters, before sealing
+    note = SealedText("_note")
     version: Mapped[int]  # the submission's version once this revision was saved
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User] = relationship()
+
+    def sealed_owner_id(self) -> int | None:
+        return contributor_of(self.submission_id)
 
     @property
     def word_count(self) -> int:
@@ -171,11 +195,15 @@ class Message(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    body: Mapped[str] = mapped_column(sa.Text)
+    _body: Mapped[str] = mapped_column("body", sa.Text)
+    body = SealedText("_body")  # messages and internal notes: sealed with the contributor's data key
     internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User] = relationship()
+
+    def sealed_owner_id(self) -> int | None:
+        return contributor_of(self.submission_id)
 
 
 class AuditEntry(db.Model):
@@ -193,12 +221,16 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(sa.String(40))
     from_state: Mapped[State | None] = mapped_column(state_column_type("from_state"))
     to_state: Mapped[State] = mapped_column(state_column_type("to_state"))
-    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    _comment: Mapped[str] = mapped_column("comment", sa.Text, default="")
+    comment = SealedText("_comment")  # why (a decline's reasons…): sealed with the contributor's data key
     # The submission's version after this change, so a stale page can be shown what happened since.
     version: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User] = relationship()
+
+    def sealed_owner_id(self) -> int | None:
+        return contributor_of(self.submission_id)
 
     @property
     def is_transition(self) -> bool:

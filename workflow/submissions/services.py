@@ -126,7 +126,7 @@ def submit_pitch(contributor: User, pitch: PitchInput) -> Submission:
     db.session.add(submission)
     db.session.flush()
     for name, data, content_type in checked:
-        stored = storage.store(data, content_type)
+        stored = storage.store(data, content_type, owner_id=contributor.id)
         db.session.add(Attachment(
             submission_id=submission.id, uploaded_by_id=contributor.id, filename=name,
             content_type=stored.content_type, size=stored.size, sha256=stored.sha256, storage_key=stored.key,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -211,7 +213,11 @@ def attachment(submission_id, attachment_id):
     item = db.session.get(Attachment, attachment_id)
     if item is None or item.submission_id != submission.id:
         abort(404)
-    response = send_file(storage.path_for(item.storage_key), mimetype=item.content_type, as_attachment=True,
+    try:
+        content = storage.read(item.storage_key)
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(io.BytesIO(content), mimetype=item.content_type, as_attachment=True,
                          download_name=storage.safe_filename(item.filename, item.content_type), max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
