@@ -104,6 +104,7 @@ def register_tasks() -> None:
     import workflow.newsletter.tasks  # noqa: F401
     import workflow.notifications.schedule_tasks  # noqa: F401
     import workflow.notifications.tasks  # noqa: F401
+    import workflow.privacy.tasks  # noqa: F401
     import workflow.reminders.tasks  # noqa: F401
     import workflow.submissions.tasks  # noqa: F401
 
@@ -182,6 +183,7 @@ def register_commands(app: Flask) -> None:
     from workflow.demo.cli import demo
     from workflow.newsletter.cli import newsletter
     from workflow.notifications.cli import notifications
+    from workflow.privacy.cli import data
     from workflow.privacy.keys import keys
     from workflow.reminders.cli import digest, reminders
     from workflow.submissions.cli import files
@@ -196,3 +198,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(bench)
     app.cli.add_command(files)
     app.cli.add_command(keys)
+    app.cli.add_command(data)

@@ -52,6 +52,21 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigurationError(f"{PREFIX}{name} must be a whole number, not {value!r}") from exc
 
 
+def _env_days(name: str, default: int) -> int:
+    """A number of days that must be a positive whole number: a period of 0 would erase at once what it keeps."""
+    value = _env(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        days = int(value.strip())
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ConfigurationError(f"{PREFIX}{name} must be a whole number of days, 1 or more (default {default}), "
+                                 f"not {value!r}")
+    return days
+
+
 def _digest_hour() -> int:
     hour = _env_int("DIGEST_HOUR", 6)
     if not 0 <= hour <= 23:
@@ -158,6 +173,15 @@ def from_environment(instance_path: str) -> dict:
             # The desk metrics page's figures, worked out ahead so the page costs one read at any size.
             "refresh-desk-metrics": {"task": "submissions.refresh_desk_metrics",
                                      "schedule": float(desk_metrics_refresh)},
+            # Data that expires (workflow/privacy/expiry.py), once a day: declined and withdrawn pitches' private
+            # text and files, the mail servers' replies in the delivery ledger, read in-app notifications. Each
+            # run does what is due and nothing twice.
+            "expire-private-text": {"task": "privacy.expire_private_text",
+                                    "schedule": crontab(minute=20, hour=3)},
+            "expire-ledger-replies": {"task": "privacy.expire_ledger_replies",
+                                      "schedule": crontab(minute=30, hour=3)},
+            "expire-read-notifications": {"task": "privacy.expire_read_notifications",
+                                          "schedule": crontab(minute=40, hour=3)},
             # The weekly newsletter, on WORKFLOW_NEWSLETTER_WEEKDAY at WORKFLOW_NEWSLETTER_HOUR (UTC); a second
             # run the same week sends nothing.
             "send-newsletter": {"task": "newsletter.send_weekly",
@@ -241,6 +265,12 @@ def from_environment(instance_path: str) -> dict:
         "NEWSLETTER_PENDING_DAYS": _env_int("NEWSLETTER_PENDING_DAYS", 7),
         # The desk answers every pitch within this many days; the dashboard and the queue say so.
         "RESPONSE_PROMISE_DAYS": _env_int("RESPONSE_PROMISE_DAYS", 5),
+        # How long the desk keeps what expires, in days (workflow/privacy/expiry.py; the guidelines page says so):
+        # a declined or withdrawn pitch's private text and files after the decision, the mail servers' replies in
+        # the delivery ledger, and in-app notifications once read.
+        "RETENTION_DAYS": _env_days("RETENTION_DAYS", 180),
+        "LEDGER_REPLY_DAYS": _env_days("LEDGER_REPLY_DAYS", 90),
+        "READ_NOTIFICATION_DAYS": _env_days("READ_NOTIFICATION_DAYS", 365),
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_COST": _env_int("ARGON2_MEMORY_COST", 65536),
         # Who must have a second factor (an authenticator app) to sign in: staff (editors and admins), all, none.

@@ -6,7 +6,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
@@ -56,13 +56,24 @@ class OutletPageForm(FlaskForm):
         description="Headings with ##, lists with -, links as [text](https://…).")
 
 
+def retention_periods() -> dict[str, int]:
+    """How long the desk keeps what expires, in days, as configured (workflow/privacy/expiry.py applies them)."""
+    config = current_app.config
+    return {"pitches": config["RETENTION_DAYS"], "replies": config["LEDGER_REPLY_DAYS"],
+            "notifications": config["READ_NOTIFICATION_DAYS"]}
+
+
 @bp.route("/guidelines")
 def guidelines():
     page = page_of("guidelines")
+    # Stated below the admins' text, from the configuration, so that the page never promises other periods than
+    # the ones the desk applies.
+    periods = retention_periods()
     response = make_response(render_template("pages/page.html", page=page, body=markdown_to_html(page.body),
-                                             show_pitch=True))
+                                             show_pitch=True, retention=periods))
     stamp = page.updated_at.isoformat() if page.updated_at else "default"
-    response.set_etag(hashlib.sha256(f"{page.title}:{stamp}:{len(page.body)}".encode()).hexdigest()[:32])
+    kept = ":".join(str(days) for days in periods.values())
+    response.set_etag(hashlib.sha256(f"{page.title}:{stamp}:{len(page.body)}:{kept}".encode()).hexdigest()[:32])
     if page.updated_at:
         response.last_modified = page.updated_at
     response.cache_control.public = True

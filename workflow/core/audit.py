@@ -20,6 +20,9 @@ if TYPE_CHECKING:  # the person model belongs to accounts; the relationship name
     from workflow.people.models import User
 
 PAGE_SIZE = 50
+# What the desk does by itself, with no one acting (beat's expiries): written without an actor, and shown as
+# "The desk" rather than as a deleted account.
+AUTOMATIC_ACTIONS = frozenset({"expire_private_text", "expire_ledger_replies", "expire_read_notifications"})
 
 
 class AdminAction(db.Model):
@@ -35,10 +38,23 @@ class AdminAction(db.Model):
 
     actor: Mapped[User | None] = relationship("User")
 
+    @property
+    def who(self) -> str:
+        if self.actor is not None:
+            return self.actor.display_name
+        return "The desk (automatic)" if self.action in AUTOMATIC_ACTIONS else "A deleted account"
+
 
 def record(actor, action: str, target: str, detail: str = "") -> None:
     """Write an entry in the transaction of the change it records."""
     db.session.add(AdminAction(actor_id=actor.id, action=action, target=target[:200], detail=detail[:300]))
+
+
+def record_automatic(action: str, target: str, detail: str = "") -> None:
+    """Write what the desk did by itself (one of ``AUTOMATIC_ACTIONS``), in the transaction of the change."""
+    if action not in AUTOMATIC_ACTIONS:
+        raise ValueError(f"{action!r} is not an action the desk takes by itself")
+    db.session.add(AdminAction(actor_id=None, action=action, target=target[:200], detail=detail[:300]))
 
 
 def entries(before: int | None = None, limit: int = PAGE_SIZE) -> tuple[list[AdminAction], int | None]:

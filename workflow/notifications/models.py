@@ -52,6 +52,9 @@ class Notification(db.Model):
                  postgresql_where=sa.text("in_app")),
         sa.Index("ix_notifications_held", "recipient_id", sqlite_where=sa.text("status = 'held'"),
                  postgresql_where=sa.text("status = 'held'")),
+        # Read notifications, oldest first: beat forgets them WORKFLOW_READ_NOTIFICATION_DAYS after they were read.
+        sa.Index("ix_notifications_read", "read_at", sqlite_where=sa.text("read_at IS NOT NULL"),
+                 postgresql_where=sa.text("read_at IS NOT NULL")),
         # The Message-ID is derived from the id, so an id must never be given out twice (SQLite would reuse
         # the highest one after a delete; PostgreSQL sequences never do).
         {"sqlite_autoincrement": True},

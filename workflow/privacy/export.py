@@ -75,7 +75,7 @@ def data_of(user: User) -> tuple[dict, list[tuple[str, str]]]:
                            "author": r.author.display_name} for r in revisions],
             "messages": [{**_row(m, ["body", "created_at"]), "author": m.author.display_name} for m in messages],
             "history": [{**_row(e, ["action", "from_state", "to_state", "comment", "created_at"]),
-                         "by": e.actor.display_name} for e in history],
+                         "by": e.who} for e in history],
             "attachments": [_row(a, ["filename", "content_type", "size", "sha256", "created_at"])
                             for a in attachments],
             "photos": [_row(p, ["filename", "alt", "caption", "credit", "width", "height", "created_at"])

@@ -108,6 +108,9 @@ class Submission(db.Model):
     # Publication scheduled by an editor: beat publishes the story at this time (once).
     scheduled_at: Mapped[datetime | None]
     scheduled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # When beat erased this declined or withdrawn pitch's private text and files, WORKFLOW_RETENTION_DAYS after
+    # the decision (workflow/privacy/expiry.py); the page says so.
+    private_text_erased_at: Mapped[datetime | None]
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When it last entered the pitched state (pitched, or reopened): the response promise counts from here.
@@ -217,7 +220,8 @@ class AuditEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"))
-    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # None for what the desk did by itself (``AUTOMATIC_ACTIONS``): shown as "The desk".
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(sa.String(40))
     from_state: Mapped[State | None] = mapped_column(state_column_type("from_state"))
     to_state: Mapped[State] = mapped_column(state_column_type("to_state"))
@@ -227,7 +231,11 @@ class AuditEntry(db.Model):
     version: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    actor: Mapped[User] = relationship()
+    actor: Mapped[User | None] = relationship()
+
+    @property
+    def who(self) -> str:
+        return self.actor.display_name if self.actor is not None else "The desk"
 
     def sealed_owner_id(self) -> int | None:
         return contributor_of(self.submission_id)
@@ -251,6 +259,8 @@ PAGE_ACTIONS = {
     "page_settings": "set how the story's page looks",
     "schedule": "scheduled publication for {comment}",
     "unschedule": "cancelled the scheduled publication",
+    "erase_private_text": "erased the pitch's private text and files, {comment} days after the decision, as the "
+                          "retention period says",
 }
 
 

@@ -19,7 +19,7 @@ from workflow.submissions.models import AuditEntry, Message, Revision, Submissio
 class TimelineItem:
     kind: str  # "transition", "message", "note", "revision", "email"
     at: datetime
-    actor: User
+    actor: User | None  # None for what the desk did by itself
     item: object
 
 
