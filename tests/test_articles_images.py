@@ -206,9 +206,11 @@ def test_the_upload_waiting_for_the_worker_is_stored_without_its_metadata_but_it
     assert _upload(owner, story.id, upload, filename, prepared=False).status_code == 303
     [image] = _images(app, story.id)
     with app.app_context():
-        waiting = storage.path_for(images.upload_key(image)).read_bytes()
+        on_disk = storage.path_for(images.upload_key(image)).read_bytes()
+        waiting = storage.read(images.upload_key(image))  # what the worker opens
+    assert waiting != on_disk and not on_disk.startswith(upload[:4])  # sealed at rest
     for planted in (b"SpyCam", b"Pocket 9", GPS_TEXT, b"2026:01:02"):
-        assert planted not in waiting, planted
+        assert planted not in waiting and planted not in on_disk, planted
     stored = PILImage.open(io.BytesIO(waiting))
     stored.load()  # it still opens, for the worker
     assert dict(stored.getexif()) == {ExifTags.Base.Orientation: 6}

@@ -120,9 +120,11 @@ def _pitch_everything(app, factory, editor, *, decide: str):
 def _state_of(app, story: int) -> tuple:
     from workflow.submissions.models import Submission
 
-    [row] = _rows(app, sa.select(Submission.state, Submission.headline, Submission.summary, Submission.sources,
-                                 Submission.experience, Submission.version).where(Submission.id == story))
-    return row
+    with app.app_context():
+        row = db.session.get(Submission, story)
+        values = (row.state, row.headline, row.summary, row.sources, row.experience, row.version)
+        db.session.remove()
+    return values
 
 
 @pytest.mark.parametrize("decide", ["decline", "withdraw"])
