@@ -442,13 +442,14 @@ def test_the_digest_costs_the_same_queries_however_many_submissions(app, factory
 
     with clock_set_to(now - timedelta(days=8)):
         factory.submission(reporter)
+    measure(-1)  # the first digest also makes the editor's data key (which seals what it says): not counted
     small = measure(0)
     with clock_set_to(now - timedelta(days=8)):
         for _ in range(6):
             factory.submission(reporter)
             factory.submission(reporter, "assigned", editor=editor)
     assert measure(1) == small
-    assert len(digests_for(app, editor)) == 2
+    assert len(digests_for(app, editor)) == 3
 
 
 def test_held_items_go_out_to_someone_who_turned_the_desk_summary_off(app, factory, morning):

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import current_app
+from flask import current_app, has_app_context
 
 log = logging.getLogger(__name__)
 
@@ -278,9 +278,17 @@ def open_file(store: KeyStore, data: bytes) -> bytes:
     return _decrypt(store, data[len(FILE_MAGIC):], b"file")
 
 
+_last_store: KeyStore | None = None  # the one a process's (last) app opened: for code outside an app context
+
+
 def store() -> KeyStore:
-    """The key store of the running app."""
-    return current_app.extensions["workflow.keys"]
+    """The key store of the running app (or, outside any app context, of the process's last app: a value read
+    from an object loaded earlier)."""
+    if has_app_context():
+        return current_app.extensions["workflow.keys"]
+    if _last_store is None:
+        raise MasterKeyProblem("no app has opened the key store in this process")
+    return _last_store
 
 
 def init_app(app) -> None:
@@ -292,4 +300,6 @@ def init_app(app) -> None:
             log.warning("made a master key for private data at %s (quick start only: in production, set "
                         "WORKFLOW_DATA_KEY or WORKFLOW_DATA_KEY_FILE, and keep the key apart from the backups)", path)
         app.config["DATA_KEY_FILE"] = str(path)
-    app.extensions["workflow.keys"] = KeyStore(Path(app.config["KEY_DIR"]), master_keys_from(app.config))
+    global _last_store
+    app.extensions["workflow.keys"] = _last_store = KeyStore(Path(app.config["KEY_DIR"]),
+                                                             master_keys_from(app.config))

@@ -295,8 +295,10 @@ def _write_missing(key: str, article_count: int, chunk) -> list[int]:
     if not missing:
         return []
     now = utcnow()
+    # A bulk insert writes the column itself ("_params"): an email to a reader's bare address is sealed with
+    # nobody's key (it names an issue, nothing private).
     values = [{"event": WEEKLY_EVENT, "email": row.email,
-               "params": {"issue": key, "subscriber_id": row.id, "article_count": article_count},
+               "_params": {"issue": key, "subscriber_id": row.id, "article_count": article_count},
                "status": DeliveryStatus.PENDING, "in_app": False, "dedup_key": k, "created_at": now}
               for k, row in missing]
     try:

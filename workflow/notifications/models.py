@@ -99,6 +99,8 @@ class Notification(db.Model):
     recipient: Mapped[User | None] = relationship()
 
     def sealed_owner_id(self) -> int | None:
+        if "key_owner_id" in self.__dict__:  # said by notify(), which knows the story
+            return self.__dict__["key_owner_id"]
         if self.submission_id is None:
             return self.recipient_id or (self.recipient.id if self.recipient is not None else None)
         return db.session.connection().scalar(sa.select(_SUBMISSIONS.c.contributor_id)

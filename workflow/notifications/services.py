@@ -60,6 +60,9 @@ def notify(event: str, recipient: User | None = None, *, email: str | None = Non
         in_app=spec.in_app and recipient is not None,
         dedup_key=dedup_key,
     )
+    # Whose data key seals what it says: the story's contributor, or else the recipient (no query at the flush).
+    notification.key_owner_id = (submission.contributor_id if submission is not None
+                                 else recipient.id if recipient is not None else None)
     db.session.add(notification)
     db.session.flush()
     if status is DeliveryStatus.PENDING:
