@@ -274,7 +274,7 @@ def _profile(step, times: int) -> str:
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
-    stats.print_stats(r"core/(crypto|sealed)|aead|base64", 15)
+    stats.print_stats(r"core/(crypto|sealed)|sealed_owner_id|contributor_of|aead|base64", 18)
     return out.getvalue()
 
 
