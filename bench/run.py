@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py                 # everything (first run seeds 10k, 100k and 1M: minutes)
     .venv/bin/python bench/run.py --quick         # smaller sizes and shorter loads, to try the harness
     .venv/bin/python bench/run.py --only P1 P2    # some of the figures
+    .venv/bin/python bench/run.py --only E        # private data sealed at rest (bench/encryption.py) alone
 
 Needs PostgreSQL (``WORKFLOW_BENCH_POSTGRES_URL``, default the loopback server), Redis on loopback (the desk's
 broker; no worker runs, so no mail is sent) and ``wrk`` (Debian's package) for the load, which runs in its own
@@ -376,6 +377,24 @@ class Bench:
         for key, what, measured, baseline, result in data["rows"]:
             print(f"{key:<4} {what:<58} {measured} beside {baseline}: {result}", flush=True)
 
+    def encryption(self) -> None:
+        """bench/encryption.py in its own process: page and save sealed vs in the clear, and keys rotate."""
+        command = [sys.executable, str(ROOT / "bench" / "encryption.py"), *(["--quick"] if self.args.quick else [])]
+        started = time.time()
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+        newest = max(RESULTS.glob("encryption-*.json"), key=lambda p: p.stat().st_mtime)
+        if newest.stat().st_mtime < started:
+            raise RuntimeError("bench/encryption.py wrote no result")
+        data = json.loads(newest.read_text())
+        shown = " ".join(["bench/encryption.py", *command[2:]])
+        for key, what, sealed, clear, ratio, met in data["rows"]:
+            self.add(Figure(key, f"{what}: sealed vs in the clear (median)", sealed["median_ms"], clear["median_ms"],
+                            ratio, "<= 1.15", met, "ms", shown, {"sealed": sealed, "clear": clear}))
+        rotated = data["rotation"]
+        self.add(Figure("ER", f"keys rotate over {rotated['keys']:,} data keys (peak RSS "
+                              f"{rotated['rotate']['peak_rss_mib']:.0f} MiB)", rotated["rotate"]["seconds"], None,
+                        None, "-", None, "s", shown, rotated))
+
 
 @contextmanager
 def desk_in_process(url: str):
@@ -516,7 +535,8 @@ def chart(latencies: dict[str, Load], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k instead of 100k, 100k instead of 1M, 5 s loads")
-    parser.add_argument("--only", nargs="*", default=None, help="P1 (with P2) P3 P4 P5 P6 P7 N (notifications)")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="P1 (with P2) P3 P4 P5 P6 P7 N (notifications) E (encryption at rest)")
     parser.add_argument("--reseed", action="store_true", help="make the bench databases again")
     parser.add_argument("--drop", action="store_true", help="drop the bench databases, and do nothing else")
     parser.add_argument("--seconds", type=int, default=10, help="length of each load")
@@ -528,9 +548,9 @@ def main() -> None:
         return
     if args.quick:
         args.seconds = min(args.seconds, 5)
-    if not shutil.which("wrk"):
+    only = set(args.only or ["P1", "P3", "P4", "P5", "P6", "P7", "N", "E"])
+    if only & {"P1", "P5", "P6", "P7"} and not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
-    only = set(args.only or ["P1", "P3", "P4", "P5", "P6", "P7", "N"])
     medium, large = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
     bench = Bench(args)
     print(f"gunicorn {' '.join(GUNICORN)}; wrk --threads 1 --connections {args.connections} "
@@ -553,6 +573,8 @@ def main() -> None:
         bench.p7(medium_url)
     if "N" in only:
         bench.notifications()
+    if "E" in only:
+        bench.encryption()
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = RESULTS / f"run-{stamp}.json"
