@@ -10,6 +10,7 @@ import pytest
 
 from workflow import ROOT, create_app
 from workflow.config import DEFAULT_SECRET_KEY, ConfigurationError, check_production_safety, from_environment
+from workflow.core.crypto import new_master_key
 
 SCRAPER_TOKEN = "Ks8vQ2mX7pLr4tWz9bNc3yHd6fJg1aEu5iOo0"  # 37 characters, none repeated more than twice
 
@@ -71,6 +72,7 @@ def test_production_refuses_quick_start_settings(clean_env, secret, database, br
 
 def _production(clean_env, **settings) -> dict:
     values = {"ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48), "METRICS_TOKEN": SCRAPER_TOKEN,
+              "DATA_KEY": new_master_key(),
               "DATABASE_URL": "postgresql+psycopg://db.internal/desk", "BROKER_URL": "redis://cache.internal:6379/0",
               **settings}
     for name, value in values.items():
@@ -147,6 +149,7 @@ def test_production_starts_with_safe_settings(clean_env):
     clean_env.setenv("WORKFLOW_METRICS_TOKEN", SCRAPER_TOKEN)
     clean_env.setenv("WORKFLOW_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     clean_env.setenv("WORKFLOW_BROKER_URL", "redis://127.0.0.1:6379/0")
+    clean_env.setenv("WORKFLOW_DATA_KEY", new_master_key())
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     # /metrics, started this way, does not answer anonymously.

@@ -25,6 +25,7 @@ from tests.helpers import PASSWORD, Client, free_port
 from tests.processes import Desk, wait_for
 from workflow import ROOT
 from workflow.core import logs
+from workflow.core.crypto import new_master_key
 
 
 def test_tokens_in_paths_are_blanked_and_other_paths_kept():
@@ -185,7 +186,8 @@ logging.getLogger("workflow.check").warning("refused: 550 5.1.1 <someone.private
 
 def _log_of_a_process(env_settings: dict) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKFLOW_")}
-    env.update({"WORKFLOW_SECRET_KEY": secrets.token_urlsafe(48), "WORKFLOW_METRICS_TOKEN": secrets.token_urlsafe(32),
+    env.update({"WORKFLOW_DATA_KEY": new_master_key(),
+                "WORKFLOW_SECRET_KEY": secrets.token_urlsafe(48), "WORKFLOW_METRICS_TOKEN": secrets.token_urlsafe(32),
                 "WORKFLOW_DATABASE_URL": POSTGRES_ADMIN_URL,
                 "WORKFLOW_BROKER_URL": "redis://127.0.0.1:1/0", "WORKFLOW_RATELIMIT_ENABLED": "false",
                 **env_settings})

@@ -197,6 +197,7 @@ def test_wrong_second_step_codes_are_counted_across_two_web_processes(tmp_path, 
 
 def test_limits_are_counted_in_the_broker_s_redis_and_never_in_memory_in_production(monkeypatch, tmp_path):
     from workflow.config import ConfigurationError, check_production_safety, from_environment
+    from workflow.core.crypto import new_master_key
 
     monkeypatch.setenv("WORKFLOW_BROKER_URL", "redis://cache.internal:6379/0")
     assert from_environment(str(tmp_path))["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379/0"
@@ -205,6 +206,7 @@ def test_limits_are_counted_in_the_broker_s_redis_and_never_in_memory_in_product
     monkeypatch.setenv("WORKFLOW_SECRET_KEY", "Ks8vQ2mX7pLr4tWz9bNc3yHd6fJg1aEu5iOo0")
     monkeypatch.setenv("WORKFLOW_METRICS_TOKEN", "Tq3nV8cZ1xR6kY4wM9sB2hF7jD5gL0pAe")
     monkeypatch.setenv("WORKFLOW_DATABASE_URL", "postgresql+psycopg://db.internal/desk")
+    monkeypatch.setenv("WORKFLOW_DATA_KEY", new_master_key())
     with pytest.raises(ConfigurationError, match="WORKFLOW_RATELIMIT_STORAGE_URL"):
         check_production_safety(from_environment(str(tmp_path)))
     monkeypatch.setenv("WORKFLOW_RATELIMIT_STORAGE_URL", "redis://cache.internal:6379/2")
