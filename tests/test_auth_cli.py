@@ -185,3 +185,25 @@ def test_the_demo_loads_once_with_every_state_and_only_todays_news_in_the_bells(
     reporter = Client(app)
     assert reporter.login("reporter@example.org", "demo-password-2026").status_code == 303
     assert "Notifications 1 unread" in text_of(reporter.get("/notifications"))
+
+
+def test_the_demo_contributors_have_discreet_emails_and_the_editors_do_not(app, clean_db):
+    import re
+
+    import sqlalchemy as sa
+
+    from workflow.extensions import db
+    from workflow.people.models import User
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load", "--quiet"]).exit_code == 0
+    reporter = Client(app)
+    assert reporter.login("reporter@example.org", "demo-password-2026").status_code == 303
+    page = reporter.get("/account/notifications").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="discreet_emails"[^>]*>', page)
+    assert box and "checked" in box.group(0)
+    with app.app_context():
+        chosen = dict(db.session.execute(sa.select(User.email, User.discreet_emails)).all())
+        db.session.remove()
+    assert chosen["reporter@example.org"] and chosen["reporter2@example.org"] and chosen["reporter3@example.org"]
+    assert not chosen["editor@example.org"] and not chosen["admin@example.org"]
