@@ -57,6 +57,26 @@ def test_create_makes_a_contributor_by_default_with_the_name_as_byline(app, user
     assert input_value(writer.get("/account"), "byline_name") == "Wren Writer"
 
 
+def _discreet_box(app, email: str) -> bool:
+    import re
+
+    page = signed_in(app, email).get("/account/notifications").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="discreet_emails"[^>]*>', page)
+    assert box, "no discreet emails box on the preferences page"
+    return "checked" in box.group(0)
+
+
+def test_create_gives_the_role_default_discreet_emails_unless_told(app, users):
+    for email, role, flags in [("c1@example.org", "contributor", []), ("e1@example.org", "editor", []),
+                               ("c2@example.org", "contributor", ["--detailed-emails"]),
+                               ("e2@example.org", "editor", ["--discreet-emails"])]:
+        result = users("create", "--email", email, "--name", "Some Person", "--role", role, "--password",
+                       PASSWORD, *flags)
+        assert result.exit_code == 0, result.output
+    assert [_discreet_box(app, email) for email in ("c1@example.org", "e1@example.org")] == [True, False]
+    assert [_discreet_box(app, email) for email in ("c2@example.org", "e2@example.org")] == [False, True]
+
+
 @pytest.mark.parametrize(("arguments", "prompts", "message"), [
     pytest.param(["--password", "short"], None, "The password needs at least 12 characters.", id="short password"),
     pytest.param(["--password", "x" * 11], None, "The password needs at least 12 characters.", id="11 characters"),

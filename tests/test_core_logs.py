@@ -244,8 +244,7 @@ def test_one_pitch_is_followed_from_the_form_to_the_mail_server_and_names_nobody
                  "angle": "Canaryangle now", "sources": "Canarysource the ferryman"}
         status, _, _ = client.post("/pitch", pitch, page="/pitch")
         assert status == 303 and client.last_headers["X-Request-ID"] == request_id
-        # A contributor made from the shell has discreet emails: the subject says no more than this.
-        mailbox.wait_for_subject(reporter, "There is news on the desk", timeout=30)
+        mailbox.wait_for_subject(reporter, "We received your pitch", timeout=30)
         mailbox.wait_for_count(2)  # and the editor's
 
         def deliveries():
