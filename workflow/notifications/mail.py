@@ -74,7 +74,8 @@ def render_bodies(notification: Notification, unsubscribe: str | None = "") -> t
 
 
 def subject_of(notification: Notification) -> str:
-    """The subject in the desk's wording, over the notification's params and ``outlet``."""
+    """The subject in the desk's wording, over the notification's params and ``outlet``: what the lists behind
+    sign-in show. The email's own subject is this one unless the email is discreet (:func:`compose`)."""
     return render.render_subject(notification.event, notification.params or {})
 
 
