@@ -163,8 +163,10 @@ class Desk:
     def migrate(self) -> None:
         self.flask("db", "upgrade")
 
-    def user(self, email: str, role: str, password: str, name: str) -> None:
-        self.flask("users", "create", "--email", email, "--name", name, "--role", role, "--password", password)
+    def user(self, email: str, role: str, password: str, name: str, discreet_emails: bool = False) -> None:
+        """An account made from the shell; with the detailed emails unless asked (the tests read subjects)."""
+        self.flask("users", "create", "--email", email, "--name", name, "--role", role, "--password", password,
+                   "--discreet-emails" if discreet_emails else "--detailed-emails")
 
     def web(self, port: int | None = None, access_log: bool = False) -> LiveServer:
         """A gunicorn web server, on ``port`` if given (the one a ``base_url`` setting names), else on a free one;

@@ -57,6 +57,26 @@ def test_create_makes_a_contributor_by_default_with_the_name_as_byline(app, user
     assert input_value(writer.get("/account"), "byline_name") == "Wren Writer"
 
 
+def _discreet_box(app, email: str) -> bool:
+    import re
+
+    page = signed_in(app, email).get("/account/notifications").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="discreet_emails"[^>]*>', page)
+    assert box, "no discreet emails box on the preferences page"
+    return "checked" in box.group(0)
+
+
+def test_create_gives_the_role_default_discreet_emails_unless_told(app, users):
+    for email, role, flags in [("c1@example.org", "contributor", []), ("e1@example.org", "editor", []),
+                               ("c2@example.org", "contributor", ["--detailed-emails"]),
+                               ("e2@example.org", "editor", ["--discreet-emails"])]:
+        result = users("create", "--email", email, "--name", "Some Person", "--role", role, "--password",
+                       PASSWORD, *flags)
+        assert result.exit_code == 0, result.output
+    assert [_discreet_box(app, email) for email in ("c1@example.org", "e1@example.org")] == [True, False]
+    assert [_discreet_box(app, email) for email in ("c2@example.org", "e2@example.org")] == [False, True]
+
+
 @pytest.mark.parametrize(("arguments", "prompts", "message"), [
     pytest.param(["--password", "short"], None, "The password needs at least 12 characters.", id="short password"),
     pytest.param(["--password", "x" * 11], None, "The password needs at least 12 characters.", id="11 characters"),
@@ -185,3 +205,25 @@ def test_the_demo_loads_once_with_every_state_and_only_todays_news_in_the_bells(
     reporter = Client(app)
     assert reporter.login("reporter@example.org", "demo-password-2026").status_code == 303
     assert "Notifications 1 unread" in text_of(reporter.get("/notifications"))
+
+
+def test_the_demo_contributors_have_discreet_emails_and_the_editors_do_not(app, clean_db):
+    import re
+
+    import sqlalchemy as sa
+
+    from workflow.extensions import db
+    from workflow.people.models import User
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load", "--quiet"]).exit_code == 0
+    reporter = Client(app)
+    assert reporter.login("reporter@example.org", "demo-password-2026").status_code == 303
+    page = reporter.get("/account/notifications").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="discreet_emails"[^>]*>', page)
+    assert box and "checked" in box.group(0)
+    with app.app_context():
+        chosen = dict(db.session.execute(sa.select(User.email, User.discreet_emails)).all())
+        db.session.remove()
+    assert chosen["reporter@example.org"] and chosen["reporter2@example.org"] and chosen["reporter3@example.org"]
+    assert not chosen["editor@example.org"] and not chosen["admin@example.org"]

@@ -22,6 +22,8 @@ from tests.helpers import (
     Client,
     composed,
     field_error,
+    html_body,
+    plain_body,
     redirect_path,
     second_step_code,
     signed_in,
@@ -502,3 +504,25 @@ def test_keys_are_removed_but_staff_keep_a_second_step(app, factory):
         assert "The security key “Only key” is removed." in page and "Second key" in page
     finally:
         app.config["REQUIRE_SECOND_FACTOR"] = saved
+
+
+def test_the_email_about_a_removed_key_does_not_name_the_key(app, factory):
+    """A key's name is something the person wrote: the security notice says "security key" and no more."""
+    person = factory.user("contributor")
+    client = Client(app)
+    client.login(person.email)
+    register_soft_key(client, "Canary Key Name Yb5")
+    register_soft_key(client, "Spare key")
+    key_id = re.search(r'/account/two-step/keys/(\d+)/remove', client.get("/account").get_data(as_text=True))[1]
+    assert client.post(f"/account/two-step/keys/{key_id}/remove", page="/account").status_code == 303
+    from workflow.notifications.models import Notification
+
+    with app.app_context():
+        row = db.session.scalars(sa.select(Notification).where(Notification.email == person.email,
+                                                               Notification.event == "account.factor_removed")).one()
+        message = composed(row)
+    text = " ".join([message["Subject"], plain_body(message), html_body(message)])
+    assert "A second sign-in step was removed from your account" == message["Subject"]
+    assert "The security key was just removed" in plain_body(message)
+    assert "Canary" not in text and "Yb5" not in text
+    assert "/account/not-me/" in plain_body(message)

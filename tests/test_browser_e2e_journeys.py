@@ -284,6 +284,9 @@ def test_1_a_new_contributor_registers_confirms_and_pitches(site, open_page):
     page.get_by_label("Byline name").fill(nour["byline"])
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat the password").fill(PASSWORD)
+    discreet = page.get_by_label("Discreet emails")
+    expect(discreet).to_be_checked()  # on unless the contributor says otherwise
+    discreet.uncheck()  # Nour wants her emails to name the story: the journey reads them
     shot(page, site, 1, "register")
     press(page, main(page).get_by_role("button", name="Create my account"))
     page.wait_for_url("**/register/check-your-inbox")

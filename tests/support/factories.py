@@ -26,14 +26,17 @@ class Factory:
         return self._n
 
     def user(self, role: str = "contributor", email: str | None = None, confirmed: bool = True,
-             name: str | None = None, byline: str | None = None):
+             name: str | None = None, byline: str | None = None, discreet_emails: bool = False):
+        """A person, confirmed unless asked. Most tests read what an email says, so people made here chose the
+        detailed emails; a test about discreet emails asks for them (registration's default is tested there)."""
         from workflow.auth import services
         from workflow.people.models import Role
 
         n = self._next()
         with self.app.app_context():
             user = services.create_user(email or f"{role}{n}@example.org", PASSWORD, name or f"{role.title()} {n}",
-                                        byline, role=Role(role), confirmed=confirmed)
+                                        byline, role=Role(role), confirmed=confirmed,
+                                        discreet_emails=discreet_emails)
             db.session.commit()
             return _Ref(id=user.id, email=user.email, display_name=user.display_name, byline_name=user.byline_name)
 

@@ -30,8 +30,10 @@ def _get(email: str) -> User:
 @click.option("--name", "display_name", prompt="Name")
 @click.option("--byline", default=None, help="Byline name (defaults to the name).")
 @click.option("--role", type=ROLE_CHOICE, default="contributor", show_default=True)
+@click.option("--discreet-emails/--detailed-emails", "discreet_emails", default=None,
+              help="Emails that only say there is news on the desk (default: on for contributors, off for the desk).")
 @click.password_option(help="At least 12 characters.")
-def create(email, display_name, byline, role, password):
+def create(email, display_name, byline, role, discreet_emails, password):
     """Create a confirmed account."""
     try:
         services.check_new_password(password)
@@ -46,7 +48,8 @@ def create(email, display_name, byline, role, password):
     if not display_name.strip():
         raise click.ClickException("The name cannot be empty.")
     try:
-        user = services.create_user(email, password, display_name, byline, role=Role(role), confirmed=True)
+        user = services.create_user(email, password, display_name, byline, role=Role(role), confirmed=True,
+                                    discreet_emails=discreet_emails)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from workflow.auth.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from workflow.auth.passwords import context_words, weakness
 from workflow.core.form_input import mailable_address
+from workflow.notifications.forms import discreet_field
 from workflow.people.models import Role
 
 NAME_HELP = "Shown to the desk."
@@ -67,6 +68,8 @@ class RegisterForm(FlaskForm):
     email = _email_field()
     display_name, byline_name = _name_fields()
     password, confirm = _new_password_fields()
+    # Checked unless the person unticks it (a form posted without it, like an unticked box, means no).
+    discreet_emails = discreet_field(default=True)
 
 
 class LoginForm(FlaskForm):

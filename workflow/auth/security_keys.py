@@ -156,7 +156,8 @@ def remove(user: User, key_id: int) -> SecurityKey:
     db.session.flush()
     if not second_factor.has_factor(user):
         second_factor.forget_recovery_codes(user)
-    notify("account.factor_removed", user, user_id=user.id, factor=f"{FACTOR} “{key.name}”", by_admin=False)
+    # "a security key", never the key's name: the person wrote it, and an email may be read by someone else.
+    notify("account.factor_removed", user, user_id=user.id, factor=FACTOR, by_admin=False)
     log.info("user %s removed security key %s", user.id, key.id)
     return key
 

@@ -26,7 +26,7 @@ from workflow.core.transaction import after_commit
 from workflow.extensions import celery, db
 from workflow.notifications import links
 from workflow.notifications.services import notify, notify_once
-from workflow.people.models import Role, User
+from workflow.people.models import Role, User, discreet_by_default
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,9 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def create_user(email: str, password: str, display_name: str, byline_name: str | None = None,
-                role: Role = Role.CONTRIBUTOR, confirmed: bool = False) -> User:
-    """Create an account directly (CLI, demo data, accepted invitations). No email is sent."""
+                role: Role = Role.CONTRIBUTOR, confirmed: bool = False, discreet_emails: bool | None = None) -> User:
+    """Create an account directly (CLI, demo data, accepted invitations). No email is sent. Discreet emails
+    are the role's default unless ``discreet_emails`` says otherwise."""
     check_new_password(password, email, (display_name, byline_name or ""))
     email = normalize_email(email)
     if find_user_by_email(email) is not None:
@@ -54,14 +55,16 @@ def create_user(email: str, password: str, display_name: str, byline_name: str |
         byline_name=(byline_name or display_name).strip(),
         role=role,
         email_confirmed_at=utcnow() if confirmed else None,
+        discreet_emails=discreet_by_default(role) if discreet_emails is None else discreet_emails,
     )
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def register(email: str, password: str, display_name: str, byline_name: str) -> User | None:
-    """Register a contributor and send the confirmation link.
+def register(email: str, password: str, display_name: str, byline_name: str,
+             discreet_emails: bool = True) -> User | None:
+    """Register a contributor and send the confirmation link (discreet emails as they chose on the form).
 
     If the address is taken, the owner is told by email instead, and the caller shows the same page as for a
     new account, so that registration does not reveal who has an account.
@@ -75,7 +78,7 @@ def register(email: str, password: str, display_name: str, byline_name: str) -> 
                     dedup_key=f"already-registered:{existing.id}:{utcnow().date().isoformat()}")
         log.info("registration attempted for existing user %s", existing.id)
         return None
-    user = create_user(email, password, display_name, byline_name)
+    user = create_user(email, password, display_name, byline_name, discreet_emails=discreet_emails)
     send_confirmation(user)
     log.info("user %s registered", user.id)
     return user

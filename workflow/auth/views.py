@@ -54,7 +54,8 @@ def register():
         return redirect(_home())
     form = RegisterForm()
     if form.validate_on_submit():
-        services.register(form.email.data, form.password.data, form.display_name.data, form.byline_name.data)
+        services.register(form.email.data, form.password.data, form.display_name.data, form.byline_name.data,
+                          discreet_emails=form.discreet_emails.data)
         return redirect(url_for("auth.check_inbox"), 303)
     return render_form("auth/register.html", form)
 

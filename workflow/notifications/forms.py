@@ -1,23 +1,33 @@
-"""The preferences form: one choice per kind of event the person can receive."""
+"""The preferences form: one choice per kind of event the person can receive, and discreet emails (also asked at
+registration)."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice
+from wtforms import BooleanField, RadioField, SelectChoice
 
 from workflow.notifications.events import Event
 from workflow.notifications.models import Choice
+
+DISCREET_LABEL = "Discreet emails: they only say “there is news on the desk”"
+DISCREET_HINT = ("Our emails then name no story, no person and nothing anyone wrote, in case someone else reads "
+                 "your mailbox; you read the news after signing in. Emails about your account's security stay as "
+                 "they are, and never name a story.")
+
+
+def discreet_field(default: bool) -> BooleanField:
+    return BooleanField(DISCREET_LABEL, default=default, description=DISCREET_HINT)
 
 
 def field_name(event: str) -> str:
     return "event_" + event.replace(".", "__")
 
 
-def preferences_form(events: list[Event], current: dict[str, Choice], **kwargs) -> FlaskForm:
+def preferences_form(events: list[Event], current: dict[str, Choice], discreet: bool, **kwargs) -> FlaskForm:
     """A form class made for this person's events (contributors and the desk receive different ones)."""
 
     class PreferencesForm(FlaskForm):
-        pass
+        discreet_emails = discreet_field(discreet)
 
     for spec in events:
         setattr(PreferencesForm, field_name(spec.name), RadioField(

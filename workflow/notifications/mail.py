@@ -39,25 +39,43 @@ def unsubscribe_url(notification: Notification) -> str | None:
                         token=links.unsubscribe_token(notification.recipient_id, notification.event))
 
 
+def discreet(notification: Notification) -> bool:
+    """Whether this email goes out discreet: the one place that decides, when the email is composed, from the
+    recipient's setting at that moment (so a change reaches mail still waiting in the outbox or for a retry).
+
+    Discreet means that the email names no story, no person and nothing anyone wrote. Security notices are
+    never discreet (their links must work, and they name no story anyway); mail to a bare address (an
+    invitation, the newsletter) has no recipient whose choice could apply.
+    """
+    recipient = notification.recipient
+    return recipient is not None and recipient.discreet_emails and not EVENTS[notification.event].security
+
+
 def render_bodies(notification: Notification, unsubscribe: str | None = "") -> tuple[str, str]:
-    """The plain-text and HTML bodies of the event's email (``emails/<event>.html``) in the desk's wording;
-    ``unsubscribe`` is the notification's unsubscribe link if the caller has made it already."""
+    """The plain-text and HTML bodies of the event's email (``emails/<event>.html``) in the desk's wording, or
+    the discreet email (:func:`discreet`); ``unsubscribe`` is the notification's unsubscribe link if the caller
+    has made it already."""
     if unsubscribe == "":
         unsubscribe = unsubscribe_url(notification)
+    preferences = external_url("notifications.preferences") if unsubscribe else None
+    if discreet(notification):
+        return render.render_discreet_bodies(action_url=external_url("notifications.inbox"),
+                                             unsubscribe_url=unsubscribe, preferences_url=preferences)
     recipient = notification.recipient
+    # Someone who chose discreet emails is not greeted by name in the emails that stay plain either (a name in
+    # a mailbox read by someone else ties the mailbox to the desk's pen name).
+    recipient_name = recipient.display_name if recipient is not None and not recipient.discreet_emails else None
     # The recipient's id is there for the emails' links ("This was not me"), also in notifications written before
     # an event's params named it.
     params = {"user_id": notification.recipient_id, **(notification.params or {})} \
         if notification.recipient_id is not None else (notification.params or {})
-    return render.render_bodies(
-        notification.event, params,
-        recipient_name=recipient.display_name if recipient is not None else None, links=links.builders(),
-        unsubscribe_url=unsubscribe,
-        preferences_url=external_url("notifications.preferences") if unsubscribe else None)
+    return render.render_bodies(notification.event, params, recipient_name=recipient_name, links=links.builders(),
+                                unsubscribe_url=unsubscribe, preferences_url=preferences)
 
 
 def subject_of(notification: Notification) -> str:
-    """The subject in the desk's wording, over the notification's params and ``outlet``."""
+    """The subject in the desk's wording, over the notification's params and ``outlet``: what the lists behind
+    sign-in show. The email's own subject is this one unless the email is discreet (:func:`compose`)."""
     return render.render_subject(notification.event, notification.params or {})
 
 
@@ -98,13 +116,15 @@ def compose(notification: Notification) -> Message:
     """
     unsubscribe = unsubscribe_url(notification)
     text_body, html_body = render_bodies(notification, unsubscribe)
+    is_discreet = discreet(notification)
     message = MIMEMultipart("alternative", policy=_POLICY)
-    message["Subject"] = _header(subject_of(notification))
+    message["Subject"] = _header(render.DISCREET_SUBJECT if is_discreet else subject_of(notification))
     message["From"] = _address(current_app.config["MAIL_FROM"])
     message["To"] = _address(notification.email)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(notification)
-    message["X-Workflow-Event"] = notification.event
+    # A discreet email's source does not say what kind of news it is either.
+    message["X-Workflow-Event"] = "discreet" if is_discreet else notification.event
     if unsubscribe:
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -123,6 +123,21 @@ def render_bodies(event: str, params: Mapping, *, recipient_name: str | None, li
     return text_body, html_body
 
 
+DISCREET_TEMPLATE = "emails/_discreet.html"
+DISCREET_SUBJECT = "There is news on the desk"
+
+
+def render_discreet_bodies(*, action_url: str, unsubscribe_url: str | None,
+                           preferences_url: str | None) -> tuple[str, str]:
+    """The plain-text and HTML bodies of a discreet email: the same for every event, with no params at all (so
+    nothing of the notification can reach it), no greeting by name, and a link to the list of notifications."""
+    context = {"outlet": current_app.config["OUTLET_NAME"], "recipient": None, "action_url": action_url,
+               "unsubscribe_url": unsubscribe_url, "preferences_url": preferences_url, "for_readers": False}
+    html_body = render_template(DISCREET_TEMPLATE, layout="emails/_layout.html", **context)
+    text_body = html.unescape(render_template(DISCREET_TEMPLATE, layout="emails/_layout.txt", **context))
+    return text_body, html_body
+
+
 def trusted_parts(event: str, plain: dict, links: Mapping) -> dict[str, Markup]:
     """The file's blocks that are not wording (the link above all), rendered by the app's own environment
     with the link builders, as the whole file was rendered before the wording could be edited."""

@@ -122,6 +122,17 @@ def set_preferences(user: User, choices: dict[str, Choice]) -> int:
     return changed
 
 
+def set_discreet_emails(user: User, discreet: bool) -> bool:
+    """Turn discreet emails on or off; False if it was already so. Mail not sent yet follows the new choice:
+    it is decided when each email is composed."""
+    if user.discreet_emails is discreet:
+        return False
+    user.discreet_emails = discreet
+    db.session.flush()
+    log.info("user %s turned discreet emails %s", user.id, "on" if discreet else "off")
+    return True
+
+
 def read_unsubscribe_token(token: str) -> tuple[User, Event]:
     """The person and event an unsubscribe link names; TokenError if the link is not one of ours."""
     payload = tokens.read_token(tokens.UNSUBSCRIBE, token, None, {"u": tokens.ID, "e": tokens.TEXT})

@@ -50,10 +50,15 @@ def mark_all_read():
 @login_required
 def preferences():
     events = choices_for(current_user.is_staff)
-    form = preferences_form(events, notifications.preferences_of(current_user))
+    form = preferences_form(events, notifications.preferences_of(current_user), current_user.discreet_emails)
     if form.validate_on_submit():
         changed = notifications.set_preferences(current_user, chosen(form, events))
-        flash("Your email choices are saved." if changed else "Nothing changed.", "success")
+        discreet_changed = notifications.set_discreet_emails(current_user, form.discreet_emails.data)
+        message = "Your email choices are saved." if changed or discreet_changed else "Nothing changed."
+        if discreet_changed:
+            message += (" Our emails now only say that there is news on the desk." if current_user.discreet_emails
+                        else " Our emails now name the story and quote what was written.")
+        flash(message, "success")
         return redirect(url_for("notifications.preferences"), 303)
     return render_form("notifications/preferences.html", form, rows=rows(form, events))
 

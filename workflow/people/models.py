@@ -42,6 +42,12 @@ def role_column_type() -> sa.Enum:
     )
 
 
+def discreet_by_default(role: Role) -> bool:
+    """Contributors get discreet emails unless they choose otherwise; the desk gets the details unless it
+    chooses otherwise."""
+    return not role.is_staff
+
+
 def new_public_id() -> str:
     return secrets.token_urlsafe(9)
 
@@ -66,6 +72,10 @@ class User(UserMixin, db.Model):
     public_bio: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # The dashboard suggests a second step once: until the person sets one up or says "not now".
     two_step_offer_closed_at: Mapped[datetime | None]
+    # Emails that say only "there is news on the desk" and link to it: no headline, no name, nothing anyone
+    # wrote (a mailbox read by someone else gives nothing away). On by default for contributors; see
+    # ``discreet_by_default``. Security notices stay plain (they name no story either).
+    discreet_emails: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     # The key of the session this person is signed in with, in this request (not a column): Flask-Login keeps it
     # in the cookie instead of the id, so that a cookie names one session, which signing out deletes.

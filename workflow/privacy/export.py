@@ -87,7 +87,7 @@ def data_of(user: User) -> tuple[dict, list[tuple[str, str]]]:
     data = {
         "exported_at": utcnow().isoformat(),
         "account": _row(user, ["email", "display_name", "byline_name", "role", "email_confirmed_at", "created_at",
-                               "last_login_at", "public_bio", "public_id"]),
+                               "last_login_at", "public_bio", "public_id", "discreet_emails"]),
         "submissions": stories,
         "notifications": [{**_row(n, ["event", "created_at", "sent_at", "read_at"]), "status": n.status.value,
                            "about": n.params} for n in emails],
