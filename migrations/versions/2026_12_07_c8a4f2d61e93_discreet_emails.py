@@ -2,7 +2,7 @@
 every contributor (the default for contributors from now on), off for the desk, who may turn it on.
 
 Revision ID: c8a4f2d61e93
-Revises: b5d1c9e4a7f2
+Revises: f4a2c6e81b39
 Create Date: 2026-12-07 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c8a4f2d61e93'
-down_revision = 'b5d1c9e4a7f2'
+down_revision = 'f4a2c6e81b39'
 branch_labels = None
 depends_on = None
 
