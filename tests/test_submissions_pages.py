@@ -268,7 +268,7 @@ def test_a_file_named_pdf_that_is_text_is_refused_next_to_the_attachments(people
         (io.BytesIO(b"<script>alert(1)</script> just some text"), "contract.pdf")]), page="/pitch")
     assert response.status_code == 422
     error = field_error(response, "attachments")
-    assert "“contract.pdf” is not a PDF, a Word document (DOCX) or an image" in error
+    assert "“contract.pdf” is not a PDF, a document, spreadsheet or presentation" in error
     assert field_value(response, "headline") == "The night bakers of the old city"
     assert "choose your files again" in text_of(response)
     assert "You have not pitched a story yet." in text_of(reporter.get("/dashboard"))

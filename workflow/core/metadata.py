@@ -32,11 +32,11 @@ from flask import current_app, has_app_context
 from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 
 from workflow.core.errors import DomainError
+from workflow.core.storage import ACCEPTED
 
 log = logging.getLogger(__name__)
 
 NEUTRAL_NAME = "Contributor"
-ACCEPTED = "a PDF, a Word document (DOCX) or an image (JPEG, PNG, GIF, WebP)"
 # What the forms tell a contributor before they send a file.
 REMOVED_NOTICE = ("Before a file is stored, we remove what it says about you: author and editor names, company, "
                   "comment authors and editing history, location and camera details. A file we cannot clean "

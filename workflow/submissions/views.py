@@ -46,7 +46,7 @@ def dashboard():
 @limits.pitch
 def pitch():
     form = PitchForm()
-    form.attachments.description = (f"PDF, Word (DOCX) or images, up to {storage.upload_limit()} each. "
+    form.attachments.description = (f"{storage.ACCEPTED_SHORT}, up to {storage.upload_limit()} each. "
                                     f"{metadata.REMOVED_NOTICE}")
     files_sent = False
     if form.is_submitted():
