@@ -14,10 +14,12 @@ from html import unescape
 
 import pikepdf
 import pytest
+import sqlalchemy as sa
 from PIL import Image
 
 from tests.helpers import VERSION_RE, Client, field_error, png_bytes, signed_in, text_of, valid_pitch
 from workflow.core.models import utcnow
+from workflow.extensions import db
 
 # Real small files ------------------------------------------------------------------------------------------
 
@@ -502,3 +504,16 @@ def test_the_next_step_speaks_to_whoever_reads_it(people, factory, state, for_th
     assert f"Next: {for_the_contributor}" in text_of(people["reporter"].get(path))
     assert f"Next: {for_the_desk}" in text_of(people["desk"].get(path))
     assert for_the_contributor in text_of(people["reporter"].get("/dashboard"))
+
+
+def test_a_name_stored_before_names_were_cleaned_is_shown_clean(app, people):
+    reporter, desk = people["reporter"], people["desk"]
+    response = reporter.post("/pitch", valid_pitch(attachments=[(io.BytesIO(pdf_bytes()), "plain.pdf")]),
+                             page="/pitch")
+    assert response.status_code == 303, text_of(response)
+    with app.app_context():  # as an older desk stored it: the name as sent
+        db.session.execute(sa.text("UPDATE attachments SET filename = :name"), {"name": "invoice\u202efdp.exe"})
+        db.session.commit()
+    page = desk.get(response.location).get_data(as_text=True)
+    assert ">invoicefdp.pdf</a>" in page
+    assert "\u202e" not in page

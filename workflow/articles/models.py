@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.core.models import utcnow
+from workflow.core.storage import safe_filename
 from workflow.extensions import db
 from workflow.people.models import User
 
@@ -117,6 +118,11 @@ class Image(db.Model):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     uploaded_by: Mapped[User | None] = relationship()
+
+    @property
+    def shown_name(self) -> str:
+        """The name as the pages show it: cleaned as at intake, for a photo stored before names were."""
+        return safe_filename(self.filename, self.content_type, default="photo")
 
     @property
     def ready(self) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.core.models import utcnow
 from workflow.core.sealed import SealedText
+from workflow.core.storage import safe_filename
 from workflow.extensions import db
 from workflow.people.models import User
 from workflow.submissions.workflow import State, commissioned_states, published_states
@@ -300,6 +301,11 @@ class Attachment(db.Model):
     # ``flask files clean-metadata`` for the files stored before the desk cleaned them.
     metadata_removed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def shown_name(self) -> str:
+        """The name as the pages show it: cleaned as at intake, for a file stored before names were."""
+        return safe_filename(self.filename, self.content_type)
 
 
 class SavedView(db.Model):
