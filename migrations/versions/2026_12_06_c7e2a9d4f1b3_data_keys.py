@@ -1,6 +1,6 @@
 """Private data sealed at rest: whose data key is which (the keys themselves live in the key store, never in
-the database), and a revision's headline and note as text (a sealed value is longer than the 200 and 300
-characters they may be). Values written before stay readable as they are until ``flask keys seal-existing``.
+the database), and a revision's headline and note and an authenticator app's secret as text (a sealed value
+is longer than the 200, 300 and 64 characters they may be). Values written before stay readable as they are until ``flask keys seal-existing``.
 
 Revision ID: c7e2a9d4f1b3
 Revises: b5d1c9e4a7f2
@@ -33,9 +33,13 @@ def upgrade():
                               existing_nullable=False)
         batch_op.alter_column('note', existing_type=sa.String(length=300), type_=sa.Text(),
                               existing_nullable=False)
+    with op.batch_alter_table('totp_secrets', schema=None) as batch_op:
+        batch_op.alter_column('secret', existing_type=sa.String(length=64), type_=sa.Text(), existing_nullable=False)
 
 
 def downgrade():
+    with op.batch_alter_table('totp_secrets', schema=None) as batch_op:
+        batch_op.alter_column('secret', existing_type=sa.Text(), type_=sa.String(length=64), existing_nullable=False)
     with op.batch_alter_table('revisions', schema=None) as batch_op:
         batch_op.alter_column('note', existing_type=sa.Text(), type_=sa.String(length=300), existing_nullable=False)
         batch_op.alter_column('headline', existing_type=sa.Text(), type_=sa.String(length=200),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import time
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -80,8 +81,9 @@ def second_step_code(app, email: str) -> str:
     from workflow.people.models import User
 
     with app.app_context():
-        row = db.session.execute(sa.select(TotpSecret.secret, TotpSecret.last_step).join(
-            User, User.id == TotpSecret.user_id).where(User.email == email)).one()
+        totp = db.session.scalars(sa.select(TotpSecret).join(User, User.id == TotpSecret.user_id)
+                                  .where(User.email == email)).one()
+        row = SimpleNamespace(secret=totp.secret, last_step=totp.last_step)  # opened while the app is there
         db.session.remove()
     now = int(utcnow().timestamp()) // 30
     step = max(now, (row.last_step or 0) + 1)

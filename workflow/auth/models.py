@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.core.models import utcnow
+from workflow.core.sealed import SealedText
 from workflow.extensions import db
 from workflow.people.models import Role, User, role_column_type
 
@@ -63,10 +64,15 @@ class TotpSecret(db.Model):
 
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
                                          autoincrement=False)
-    secret: Mapped[str] = mapped_column(sa.String(64))
+    # Sealed with the person's own data key: a copy of the database holds no code generator.
+    _secret: Mapped[str] = mapped_column("secret", sa.Text)
+    secret = SealedText("_secret")
     last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+
+    def sealed_owner_id(self) -> int | None:
+        return self.user_id
 
 
 class RecoveryCode(db.Model):
