@@ -122,3 +122,22 @@ def test_every_security_notice_carries_the_link_and_no_story(app, factory):
         text = plain_body(message)
         assert "/account/not-me/" in text, f"no “This was not me” link in “{subject}”"
         assert "ferry" not in text.lower() and "List-Unsubscribe" not in message, subject
+
+
+def test_two_accounts_signed_in_from_one_browser_cannot_be_linked_in_the_database(app, factory):
+    from workflow.auth.models import KnownDevice
+
+    one, other = factory.user("contributor"), factory.user("contributor")
+    shared = browser(app, FIREFOX_ON_WINDOWS)
+    assert shared.login(one.email).status_code == 303
+    shared.logout()
+    assert shared.login(other.email).status_code == 303  # the same browser, the same device cookie
+    assert shared.http.get_cookie("desk_device") is not None
+    with app.app_context():
+        rows = db.session.execute(sa.select(KnownDevice.user_id, KnownDevice.key_hash)
+                                  .where(KnownDevice.user_id.in_([one.id, other.id]))).all()
+    assert {user_id for user_id, _ in rows} == {one.id, other.id}
+    assert len({key_hash for _, key_hash in rows}) == 2  # nothing in common to join them on
+    shared.logout()
+    assert shared.login(one.email).status_code == 303
+    assert emails(app, one.email, NEW_DEVICE) == []  # and each still knows the browser

@@ -50,6 +50,12 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def device_hash(user_id: int, key: str) -> str:
+    """A browser's device key as kept for one person: two accounts signed in from one browser (two pen names of
+    one reporter) keep different hashes, so the database cannot tell that they share a browser."""
+    return hashlib.sha256(f"known device\0{user_id}\0{key}".encode()).hexdigest()
+
+
 @functools.lru_cache(maxsize=512)
 def device_label(user_agent: str | None) -> str:
     """What the devices page calls a browser: "Firefox on Windows", "Mobile Safari on iOS"."""
@@ -87,13 +93,16 @@ def recognise_device(user: User, device_key: str | None, user_agent: str | None)
     one if the browser had none)."""
     key = device_key if device_key and len(device_key) <= 100 else secrets.token_urlsafe(32)
     now = utcnow()
+    mine = device_hash(user.id, key)
+    # A browser remembered before the hash was each person's own (the bare hash) is recognised, and moved over.
     known = db.session.execute(sa.update(KnownDevice).where(
-        KnownDevice.user_id == user.id, KnownDevice.key_hash == hash_key(key)).values(last_seen_at=now)).rowcount
+        KnownDevice.user_id == user.id, KnownDevice.key_hash.in_([mine, hash_key(key)]))
+        .values(last_seen_at=now, key_hash=mine)).rowcount
     if known:
         return key
     first_ever = db.session.scalar(sa.select(KnownDevice.id).where(KnownDevice.user_id == user.id).limit(1)) is None
     label = device_label(user_agent)
-    db.session.add(KnownDevice(user_id=user.id, key_hash=hash_key(key), device=label, first_seen_at=now,
+    db.session.add(KnownDevice(user_id=user.id, key_hash=mine, device=label, first_seen_at=now,
                                last_seen_at=now))
     if not first_ever:
         notify("account.new_sign_in", user, user_id=user.id, device=label)
