@@ -229,3 +229,20 @@ def test_the_quick_start_makes_its_master_key_once_and_keeps_it(tmp_path):
     assert crypto.make_quickstart_key(path) is False and path.read_text() == first
     assert path.stat().st_mode & 0o077 == 0  # readable by its owner only
     assert len(crypto.master_keys_from({"DATA_KEY_FILE": str(path)}).current) == 32
+
+
+def test_a_private_value_rolled_back_is_not_read_back(app, factory):
+    from workflow.submissions.models import Submission
+
+    reporter = factory.user(name="Rolled Back")
+    client = signed_in(app, reporter)
+    response = client.post("/pitch", valid_pitch(sources="The sources as sent"), page="/pitch")
+    assert response.status_code == 303
+    story = int(response.headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        submission = db.session.get(Submission, story)
+        submission.sources = "Never saved"
+        assert submission.sources == "Never saved"
+        db.session.rollback()
+        assert submission.sources == "The sources as sent"
+        db.session.remove()

@@ -205,6 +205,8 @@ def _seal_before_flush(session: Session, _context, _instances) -> None:
 def _forget_session_keys(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_SESSION_KEYS, None)
+        for obj in session.identity_map.values():  # what was written and rolled back is not read back
+            obj.__dict__.pop(_PENDING, None)
 
 
 @event.listens_for(Session, "after_commit")
