@@ -140,7 +140,7 @@ class KeyStore:
 
     def create(self) -> bytes:
         """A new data key, wrapped under the current master key and written; its id."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # its owner alone reads the keys
         key_id, key = secrets.token_bytes(KEY_ID_BYTES), AESGCM.generate_key(bit_length=256)
         self._write(key_id, self._wrap(key_id, key), exclusive=True)
         with self._lock:
