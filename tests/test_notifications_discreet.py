@@ -94,6 +94,9 @@ def test_a_discreet_email_names_no_story_no_person_and_nothing_anyone_wrote(app,
     assert 'href="http://desk.test/notifications"' in html_body(message)
     assert "/submissions/" not in text  # not even which story, by its number
     assert message["X-Workflow-Event"] == "discreet"
+    # No one-click link: its token would name the kind of news; the choices are a sign-in away instead.
+    assert message["List-Unsubscribe"] is None and "/unsubscribe/" not in str(message)
+    assert "Choose which emails you get: http://desk.test/account/notifications" in plain_body(message)
 
 
 @pytest.mark.parametrize("event", NEWS)
@@ -208,6 +211,10 @@ def test_a_pitch_a_message_a_draft_and_a_decline_reach_discreet_people_as_news_o
     assert HEADLINE in inbox and "Canary Editor Ls6" in inbox
     assert HEADLINE in text_of(desk.get("/notifications"))
     assert "canary comment Kv4" in text_of(contributor.get(page))
+    # The story's timeline says what the emails were titled, not what they would have been.
+    timeline = text_of(contributor.get(page))
+    assert f"Emailed you: “{DISCREET_SUBJECT}”" in timeline
+    assert "Emailed you: “We received your pitch" not in timeline
 
 
 def test_a_draft_saved_reaches_a_discreet_editor_as_news_only(app, clean_db, worker, mailbox, factory):

@@ -22,7 +22,7 @@ from workflow.core.views import admin_required, attach_error, safe_next
 from workflow.extensions import db
 from workflow.notifications import services as notifications
 from workflow.notifications.events import EVENTS
-from workflow.notifications.mail import subject_of, subjects_of
+from workflow.notifications.mail import email_subject, email_subjects_of
 from workflow.notifications.models import DeliveryAttempt, DeliveryStatus, Notification
 from workflow.people.models import Role, User
 
@@ -202,7 +202,7 @@ def deliveries():
         query = query.where(Notification.id < before)
     rows = db.session.scalars(query.limit(DELIVERIES_PAGE + 1)).all()
     shown = rows[:DELIVERIES_PAGE]
-    return render_template("admin/deliveries.html", rows=shown, subjects=subjects_of(shown),
+    return render_template("admin/deliveries.html", rows=shown, subjects=email_subjects_of(shown),
                            next_before=rows[DELIVERIES_PAGE - 1].id if len(rows) > DELIVERIES_PAGE else None,
                            show=show, event=event, q=address, filters=DELIVERY_FILTERS, events=sorted(EVENTS),
                            counts=notifications.status_counts(), action_form=ActionForm())
@@ -214,7 +214,7 @@ def delivery(notification_id):
     notification = db.session.get(Notification, notification_id) or abort(404)
     attempts = db.session.scalars(sa.select(DeliveryAttempt).where(DeliveryAttempt.notification_id == notification.id)
                                   .order_by(DeliveryAttempt.attempt)).all()
-    return render_template("admin/delivery.html", notification=notification, subject=subject_of(notification),
+    return render_template("admin/delivery.html", notification=notification, subject=email_subject(notification),
                            attempts=attempts, action_form=ActionForm())
 
 
@@ -228,5 +228,5 @@ def retry_delivery(notification_id):
         except DomainError as error:
             flash(error.message, "error")
         else:
-            flash(f"Sending “{subject_of(notification)}” to {notification.email} again.", "success")
+            flash(f"Sending “{email_subject(notification)}” to {notification.email} again.", "success")
     return redirect(safe_next(url_for("admin.deliveries")), 303)

@@ -35,6 +35,10 @@ def unsubscribe_url(notification: Notification) -> str | None:
         return links.link("reader_unsubscribe_link", subscriber_id, notification.email)
     if notification.recipient_id is None or not spec.one_click_unsubscribe:
         return None
+    if discreet(notification):
+        # Its link would name the kind of news (the token is signed, not secret), and every discreet email looks
+        # alike, so "stop emails like this one" could not say which: the email links to the choices instead.
+        return None
     return external_url("notifications.unsubscribe",
                         token=links.unsubscribe_token(notification.recipient_id, notification.event))
 
@@ -59,8 +63,8 @@ def render_bodies(notification: Notification, unsubscribe: str | None = "") -> t
         unsubscribe = unsubscribe_url(notification)
     preferences = external_url("notifications.preferences") if unsubscribe else None
     if discreet(notification):
-        return render.render_discreet_bodies(action_url=external_url("notifications.inbox"),
-                                             unsubscribe_url=unsubscribe, preferences_url=preferences)
+        return render.render_discreet_bodies(action_url=external_url("notifications.inbox"), unsubscribe_url=None,
+                                             preferences_url=external_url("notifications.preferences"))
     recipient = notification.recipient
     # Someone who chose discreet emails is not greeted by name in the emails that stay plain either (a name in
     # a mailbox read by someone else ties the mailbox to the desk's pen name).
@@ -80,9 +84,20 @@ def subject_of(notification: Notification) -> str:
 
 
 def subjects_of(notifications) -> dict[int, str]:
-    """Each notification's subject by its id, for a page that lists them (the view reads them; the page only
-    shows them)."""
+    """Each notification's subject by its id, for a page that lists them behind sign-in (the view reads them;
+    the page only shows them)."""
     return {notification.id: subject_of(notification) for notification in notifications}
+
+
+def email_subject(notification: Notification) -> str:
+    """The subject the email itself carries: a discreet email's says only that there is news."""
+    return render.DISCREET_SUBJECT if discreet(notification) else subject_of(notification)
+
+
+def email_subjects_of(notifications) -> dict[int, str]:
+    """Each notification's email subject by its id, for a page that says what was emailed (a story's timeline,
+    the deliveries): never one the email did not carry."""
+    return {notification.id: email_subject(notification) for notification in notifications}
 
 
 def _header(value: str) -> str | Header:
@@ -118,7 +133,7 @@ def compose(notification: Notification) -> Message:
     text_body, html_body = render_bodies(notification, unsubscribe)
     is_discreet = discreet(notification)
     message = MIMEMultipart("alternative", policy=_POLICY)
-    message["Subject"] = _header(render.DISCREET_SUBJECT if is_discreet else subject_of(notification))
+    message["Subject"] = _header(email_subject(notification))
     message["From"] = _address(current_app.config["MAIL_FROM"])
     message["To"] = _address(notification.email)
     message["Date"] = formatdate(localtime=False)

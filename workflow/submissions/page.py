@@ -17,7 +17,7 @@ from wtforms import SelectChoice
 
 from workflow.core.errors import Conflict
 from workflow.extensions import db
-from workflow.notifications.mail import subjects_of
+from workflow.notifications.mail import email_subjects_of
 from workflow.submissions import permissions, services, timeline
 from workflow.submissions.forms import DraftForm, MessageForm, TransitionForm
 from workflow.submissions.models import Attachment, AuditEntry, Revision, Submission
@@ -69,7 +69,7 @@ def detail_context(submission: Submission, transition_form: TransitionForm | Non
                 for message in error_messages(form)]
     events = timeline.for_submission(submission, current_user)
     context = {
-        "subjects": subjects_of(entry.item for entry in events if entry.kind == "email"),
+        "subjects": email_subjects_of(entry.item for entry in events if entry.kind == "email"),
         "submission": submission,
         "actions": actions,
         "timeline": events,
