@@ -33,7 +33,8 @@ PLANTED = {
     "inviter": "Canary Inviter Gd1",
     "subject": f"New message from Canary Author Pen Hn8 about: {HEADLINE}",
 }
-CANARIES = [*PLANTED.values(), RECIPIENT_NAME, RECIPIENT_BYLINE, "Qx7", "Zp9", "Kv4", "Jm2", "Hn8", "Rt3", "Ls6"]
+# The whole values (a fragment as short as "Rt3" turns up by chance in a link's token).
+CANARIES = [*PLANTED.values(), RECIPIENT_NAME, RECIPIENT_BYLINE]
 DISCREET_SUBJECT = "There is news on the desk"
 
 FOR_ACCOUNTS = [name for name, spec in EVENTS.items() if spec.audience != READERS and name not in NO_RECIPIENT]
@@ -58,6 +59,14 @@ def received_text(message) -> str:
     return "\n".join([str(message["Subject"]), plain_body(message), html_body(message)])
 
 
+def delivered(mailbox, notification_id: int):
+    """The message of this notification, as the mail server received it (by its Message-ID: a worker may
+    deliver other emails meanwhile, such as the pitch's own)."""
+    [message] = mailbox.wait_for(lambda m: str(m["Message-ID"]).startswith(f"<notification-{notification_id}@"),
+                                 timeout=30)
+    return message
+
+
 def send(app, mailbox, factory, event: str, *, discreet: bool):
     """Write the event's notification with planted params to a person (discreet or not), and deliver it over
     SMTP as a worker does; the message as the mail server received it."""
@@ -77,8 +86,7 @@ def send(app, mailbox, factory, event: str, *, discreet: bool):
         db.session.commit()
         assert delivery.deliver_batch([notification_id])[notification_id].outcome == "sent"
         db.session.remove()
-    [message] = mailbox.wait_for(lambda m: m["To"] == person.email)
-    return message
+    return delivered(mailbox, notification_id)
 
 
 @pytest.mark.parametrize("event", NEWS)
@@ -129,7 +137,7 @@ def test_security_notices_stay_plain_for_a_discreet_person_and_name_no_story(app
 @pytest.mark.parametrize("event", SECURITY)
 def test_security_notices_name_no_story_for_anyone(app, clean_db, mailbox, factory, event):
     text = received_text(send(app, mailbox, factory, event, discreet=False))
-    assert HEADLINE not in text and "Qx7" not in text
+    assert HEADLINE.lower() not in text.lower()
 
 
 @pytest.mark.parametrize("event", TO_AN_ADDRESS)
@@ -151,8 +159,7 @@ def test_mail_to_a_bare_address_names_no_story_of_the_desk(app, clean_db, mailbo
         db.session.commit()
         assert delivery.deliver_batch([notification_id])[notification_id].outcome == "sent"
         db.session.remove()
-    [message] = mailbox.wait_for(lambda m: m["To"] == address)
-    text = received_text(message)
+    text = received_text(delivered(mailbox, notification_id))
     assert HEADLINE not in text and DISCREET_SUBJECT not in text
 
 
@@ -175,11 +182,23 @@ def test_the_choice_is_read_when_the_email_is_sent_not_when_it_was_written(app, 
     with app.app_context():
         delivery.deliver_batch([notification_id])
         db.session.remove()
-    [message] = mailbox.wait_for(lambda m: m["To"] == person.email)
+    message = delivered(mailbox, notification_id)
     assert message["Subject"] == DISCREET_SUBJECT and "canary message Zp9" not in received_text(message)
 
 
 # Through the desk's own pages, with the worker --------------------------------------------------------------
+
+def emails_written(app, *recipient_ids: int) -> dict[int, str]:
+    """The notifications to these people that are emailed, by id: their event."""
+    from workflow.notifications.models import DeliveryStatus, Notification
+
+    with app.app_context():
+        rows = db.session.execute(sa.select(Notification.id, Notification.event).where(
+            Notification.recipient_id.in_(recipient_ids),
+            Notification.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENT]))).all()
+        db.session.remove()
+    return dict(rows)
+
 
 def test_a_pitch_a_message_a_draft_and_a_decline_reach_discreet_people_as_news_only(app, clean_db, worker,
                                                                                     mailbox, factory):
@@ -199,9 +218,11 @@ def test_a_pitch_a_message_a_draft_and_a_decline_reach_discreet_people_as_news_o
     assert act(desk, submission_id, "decline", comment="canary comment Kv4").status_code == 303
 
     # received, message, decline to the contributor; new pitch and the answer to the editor
-    mailbox.wait_for(lambda m: len([x for x in mailbox.messages if x["To"] == reporter.email]) >= 3
-                     and len([x for x in mailbox.messages if x["To"] == editor.email]) >= 2)
-    for message in mailbox.to(reporter.email) + mailbox.to(editor.email):
+    written = emails_written(app, reporter.id, editor.id)
+    assert sorted(written.values()) == sorted(["submission.received", "submission.message", "submission.declined",
+                                               "submission.new_pitch", "submission.message"])
+    for notification_id in written:
+        message = delivered(mailbox, notification_id)
         text = received_text(message)
         found = [c for c in [*CANARIES, "canary summary Vb0", "canary answer Mc5"] if c.lower() in text.lower()]
         assert found == [] and message["Subject"] == DISCREET_SUBJECT, (message["Subject"], found)
@@ -227,10 +248,11 @@ def test_a_draft_saved_reaches_a_discreet_editor_as_news_only(app, clean_db, wor
         "version": "", "headline": HEADLINE, "dek": "canary dek Fw4", "body": "canary body Hq1",
         "note": "canary note Jm2"}, page=draft)
     assert response.status_code == 303, text_of(response)
-    [message] = mailbox.wait_for(lambda m: m["To"] == editor.email)
+    [draft_saved] = [n for n, event in emails_written(app, editor.id).items() if event == "submission.draft_saved"]
+    message = delivered(mailbox, draft_saved)
     text = received_text(message)
     assert message["Subject"] == DISCREET_SUBJECT
-    assert not [c for c in [*CANARIES, "Fw4", "Hq1"] if c.lower() in text.lower()]
+    assert not [c for c in [*CANARIES, "canary dek Fw4", "canary body Hq1"] if c.lower() in text.lower()]
 
 
 # The setting -------------------------------------------------------------------------------------------------
