@@ -29,11 +29,12 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from PIL import Image as PILImage
-from PIL import ImageCms, ImageOps, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 
 from workflow.articles.models import Image, ImageStatus
 from workflow.core import metadata, storage
 from workflow.core.errors import DomainError, PermissionDenied
+from workflow.core.metadata.images import encode, srgb, upright
 from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit
 from workflow.extensions import celery, db
@@ -178,13 +179,13 @@ def process(filename: str, data: bytes) -> Processed:
                 # size straight away (never smaller than that width, whichever way it stands).
                 picture.draft(picture.mode, (max(standard), max(standard)))
                 picture.load()
-                upright = ImageOps.exif_transpose(picture) or picture
+                turned = upright(picture)
             except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
                 raise too_large from exc
             except (OSError, SyntaxError, ValueError, EOFError) as exc:
                 raise DomainError(f"“{name}” is damaged or incomplete: it cannot be read. Export it again.",
                                   field="image") from exc
-            pixels = _srgb(upright, alpha=encoding["format"] != "JPEG" and _has_alpha(upright))
+            pixels = _srgb(turned, alpha=encoding["format"] != "JPEG" and _has_alpha(turned))
     if pixels.width < MIN_WIDTH:
         raise _too_narrow(name, pixels.width)
     # The standard widths that fit, and the photo's own width when it lies between two of them: a 960 px photo
@@ -196,7 +197,7 @@ def process(filename: str, data: bytes) -> Processed:
     for target in sorted(widths):
         size = (target, max(1, round(pixels.height * target / pixels.width)))
         copy = pixels if size == pixels.size else pixels.resize(size, PILImage.Resampling.LANCZOS, reducing_gap=3.0)
-        files[target] = _encode(copy, encoding)
+        files[target] = encode(copy, encoding["format"], encoding)
     return Processed(content_type=content_type, files=files, width=size[0], height=size[1],
                      sha256=hashlib.sha256(data).hexdigest())
 
@@ -207,32 +208,11 @@ def _has_alpha(picture: PILImage.Image) -> bool:
 
 def _srgb(picture: PILImage.Image, alpha: bool) -> PILImage.Image:
     """The pixels in sRGB (RGB, RGBA or L), through the photo's own colour profile when it has one."""
-    target = "RGBA" if alpha else ("L" if picture.mode in ("1", "L") else "RGB")
-    profile = picture.info.get("icc_profile")
-    if profile and (picture.mode, target) in (("RGB", "RGB"), ("RGBA", "RGBA"), ("CMYK", "RGB")):
-        try:
-            converted = ImageCms.profileToProfile(picture, io.BytesIO(profile), ImageCms.createProfile("sRGB"),
-                                                  outputMode=target)
-            if converted is not None:
-                return converted
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            pass  # a broken profile: convert as if there were none
     try:
-        if picture.mode in ("I;16", "I;16B", "I;16L", "I"):
-            picture = picture.convert("I").point(lambda value: value * (1 / 256)).convert("L")
-        return picture if picture.mode == target else picture.convert(target)
+        return srgb(picture, "RGBA" if alpha else ("L" if picture.mode in ("1", "L") else "RGB"))
     except ValueError as exc:
         raise DomainError("This photo's colour format is not supported: save it as an 8-bit RGB image.",
                           field="image") from exc
-
-
-def _encode(picture: PILImage.Image, encoding: dict) -> bytes:
-    # A new image from the pixels alone: ``info`` (EXIF, XMP, comments, profile) is left behind on the old one.
-    clean = PILImage.new(picture.mode, picture.size)
-    clean.paste(picture)
-    out = io.BytesIO()
-    clean.save(out, **encoding)
-    return out.getvalue()
 
 
 def storage_key(image: Image, width: int) -> str:

@@ -18,7 +18,7 @@ from workflow.core.errors import DomainError
 from workflow.core.transaction import after_rollback
 from workflow.extensions import db
 
-ALLOWED_TYPES = {  # every type whose hidden data the desk removes at intake (workflow/core/metadata.py)
+ALLOWED_TYPES = {  # every type whose hidden data the desk removes at intake (workflow/core/metadata/)
     "application/pdf": "PDF",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document (DOCX)",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel workbook (XLSX)",
