@@ -41,7 +41,7 @@ def _story_with_canaries(app, factory, worker) -> dict:
     pdf = _pdf_saying(f"{CANARY} attachment text")
     response = client.post("/pitch", {**valid_pitch(angle=f"{CANARY} angle", sources=f"{CANARY} sources",
                                                      experience=f"{CANARY} experience"),
-                                      "attachments": [(io.BytesIO(pdf), "notes.pdf")]},
+                                      "attachments": [(io.BytesIO(pdf), f"{CANARY} interview.pdf")]},
                            page="/pitch", content_type="multipart/form-data")
     assert response.status_code == 303, text_of(response)
     story = int(response.headers["Location"].rsplit("/", 1)[1])
@@ -105,7 +105,7 @@ def test_private_text_and_files_are_nowhere_in_the_clear_at_rest(app, database_u
     made = _story_with_canaries(app, factory, worker)
     shown = _shown_to_the_desk(made["desk"], made["story"])
     for field in ("angle", "sources", "experience", "message from the reporter", "internal note",
-                  "message from the desk", "assignment comment", "draft body", "draft dek"):
+                  "message from the desk", "assignment comment", "draft body", "draft dek", "interview.pdf"):
         assert f"{CANARY} {field}" in shown, field
     download_page = made["desk"].get(f"/submissions/{made['story']}")
     link = re.search(rf'href="(/submissions/{made["story"]}/attachments/\d+)"', download_page.get_data(as_text=True))

@@ -313,7 +313,7 @@ REFUSED = [
     ("broken.docx", lambda: docx_with_author()[:3000], "“broken.docx” is damaged or not a document we can read"),
     ("broken.jpg", lambda: jpeg_with_gps()[:200] + b"\x00" * 40, "“broken.jpg” is damaged or incomplete"),
     ("notes.rtf", lambda: rb"{\rtf1\ansi {\info{\author Olga}} Meet at the mill.}",
-     "“notes.rtf” is not a PDF, a document, spreadsheet or presentation"),
+     "“notes.rtf” is of a type whose hidden data (author, location, history) we cannot remove"),
 ]
 
 

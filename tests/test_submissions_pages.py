@@ -270,7 +270,7 @@ def test_a_file_named_pdf_that_is_text_is_refused_next_to_the_attachments(people
         (io.BytesIO(b"<script>alert(1)</script> just some text"), "contract.pdf")]), page="/pitch")
     assert response.status_code == 422
     error = field_error(response, "attachments")
-    assert "“contract.pdf” is not a PDF, a document, spreadsheet or presentation" in error
+    assert "“contract.pdf” is of a type whose hidden data (author, location, history) we cannot remove" in error
     assert field_value(response, "headline") == "The night bakers of the old city"
     assert "choose your files again" in text_of(response)
     assert "You have not pitched a story yet." in text_of(reporter.get("/dashboard"))
@@ -283,7 +283,8 @@ def test_file_problems_are_reported_together_with_the_other_errors(people):
     assert response.status_code == 422
     assert "Summarise the story" in field_error(response, "summary")
     error = field_error(response, "attachments")
-    assert "“a.pdf” is not a PDF" in error and "“empty.png” is empty." in error and "ok.png" not in error
+    assert "“a.pdf” is of a type whose hidden data" in error and "“empty.png” is empty." in error
+    assert "ok.png" not in error
 
 
 def test_a_file_too_large_is_refused_with_the_limit(app, people, monkeypatch):

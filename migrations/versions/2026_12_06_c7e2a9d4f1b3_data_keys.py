@@ -1,6 +1,7 @@
 """Private data sealed at rest: whose data key is which (the keys themselves live in the key store, never in
-the database), and a revision's headline and note and an authenticator app's secret as text (a sealed value
-is longer than the 200, 300 and 64 characters they may be). Values written before stay readable as they are until ``flask keys seal-existing``.
+the database); and a revision's headline and note, an authenticator app's secret and the names of files as
+text (a sealed value is longer than the 200, 300, 64 and 255 characters they may be). Values written before
+stay readable as they are until ``flask keys seal-existing``.
 
 Revision ID: c7e2a9d4f1b3
 Revises: b5d1c9e4a7f2
@@ -35,9 +36,17 @@ def upgrade():
                               existing_nullable=False)
     with op.batch_alter_table('totp_secrets', schema=None) as batch_op:
         batch_op.alter_column('secret', existing_type=sa.String(length=64), type_=sa.Text(), existing_nullable=False)
+    for table in ('attachments', 'images'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column('filename', existing_type=sa.String(length=255), type_=sa.Text(),
+                                  existing_nullable=False)
 
 
 def downgrade():
+    for table in ('images', 'attachments'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column('filename', existing_type=sa.Text(), type_=sa.String(length=255),
+                                  existing_nullable=False)
     with op.batch_alter_table('totp_secrets', schema=None) as batch_op:
         batch_op.alter_column('secret', existing_type=sa.Text(), type_=sa.String(length=64), existing_nullable=False)
     with op.batch_alter_table('revisions', schema=None) as batch_op:

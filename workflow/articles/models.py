@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.core.models import utcnow
+from workflow.core.sealed import SealedText
 from workflow.core.storage import safe_filename
 from workflow.extensions import db
 from workflow.people.models import User
+from workflow.submissions.models import contributor_of
 
 
 class PreviousSlug(db.Model):
@@ -97,7 +99,8 @@ class Image(db.Model):
     key: Mapped[str] = mapped_column(sa.String(40), unique=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    _filename: Mapped[str] = mapped_column("filename", sa.Text, default="")
+    filename = SealedText("_filename")  # the name it was sent with, sealed with the contributor's key
     content_type: Mapped[str] = mapped_column(sa.String(40))
     width: Mapped[int]
     height: Mapped[int]
@@ -118,6 +121,9 @@ class Image(db.Model):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     uploaded_by: Mapped[User | None] = relationship()
+
+    def sealed_owner_id(self) -> int | None:
+        return contributor_of(self.submission_id)
 
     @property
     def shown_name(self) -> str:

@@ -47,10 +47,13 @@ EXTENSIONS = {
     "image/gif": ("gif",),
     "image/webp": ("webp",),
 }
+# What a file input offers to choose (the type is read from the content all the same).
+ACCEPT_ATTRIBUTE = ",".join([*ALLOWED_TYPES, *(f".{ext}" for names in EXTENSIONS.values() for ext in names)])
 # What the forms and refusals say is accepted.
 ACCEPTED = ("a PDF, a document, spreadsheet or presentation (Word, Excel, PowerPoint or OpenDocument: DOCX, XLSX, "
             "PPTX, ODT, ODS, ODP) or an image (JPEG, PNG, GIF, WebP)")
-ACCEPTED_SHORT = "PDF, documents, spreadsheets and presentations (DOCX, XLSX, PPTX, ODT, ODS, ODP) or images"
+ACCEPTED_SHORT = ("PDF, documents, spreadsheets and presentations (DOCX, XLSX, PPTX, ODT, ODS, ODP) or images (JPEG, "
+                  "PNG, GIF, WebP)")
 MAX_FILENAME = 120
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, bidi marks, zero-width, unassigned
 _RESERVED = set('<>:"|?*')  # refused by some systems the files are saved on
@@ -130,7 +133,8 @@ def check_upload(filename: str, data: bytes) -> str:
         raise DomainError(f"“{filename}” is {human_size(len(data))}; files may be at most {human_size(limit)}.")
     kind = filetype.guess(data)
     if kind is None or kind.mime not in ALLOWED_TYPES:
-        raise DomainError(f"“{filename}” is not {ACCEPTED}.")
+        raise DomainError(f"“{filename}” is of a type whose hidden data (author, location, history) we cannot "
+                          f"remove, so we cannot take it: we accept {ACCEPTED}.")
     return kind.mime
 
 

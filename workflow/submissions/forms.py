@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from workflow.core.numbers import finite, record_id
-from workflow.core.storage import ACCEPTED_SHORT
+from workflow.core.storage import ACCEPT_ATTRIBUTE, ACCEPTED_SHORT
 
 
 class PitchForm(FlaskForm):
@@ -38,7 +38,8 @@ class PitchForm(FlaskForm):
         Optional(), Length(max=4000, message="At most 4,000 characters.")],
         description="Earlier work, languages, time in the region. Links are welcome. Private: stored encrypted.")
     attachments = MultipleFileField("Attachments (optional)",
-                                    description=f"{ACCEPTED_SHORT}, up to 10 MB each.")
+                                    description=f"{ACCEPTED_SHORT}, up to 10 MB each.",
+                                    render_kw={"accept": ACCEPT_ATTRIBUTE})
 
 
 class TransitionForm(FlaskForm):

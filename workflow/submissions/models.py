@@ -292,7 +292,9 @@ class Attachment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    filename: Mapped[str] = mapped_column(sa.String(255))
+    # A name can say as much as the file ("Interview with M. Saleh.pdf"): sealed with the contributor's key.
+    _filename: Mapped[str] = mapped_column("filename", sa.Text)
+    filename = SealedText("_filename")
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
@@ -306,6 +308,9 @@ class Attachment(db.Model):
     def shown_name(self) -> str:
         """The name as the pages show it: cleaned as at intake, for a file stored before names were."""
         return safe_filename(self.filename, self.content_type)
+
+    def sealed_owner_id(self) -> int | None:
+        return contributor_of(self.submission_id)
 
 
 class SavedView(db.Model):
