@@ -351,7 +351,7 @@ def one_of_everything(app, factory, make_client):
     factory.message(editor, story, "Internal note: A's source is risky", internal=True)
     with app.app_context():
         submission = db.session.get(Submission, story.id)
-        stored = storage.store(b"%PDF-1.4 secret notes", "application/pdf")
+        stored = storage.store(b"%PDF-1.4 secret notes", "application/pdf", owner_id=person_a.id)  # as at intake
         attachment = Attachment(submission_id=story.id, uploaded_by_id=person_a.id, filename="a-secret-notes.pdf",
                                 content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
                                 storage_key=stored.key)

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import PASSWORD, act, in_days, signed_in, text_of, valid_pitch
-from workflow.core import crypto
+from workflow.core import crypto, storage
 from workflow.core.crypto import new_master_key
 from workflow.extensions import db
 
@@ -86,12 +86,18 @@ def _files_under(folder: str) -> bytes:
     return b"".join(path.read_bytes() for path in sorted(Path(folder).rglob("*")) if path.is_file())
 
 
-def _assert_no_canary_at_rest(app, database_url, tmp_path, worker, caplog) -> None:
+def _assert_no_canary_at_rest(app, database_url, tmp_path, worker, caplog, story: int) -> None:
     stored = _database_bytes(app, database_url, tmp_path)
     assert b"wf1:" in stored  # the private values are there, sealed
     assert CANARY.encode() not in stored
     uploads = _files_under(app.config["UPLOAD_DIR"])
-    assert uploads and CANARY.encode() not in uploads and b"%PDF" not in uploads
+    assert uploads and CANARY.encode() not in uploads
+    with app.app_context():  # the story's file is sealed: not a PDF to anyone who copies the folder
+        keys = db.session.execute(sa.text("SELECT storage_key FROM attachments WHERE submission_id = :id"),
+                                  {"id": story}).scalars().all()
+        files = [storage.path_for(key).read_bytes() for key in keys]
+        db.session.remove()
+    assert files and all(data.startswith(b"WFE1") and b"%PDF" not in data for data in files)
     assert CANARY.encode() not in _files_under(app.config["KEY_DIR"])
     ours = [caplog.handler.format(r) for r in caplog.records if not r.name.startswith("mail.log")]  # not the
     # test's own mail server, which logs what it receives
@@ -111,7 +117,7 @@ def test_private_text_and_files_are_nowhere_in_the_clear_at_rest(app, database_u
     link = re.search(rf'href="(/submissions/{made["story"]}/attachments/\d+)"', download_page.get_data(as_text=True))
     with pikepdf.open(io.BytesIO(made["desk"].get(link.group(1)).data)) as pdf:  # opened for the desk
         assert CANARY.encode() in pdf.pages[0].obj["/Contents"].read_bytes()
-    _assert_no_canary_at_rest(app, database_url, tmp_path, worker, caplog)
+    _assert_no_canary_at_rest(app, database_url, tmp_path, worker, caplog, made["story"])
 
 
 def test_keys_rotate_moves_every_data_key_to_the_new_master_key_and_the_data_stays_readable(
@@ -128,7 +134,7 @@ def test_keys_rotate_moves_every_data_key_to_the_new_master_key_and_the_data_sta
     assert f"{len(before)} data key" in result.output and "re-wrapped" in result.output
     after = {path.name: path.read_bytes() for path in Path(app.config["KEY_DIR"]).glob("*.key")}
     assert after.keys() == before.keys() and all(after[name] != before[name] for name in before)
-    _assert_no_canary_at_rest(app, database_url, tmp_path, worker, caplog)
+    _assert_no_canary_at_rest(app, database_url, tmp_path, worker, caplog, made["story"])
 
     only_new = another_app({"DATA_KEY": new})  # the old master key is gone: the data opens all the same
     assert f"{CANARY} sources" in _shown_to_the_desk(signed_in(only_new, made["editor"]), made["story"])
