@@ -200,15 +200,24 @@ def test_values_written_before_encryption_are_read_and_then_sealed_by_seal_exist
     with app.app_context():  # as the desk stored it before it sealed anything
         db.session.execute(sa.text("UPDATE submissions SET sources = 'Written in the clear' WHERE id = :id"),
                            {"id": story})
+        notification = db.session.execute(sa.text("SELECT min(id) FROM notifications WHERE submission_id = :id"),
+                                          {"id": story}).scalar()
+        db.session.execute(sa.text("UPDATE notifications SET params = :params WHERE id = :id"),
+                           {"params": '{"headline": "A clear old headline"}', "id": notification})
         db.session.commit()
     assert "Written in the clear" in text_of(client.get(f"/submissions/{story}"))
 
     result = app.test_cli_runner().invoke(args=["keys", "seal-existing", "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "Sealed 1 row" in result.output
+    assert "Sealed 2 rows" in result.output  # the story's sources and the notification's params; nothing else
     with app.app_context():
         stored = db.session.execute(sa.text("SELECT sources FROM submissions WHERE id = :id"), {"id": story}).scalar()
+        params = db.session.execute(sa.text("SELECT params FROM notifications WHERE id = :id"),
+                                    {"id": notification}).scalar()
     assert stored.startswith("wf1:")
+    assert "A clear old headline" not in str(params) and "wf1:" in str(params)
+    again = app.test_cli_runner().invoke(args=["keys", "seal-existing", "--quiet"])
+    assert "Sealed 0 rows" in again.output  # what is sealed is never sealed again
     assert "Written in the clear" in text_of(client.get(f"/submissions/{story}"))
 
 

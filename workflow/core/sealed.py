@@ -11,6 +11,7 @@ Which key belongs to whom is the table ``data_keys`` (owner → key id); the key
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -119,7 +120,7 @@ class SealedText:
         self.column = column
 
     def __set_name__(self, owner, name: str) -> None:
-        self.name = name
+        self.owner, self.name = owner, name
         self.context = f"{owner.__tablename__}.{name}"
 
     def _plain(self, value: Any) -> bool:
@@ -189,8 +190,10 @@ class SealedJSON(SealedText):
         return json.loads(text) if text else {}
 
 
-def sealed_attributes(cls) -> list[SealedText]:
-    return [value for klass in cls.__mro__ for value in vars(klass).values() if isinstance(value, SealedText)]
+@functools.cache
+def sealed_attributes(cls) -> tuple[SealedText, ...]:
+    """A model's private attributes (looked up once per model: every flush that seals asks)."""
+    return tuple(value for klass in cls.__mro__ for value in vars(klass).values() if isinstance(value, SealedText))
 
 
 @event.listens_for(Session, "before_flush")

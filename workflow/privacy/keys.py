@@ -67,28 +67,30 @@ def seal_existing(quiet):
         attributes = sealed.sealed_attributes(model)
         if not attributes:
             continue
-        columns = [getattr(model, attribute.column) for attribute in attributes]
-        clear = sa.or_(*[sa.and_(column.is_not(None), sa.cast(column, sa.Text).not_like(f"%{crypto.TEXT_PREFIX}%"),
-                                 sa.cast(column, sa.Text).not_in(["", "{}"]))
-                         for column in columns])
-        ids = list(db.session.scalars(sa.select(mapper.primary_key[0]).where(clear)))
+        ids = list(db.session.scalars(sa.select(mapper.primary_key[0]).where(sa.or_(*map(_in_the_clear, attributes)))))
         for start in tqdm(range(0, len(ids), BATCH), desc=f"Sealing {model.__tablename__}", unit="batch",
                           disable=quiet or not ids):
             with unit_of_work():
                 for row in db.session.scalars(sa.select(model).where(mapper.primary_key[0].in_(
                         ids[start:start + BATCH]))):
                     for attribute in attributes:
-                        value = attribute.__get__(row, model)
-                        attribute.__set__(row, value)
+                        setattr(row, attribute.name, getattr(row, attribute.name))  # written again: sealed
         rows += len(ids)
     files = 0
     with unit_of_work():
-        for attachment in db.session.scalars(sa.select(Attachment)):
-            files += _seal_file(attachment.storage_key, contributor_of(attachment.submission_id))
+        for key, submission_id in db.session.execute(sa.select(Attachment.storage_key, Attachment.submission_id)):
+            files += _seal_file(key, contributor_of(submission_id))
         for image in db.session.scalars(sa.select(Image).where(Image.status == ImageStatus.PROCESSING)):
             files += _seal_file(images.upload_key(image), contributor_of(image.submission_id))
     click.echo(f"Sealed {rows} row{'' if rows == 1 else 's'} and {files} file{'' if files == 1 else 's'} written "
                "before private data was sealed.")
+
+
+def _in_the_clear(attribute: sealed.SealedText):
+    """SQL that holds when ``attribute``'s column holds a value written before it was sealed."""
+    column = sa.cast(getattr(attribute.owner, attribute.column), sa.Text)
+    sealed_prefix = ('"' if isinstance(attribute, sealed.SealedJSON) else "") + crypto.TEXT_PREFIX
+    return sa.and_(column.is_not(None), column.not_in(["", "{}", "null"]), column.not_like(f"{sealed_prefix}%"))
 
 
 def _seal_file(key: str, owner_id: int | None) -> int:

@@ -32,7 +32,7 @@ from workflow.core.metadata.images import clean_image, image_leftovers
 from workflow.core.metadata.office import MAX_EXPANSION, MAX_MEMBERS, MAX_UNPACKED, NEUTRAL_NAME, clean_zip
 from workflow.core.metadata.pdf import clean_pdf, pdf_leftovers
 from workflow.core.metadata.photos import strip_photo
-from workflow.core.storage import ACCEPTED
+from workflow.core.storage import ACCEPTED, ALLOWED_TYPES
 
 __all__ = [
     "CLEANABLE_TYPES", "IMAGE_TYPES", "MAX_EXPANSION", "MAX_MEMBERS", "MAX_UNPACKED", "NEUTRAL_NAME", "ODF_TYPES",
@@ -59,6 +59,11 @@ ODF_TYPES = {
     "application/vnd.oasis.opendocument.presentation",
 }
 CLEANABLE_TYPES = {*IMAGE_TYPES, "application/pdf", *OOXML_TYPES, *ODF_TYPES}
+# Storage accepts a type only if it is cleaned here, and every type cleaned here is accepted (checked at import,
+# as the two lists live apart: storage sits below this package).
+if CLEANABLE_TYPES != set(ALLOWED_TYPES):
+    raise RuntimeError(f"the types storage accepts and the types cleaned differ: "
+                       f"{sorted(CLEANABLE_TYPES ^ set(ALLOWED_TYPES))}")
 
 
 def clean(filename: str, data: bytes, content_type: str) -> Cleaned:
