@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo worker lint clean lock bench bench-clean
+.PHONY: run test install migrate demo worker lint clean lock bench bench-clean translations messages
 
 # Every install is the same: the exact versions and hashes of requirements.lock (`make lock` writes it again
 # from pyproject.toml's lower bounds), then the project itself.
@@ -29,7 +29,23 @@ $(CHECKERS_STAMP): $(CHECKERS)/package.json $(CHECKERS)/package-lock.json
 		echo "npm is not installed: the page checks (axe-core, Nu HTML checker) will be skipped"; \
 	fi
 
-migrate: install
+## The catalogues (workflow/translations/<language>/LC_MESSAGES/messages.po, committed) compiled to the .mo files
+## the desk reads (not committed).
+TRANSLATIONS := workflow/translations
+
+translations: install
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) 2>&1 | grep -v '^compiling' || true
+
+## After adding or changing a string: extract every marked string again (babel.cfg says where), and bring each
+## language's catalogue up to date; then translate what is new or fuzzy in the .po files.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k N_ \
+		--add-comments=Translators: --add-location=file --sort-by-file --no-wrap --project=workflow \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap \
+		--ignore-pot-creation-date
+
+migrate: install translations
 	$(BIN)/flask --app workflow db upgrade
 
 demo: migrate
@@ -41,7 +57,7 @@ run: demo
 
 ## Install and run the whole test suite (services that are missing are skipped, unless CI=true), after the linter
 ## and the import contracts of .importlinter (which way the imports run).
-test: install $(CHECKERS_STAMP)
+test: install translations $(CHECKERS_STAMP)
 	$(BIN)/ruff check workflow tests migrations bench celery_worker.py
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -66,3 +82,4 @@ lock: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache $(CHECKERS)/node_modules
+	find $(TRANSLATIONS) -name '*.mo' -delete

@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
         crypto,
         database,
         form_input,
+        language,
         metrics,
         security,
         transaction,
@@ -85,6 +86,7 @@ def register_extensions(app: Flask) -> None:
     celery.init_app(app)
     metrics.init_app(app)
     crypto.init_app(app)
+    language.init_app(app)
 
     from workflow.auth.signin import load_signed_in_user
     from workflow.notifications.metrics import OutboxCollector
@@ -125,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from workflow.auth.second_factor_views import bp as second_factor_bp
     from workflow.auth.views import bp as auth_bp
     from workflow.core.health import bp as health_bp
+    from workflow.core.language import bp as language_bp
     from workflow.newsletter.views import bp as newsletter_bp
     from workflow.notifications.views import bp as notifications_bp
     from workflow.privacy.views import bp as privacy_bp
@@ -142,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(newsletter_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(language_bp)
 
 
 def connect_features() -> None:

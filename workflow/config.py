@@ -24,6 +24,7 @@ ENVIRONMENTS = ("development", "production")
 SECRET_MIN_LENGTH = 32
 SECRET_MIN_DISTINCT = 8
 SECRET_MIN_BITS = 90
+LANGUAGE_CODES = ("en", "ar")  # the catalogues the desk has (workflow/core/i18n.py names them)
 MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
@@ -50,6 +51,25 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ConfigurationError(f"{PREFIX}{name} must be a whole number, not {value!r}") from exc
+
+
+def _language(name: str, default: str) -> str:
+    value = (_env(name) or default).strip()
+    if value not in LANGUAGE_CODES:
+        raise ConfigurationError(f"{PREFIX}{name} must be one of {', '.join(LANGUAGE_CODES)}, not {value!r}")
+    return value
+
+
+def _time_zone(name: str, default: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only here: a zone named in the environment
+
+    value = (_env(name) or default).strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(f"{PREFIX}{name} must be a time zone of the IANA database such as "
+                                 f"Asia/Beirut or UTC, not {value!r}") from exc
+    return value
 
 
 def _env_days(name: str, default: int) -> int:
@@ -232,6 +252,10 @@ def from_environment(instance_path: str) -> dict:
         # Hosts besides the desk's own that the desk's wording of an email may link to (none by default).
         "EMAIL_LINK_HOSTS": tuple(host.lower() for host in (_env("EMAIL_LINK_HOSTS") or "").replace(",", " ").split()),
         "OUTLET_NAME": _env("OUTLET_NAME", "Frontline Deeply"),
+        # The language a visitor whose browser asks for none we speak gets, and a new person's until they choose.
+        "DEFAULT_LOCALE": _language("DEFAULT_LOCALE", "en"),
+        # The desk's time zone: deadlines are days in it, and it is a new person's until they choose their own.
+        "TIME_ZONE": _time_zone("TIME_ZONE", "UTC"),
         "MAIL_FROM": _env("MAIL_FROM", "Frontline Deeply desk <desk@localhost>"),
         "SMTP_HOST": _env("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": _env_int("SMTP_PORT", 8025),

@@ -3,20 +3,15 @@ public navigation, an email's subject) with their ``init_app``; core knows no fe
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup
 
+from workflow.core import i18n
 from workflow.core.forms import ActionForm
 from workflow.core.urls import external_url
-
-
-def format_datetime(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
-    if value is None:
-        return ""
-    return value.astimezone(UTC).strftime(fmt) + " UTC"
 
 
 def machine_datetime(value: datetime | None) -> str:
@@ -25,28 +20,6 @@ def machine_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def format_date(value: date | None) -> str:
-    return value.strftime("%d %b %Y") if value else ""
-
-
-def number(value: int) -> str:
-    """A count as a person reads it: 235,369."""
-    return f"{value:,}"
-
-
-def ago(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    seconds = (datetime.now(UTC) - value).total_seconds()
-    if seconds < 60:
-        return "just now"
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = int(seconds // size)
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
-    return ""
 
 
 def hidden_fields(form) -> Markup:
@@ -72,11 +45,12 @@ def public_page() -> bool:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.add_template_filter(format_datetime, "datetime")
-    app.add_template_filter(format_date, "date")
+    # Times, days and counts in the reader's language and time zone (workflow/core/i18n.py).
+    app.add_template_filter(i18n.format_datetime, "datetime")
+    app.add_template_filter(i18n.format_date, "date")
     app.add_template_filter(machine_datetime, "machine_datetime")
-    app.add_template_filter(ago, "ago")
-    app.add_template_filter(number, "number")
+    app.add_template_filter(i18n.ago, "ago")
+    app.add_template_filter(i18n.format_number, "number")
     app.add_template_global(hidden_fields, "hidden_fields")
     app.add_template_global(external_url, "absolute_url")
     app.add_template_global(public_page, "public_page")

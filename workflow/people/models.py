@@ -76,6 +76,10 @@ class User(UserMixin, db.Model):
     # wrote (a mailbox read by someone else gives nothing away). On by default for contributors; see
     # ``discreet_by_default``. Security notices stay plain (they name no story either).
     discreet_emails: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The language the desk speaks to this person, on its pages and in its emails ("en", "ar"), and the time zone
+    # it gives them times in (an IANA name). None: the desk's defaults (DEFAULT_LOCALE, TIME_ZONE).
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
 
     # The key of the session this person is signed in with, in this request (not a column): Flask-Login keeps it
     # in the cookie instead of the id, so that a cookie names one session, which signing out deletes.

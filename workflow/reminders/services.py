@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
 from workflow.core import database
+from workflow.core.i18n import format_date
 from workflow.core.models import utcnow
-from workflow.core.templating import format_date
 from workflow.core.transaction import unit_of_work
 from workflow.extensions import db
 from workflow.notifications import services

@@ -1,0 +1,170 @@
+"""The desk in the reader's language: which languages it speaks, which way each is written, and times, dates and
+numbers as a person of that language reads them, in their own time zone.
+
+Request-free: the web layer chooses the language and the time zone of a page (``core/language.py``); a worker
+writing an email says whose they are with ``speaking(locale, time_zone)``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import flask_babel
+from flask_babel import gettext, lazy_gettext
+
+_ = gettext
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str  # in the language itself: a reader who cannot read the page can still find their own
+    direction: str  # "ltr" or "rtl"
+
+
+LANGUAGES: dict[str, Language] = {
+    "en": Language("en", "English", "ltr"),
+    "ar": Language("ar", "العربية", "rtl"),
+}
+DEFAULT_LANGUAGE = "en"
+
+# What the page and the email being written now speak, when the caller says so (a worker has no request).
+_speaking: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("speaking", default=None)
+
+
+def supported(code: str | None) -> str | None:
+    """The language code the desk speaks for ``code`` ("ar", "ar-SY", "AR_eg" → "ar"), or None."""
+    if not code or not isinstance(code, str):
+        return None
+    base = code.replace("_", "-").split("-", 1)[0].strip().lower()
+    return base if base in LANGUAGES else None
+
+
+def direction(code: str | None) -> str:
+    language = LANGUAGES.get(supported(code) or DEFAULT_LANGUAGE)
+    return language.direction if language else "ltr"
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    return frozenset(name for name in available_timezones() if "/" in name and not name.startswith(("Etc/",
+                                                                                                     "posix/",
+                                                                                                     "right/")))
+
+
+def valid_time_zone(name: str | None) -> bool:
+    if not name or not isinstance(name, str) or len(name) > 64:
+        return False
+    if name == "UTC":
+        return True
+    if name not in time_zone_names():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every zone a person may pick, as (name, label), UTC first then by name ("Asia/Beirut" reads "Asia /
+    Beirut")."""
+    return [("UTC", "UTC")] + [(name, name.replace("_", " ").replace("/", " / "))
+                               for name in sorted(time_zone_names())]
+
+
+def speaking_now() -> tuple[str, str] | None:
+    return _speaking.get()
+
+
+@contextmanager
+def speaking(locale: str | None, time_zone: str | None):
+    """Write in ``locale`` and give times in ``time_zone`` (an email to one person, from a worker or a page)."""
+    from flask import current_app  # an app is needed only to know the desk's defaults
+
+    chosen = supported(locale) or current_app.config.get("DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    zone = time_zone if valid_time_zone(time_zone) else current_app.config.get("TIME_ZONE", "UTC")
+    token = _speaking.set((chosen, zone))
+    flask_babel.refresh()
+    try:
+        with flask_babel.force_locale(chosen):
+            yield chosen
+    finally:
+        _speaking.reset(token)
+        flask_babel.refresh()
+
+
+def current_language() -> str:
+    locale = flask_babel.get_locale()
+    return supported(str(locale)) if locale else DEFAULT_LANGUAGE
+
+
+def current_direction() -> str:
+    return direction(current_language())
+
+
+# -- Formatting: what templates and emails show --------------------------------------------------------------
+
+def _zone_name(value: datetime) -> str:
+    """The zone a time is given in, named as a reader knows it: "UTC", "EST", "Lebanon Time"."""
+    zone = flask_babel.get_timezone()
+    if str(zone) in ("UTC", "Etc/UTC"):
+        return "UTC"
+    short = flask_babel.format_datetime(value, "z")
+    if short and short[0].isalpha():  # a real abbreviation (EST), not a bare offset (+0200)
+        return short
+    return flask_babel.format_datetime(value, "v")  # the zone by its place: "Lebanon Time"
+
+
+def format_datetime(value: datetime | None, seconds: bool = False) -> str:
+    """A moment in the reader's time zone and language, with the zone named: "06 Dec 2026, 14:00 UTC"."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if seconds:
+        # Translators: a date and time pattern with seconds (Unicode LDML: dd day, MMM short month, y year,
+        # HH:mm:ss 24-hour time)
+        pattern = _("dd MMM y, HH:mm:ss")
+    else:
+        # Translators: a date and time pattern (Unicode LDML: dd day, MMM short month, y year, HH:mm 24-hour time)
+        pattern = _("dd MMM y, HH:mm")
+    shown = flask_babel.format_datetime(value, pattern)
+    return f"{shown} {_zone_name(value)}"
+
+
+def format_date(value: date | None) -> str:
+    """A day: "06 Dec 2026". Deadlines are days in the desk's time zone, so a day has no zone to convert."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        value = flask_babel.to_user_timezone(value if value.tzinfo else value.replace(tzinfo=UTC)).date()
+    # Translators: a date pattern (Unicode LDML: dd day, MMM short month, y year)
+    return flask_babel.format_date(value, _("dd MMM y"))
+
+
+def format_number(value: int | float) -> str:
+    """A count as a person of this language reads it: 235,369."""
+    return flask_babel.format_decimal(value)
+
+
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in words: "5 minutes ago"."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - (now or datetime.now(UTC))
+    if abs(delta) < timedelta(minutes=1):
+        return _("just now")
+    return flask_babel.format_timedelta(delta, add_direction=True, threshold=1.0, granularity="minute")
+
+
+__all__ = ["LANGUAGES", "Language", "_", "ago", "current_direction", "current_language", "direction",
+           "format_date", "format_datetime", "format_number", "lazy_gettext", "speaking", "speaking_now",
+           "supported", "time_zone_choices", "valid_time_zone"]
