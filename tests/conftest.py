@@ -375,7 +375,7 @@ def one_of_everything(app, factory, make_client):
             "width": photo.widths[0], "number": 1, "notification_id": notification, "view_id": view.id,
             "invitation_id": invitation.id, "user_id": person_a.id, "section_id": section.id,
             "event": "submission.assigned", "public_id": published.contributor.public_id, "filename": "desk.css",
-            "token": "not-a-real-token", "key_id": 1,
+            "token": "not-a-real-token", "key_id": 1, "code": "ar",
         }
     slugs = {"articles.article": slug, "articles.section": "news", "articles.section_feed": "news",
              "articles.tag": "ports", "pages.edit": "guidelines"}

@@ -66,6 +66,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "admin.people": ADMIN, "admin.person": ADMIN, "admin.deliveries": ADMIN, "admin.delivery": ADMIN,
     "admin.sections": ADMIN, "admin.section": ADMIN, "admin.delete_section": ADMIN, "admin.action_log": ADMIN,
     "pages.edit": ADMIN,
+    # The language switcher: a link that sets the language and goes back to the page, for everyone.
+    "language.switch": dict.fromkeys(ROLES, 302),
 }
 
 

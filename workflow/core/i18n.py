@@ -111,10 +111,8 @@ def current_direction() -> str:
 # -- Formatting: what templates and emails show --------------------------------------------------------------
 
 def _zone_name(value: datetime) -> str:
-    """The zone a time is given in, named as a reader knows it: "UTC", "EST", "Lebanon Time"."""
-    zone = flask_babel.get_timezone()
-    if str(zone) in ("UTC", "Etc/UTC"):
-        return "UTC"
+    """The zone a time is given in, named as a reader knows it: "UTC" (in Arabic "التوقيت العالمي"), "EST",
+    "Lebanon Time"."""
     short = flask_babel.format_datetime(value, "z")
     if short and short[0].isalpha():  # a real abbreviation (EST), not a bare offset (+0200)
         return short

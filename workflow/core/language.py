@@ -1,8 +1,9 @@
 """Which language and time zone a page is in, and the link that switches the language (no JavaScript needed).
 
-The language, first found wins: what a worker or a page said it is writing in (``i18n.speaking``); the signed-in
-person's choice; the visitor's switcher cookie; their browser's ``Accept-Language``; the desk's default. The
-time zone: the signed-in person's, else the desk's.
+The language, first found wins: what a worker or a page said it is writing in (``i18n.speaking``); the switcher's
+cookie (what was chosen in this browser); the signed-in person's own choice (their account, which their emails
+follow too); the browser's ``Accept-Language``; the desk's default. The time zone: the signed-in person's, else
+the desk's. The switcher is a GET link, so it changes nothing but the cookie: no GET writes to the database.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from flask_login import current_user
 
 from workflow.core import i18n
 from workflow.core.views import safe_next
-from workflow.extensions import db
 
 COOKIE = "lang"
 COOKIE_AGE = 365 * 24 * 3600
@@ -36,12 +36,12 @@ def select_locale() -> str:
     default = current_app.config["DEFAULT_LOCALE"]
     if not request:
         return default
-    person = _person()
-    if person is not None and i18n.supported(getattr(person, "locale", None)):
-        return i18n.supported(person.locale)
     chosen = i18n.supported(request.cookies.get(COOKIE))
     if chosen:
         return chosen
+    person = _person()
+    if person is not None and i18n.supported(getattr(person, "locale", None)):
+        return i18n.supported(person.locale)
     return request.accept_languages.best_match(list(i18n.LANGUAGES), default=default)
 
 
@@ -59,17 +59,18 @@ def select_time_zone() -> str:
 
 @bp.get("/language/<code>")
 def switch(code: str):
-    """Speak ``code`` from now on: a cookie for a visitor, and the person's own choice once signed in."""
+    """Speak ``code`` in this browser from now on (a person's own choice, which their emails follow, is kept on
+    their account page)."""
     chosen = i18n.supported(code)
     target = safe_next(url_for("articles.index"))
     if chosen is None or chosen != code:
         return redirect(target)
-    person = _person()
-    if person is not None and getattr(person, "locale", None) != chosen:
-        person.locale = chosen
-        db.session.commit()
-    response = redirect(target)
-    response.set_cookie(COOKIE, chosen, max_age=COOKIE_AGE, secure=request.is_secure, httponly=True,
+    return remember_language(redirect(target), chosen)
+
+
+def remember_language(response, code: str):
+    """The response, with this browser set to speak ``code`` (the switcher, and a person's saved choice)."""
+    response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, secure=request.is_secure, httponly=True,
                         samesite="Lax")
     return response
 
