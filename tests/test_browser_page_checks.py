@@ -1,4 +1,5 @@
-"""Every page, public and behind login, in the states a user reaches, checked by two tools on every run:
+"""Every page, public and behind login, in the states a user reaches, in English and in Arabic, checked by two tools
+on every run:
 
 - axe-core (the npm package, injected into the page in Chromium): zero serious or critical violations of
   WCAG 2.x A/AA and axe's best practices;
@@ -8,7 +9,9 @@ The pages come from the demo data (``workflow.demo``): every HTML route of the U
 see it (a test fails when a new route is not audited), every state of a submission as its contributor and as
 the desk, and the states a user reaches by acting: forms refused with their messages, the "changed since you
 opened it" page, the rate-limit page, empty lists, error pages, links from emails. Both tools' findings for
-each page are written under ``test-artifacts/page-checks/`` (git-ignored), beside the HTML the checker read.
+each page are written under ``test-artifacts/page-checks/`` (git-ignored), beside the HTML the checker read. In
+each language every page also opens with its ``<html lang dir>`` and never scrolls sideways at 360 px, and the
+main pages are photographed at 360 and 1280 px under ``test-artifacts/screens/<language>/``.
 
 The checkers are installed by ``make test`` (``npm ci`` in ``tests/a11y``). Without them, Java or Chromium
 these tests are skipped with the reason, except when ``CI=true``: then they fail.
@@ -39,19 +42,40 @@ CHECKERS = ROOT / "tests" / "a11y" / "node_modules"
 AXE = CHECKERS / "axe-core" / "axe.min.js"
 VNU = CHECKERS / "vnu-jar" / "build" / "dist" / "vnu.jar"
 REPORTS = ROOT / "test-artifacts" / "page-checks"
+SCREENSHOTS = ROOT / "test-artifacts" / "screens"
+NARROW = {"width": 360, "height": 740}
+# Every page is checked in each language the desk speaks, as a browser asking for it would get it.
+BROWSER_LOCALES = {"en": "en-GB", "ar": "ar"}
+LANGUAGE_TAGS = {"en": '<html lang="en" dir="ltr">', "ar": '<html lang="ar" dir="rtl">'}
+# The pages photographed at 360 and 1280 px in each language (under test-artifacts/screens/), to be looked at.
+MAIN_PAGES = {"home", "article", "section", "search results", "guidelines", "sign in", "register",
+              "contributor dashboard", "contributor pitch form", "contributor account", "contributor notifications",
+              "contributor's assigned submission", "contributor draft form", "contributor revision diff",
+              "editor queue", "editor's view of a pitched submission", "editor desk metrics", "admin people",
+              "page not found", "register refused"}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 FAILING_IMPACTS = ("serious", "critical")
 
 # Routes that answer with something other than an HTML page: the checkers have nothing to read there.
 NOT_HTML = {"static", "articles.feed", "articles.section_feed", "articles.sitemap", "articles.robots",
             "media.image", "privacy.export", "submissions.attachment", "health.healthz", "health.readyz",
-            "health.metrics"}
+            "health.metrics", "language.switch"}
 
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + n.failureSummary)}));
 }"""
+
+
+def submit(page, field: str) -> None:
+    """Press the submit button of the form that holds ``field`` (whatever the page's language calls it)."""
+    page.locator("main form", has=page.locator(field)).locator("button[type=submit]").first.click()
+
+
+@pytest.fixture(params=sorted(BROWSER_LOCALES))
+def language(request):
+    return request.param
 
 
 # --- the checkers -------------------------------------------------------------------------------------------------
@@ -88,9 +112,11 @@ class Audit:
 
     folder: Path
     axe: str
+    language: str
     endpoints: set[str] = field(default_factory=set)
     pages: list[tuple[str, str, Path]] = field(default_factory=list)  # (name, url, saved html)
     axe_findings: dict[str, list[dict]] = field(default_factory=dict)
+    layout: list[str] = field(default_factory=list)  # pages that speak the wrong language or scroll sideways
 
     def check(self, page, name: str, app, status: int | None = None) -> None:
         """Check the page the browser shows now (after a navigation or a form's submission)."""
@@ -103,8 +129,29 @@ class Audit:
         path.write_text(html)
         self.pages.append((name, page.url, path))
         self.endpoints.add(endpoint_of(app, page.url))
+        expected = LANGUAGE_TAGS[self.language]
+        if expected not in html:
+            self.layout.append(f"{name} ({page.url}) does not open with {expected}")
         page.add_script_tag(content=self.axe)
         self.axe_findings[name] = page.evaluate(RUN_AXE, AXE_TAGS)
+        self.phone_width(page, name)
+
+    def phone_width(self, page, name: str) -> None:
+        """At 360 px the page never scrolls sideways; the main pages are photographed at 360 and 1280 px."""
+        shots = SCREENSHOTS / self.language
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        if name in MAIN_PAGES:
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / f"{slug}-1280.png"), full_page=True)
+        page.set_viewport_size(NARROW)
+        try:
+            wider = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if wider > 0:
+                self.layout.append(f"{name} ({page.url}) scrolls sideways by {wider} px at 360 px")
+            if name in MAIN_PAGES:
+                page.screenshot(path=str(shots / f"{slug}-360.png"), full_page=True)
+        finally:
+            page.set_viewport_size(DESKTOP)
 
     def visit(self, page, name: str, url: str, app, status: int = 200) -> None:
         page.goto(url)
@@ -113,7 +160,7 @@ class Audit:
     def report(self, java: str) -> list[str]:
         """Every serious or critical axe violation and every Nu error, one line per finding; writes the
         findings of each page beside its HTML."""
-        problems = []
+        problems = list(self.layout)
         nu = nu_errors(java, [path for _, _, path in self.pages])
         summary = []
         for name, url, path in self.pages:
@@ -176,7 +223,7 @@ def demo(app, clean_db):
 
 
 @pytest.fixture
-def browse(browser, live_server, app, demo):
+def browse(browser, live_server, app, demo, language):
     """``browse(who)``: a page in a context of its own, signed in as ``who`` (an email) or anonymous (None).
     Contexts bypass the Content-Security-Policy: axe is injected as an inline script."""
     saved = app.config["BASE_URL"]
@@ -186,7 +233,8 @@ def browse(browser, live_server, app, demo):
     def opener(who: str | None = None, fresh: bool = False):
         if who in pages and not fresh:
             return pages[who]
-        context = browser.new_context(viewport=DESKTOP, base_url=live_server, locale="en-GB", bypass_csp=True)
+        context = browser.new_context(viewport=DESKTOP, base_url=live_server, locale=BROWSER_LOCALES[language],
+                                      bypass_csp=True)
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
@@ -201,11 +249,11 @@ def browse(browser, live_server, app, demo):
             page.goto("/login")
             page.locator("#email").fill(who)
             page.locator("#password").fill(demo["password"])
-            page.locator("main").get_by_role("button", name="Sign in").click()
+            submit(page, "#password")
             page.wait_for_load_state()
             if page.url.endswith("/login/verify"):  # the demo's editors and admins have an authenticator app
                 page.locator("#code").fill(second_step_code(app, who))
-                page.locator("main").get_by_role("button", name="Sign in").click()
+                submit(page, "#code")
                 page.wait_for_load_state()
             assert "/login" not in page.url, f"{who} could not sign in"
         if not fresh:
@@ -224,7 +272,7 @@ ADMIN, EDITOR = "admin@example.org", "editor@example.org"
 CONTRIBUTOR = "reporter@example.org"
 
 
-def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checkers):
+def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checkers, language):
     from workflow.articles.models import Section
     from workflow.auth import services as accounts
     from workflow.core import tokens as tokens_module
@@ -236,10 +284,10 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
 
     with app.app_context():
         dialect = db.engine.dialect.name
-    folder = REPORTS / dialect
+    folder = REPORTS / language / dialect
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    audit = Audit(folder, checkers["axe"])
+    audit = Audit(folder, checkers["axe"], language)
     ids, states = demo["ids"], demo["states"]
 
     # Links from emails, with tokens made as the emails make them.
@@ -309,7 +357,7 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
     reader_page.goto("/login")
     reader_page.locator("#email").fill(CONTRIBUTOR)
     reader_page.locator("#password").fill("not the password at all")
-    reader_page.locator("main").get_by_role("button", name="Sign in").click()
+    submit(reader_page, "#password")
     audit.check(reader_page, "sign in refused", app, status=422)
     reader_page.goto("/register")
     reader_page.locator("main form").last.locator("button[type=submit]").click()
@@ -418,10 +466,10 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
     second.goto("/login")
     second.locator("#email").fill("editor2@example.org")
     second.locator("#password").fill(demo["password"])
-    second.locator("main").get_by_role("button", name="Sign in").click()
+    submit(second, "#password")
     audit.check(second, "second step", app)
     second.locator("#code").fill("000000")
-    second.locator("main").get_by_role("button", name="Sign in").click()
+    submit(second, "#code")
     audit.check(second, "second step refused", app, status=422)
     # An editor with no second step, as the production policy has it: set one up before the desk.
     with app.app_context():
@@ -435,7 +483,7 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
         enrolling.goto("/login")
         enrolling.locator("#email").fill("new.editor.two@example.org")
         enrolling.locator("#password").fill(demo["password"])
-        enrolling.locator("main").get_by_role("button", name="Sign in").click()
+        submit(enrolling, "#password")
         audit.check(enrolling, "set up an authenticator app at sign-in", app)
     finally:
         app.config["REQUIRE_SECOND_FACTOR"] = saved_policy
@@ -446,7 +494,7 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
         limited.goto("/login")
         limited.locator("#email").fill("someone@example.org")
         limited.locator("#password").fill("wrong password, again and again")
-        limited.locator("main").get_by_role("button", name="Sign in").click()
+        submit(limited, "#password")
         limited.wait_for_load_state()
     audit.check(limited, "too many tries", app, status=429)
 
@@ -455,6 +503,6 @@ def test_every_page_passes_axe_and_the_nu_html_checker(app, demo, browse, checke
     assert html_routes - audit.endpoints == set(), "an HTML route no page check visits"
 
     problems = audit.report(checkers["java"])
-    print(f"page checks on {dialect}: {len(audit.pages)} pages, {len(html_routes)} routes, "
+    print(f"page checks in {language} on {dialect}: {len(audit.pages)} pages, {len(html_routes)} routes, "
           f"{len(problems)} problems; findings in {folder}")
     assert not problems, "\n".join(problems)
