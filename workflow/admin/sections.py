@@ -5,6 +5,9 @@ blueprint."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
@@ -20,18 +23,18 @@ from workflow.extensions import db
 
 
 class SectionForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired("Give the section a name."),
-                                           Length(max=services.SECTION_NAME_LENGTH,
-                                                  message=f"At most {services.SECTION_NAME_LENGTH} characters.")],
-                       description="As readers see it in the navigation, for example “Analysis”. Each section has "
-                                   "its own name.")
-    description = TextAreaField("Description", validators=[Length(max=300, message="At most 300 characters.")],
-                                description="One or two sentences under the section's title, also shown by "
-                                            "search engines. Optional.", render_kw={"rows": 3})
-    position = IntegerField("Position in the navigation", default=0,
-                            validators=[InputRequired("Give a whole number, for example 10."),
-                                        NumberRange(min=0, max=9999, message="A whole number from 0 to 9999.")],
-                            description="Sections are listed by this number, smallest first (then by name).",
+    name = StringField(_l("Name"), validators=[
+        InputRequired(_l("Give the section a name.")),
+        Length(max=services.SECTION_NAME_LENGTH, message=_l("At most %(max)d characters."))],  # WTForms fills max
+        description=_l("As readers see it in the navigation, for example “Analysis”. Each section has its own name."),
+        render_kw={"dir": "auto"})
+    description = TextAreaField(_l("Description"), validators=[Length(max=300, message=_l("At most 300 characters."))],
+                                description=_l("One or two sentences under the section's title, also shown by "
+                                               "search engines. Optional."), render_kw={"rows": 3, "dir": "auto"})
+    position = IntegerField(_l("Position in the navigation"), default=0,
+                            validators=[InputRequired(_l("Give a whole number, for example 10.")),
+                                        NumberRange(min=0, max=9999, message=_l("A whole number from 0 to 9999."))],
+                            description=_l("Sections are listed by this number, smallest first (then by name)."),
                             render_kw={"inputmode": "numeric"})
 
     def data_in(self) -> services.SectionInput:
@@ -58,8 +61,8 @@ def sections():
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash(f"The section “{section.name}” is added, at {url_for('articles.section', slug=section.slug)}.",
-                  "success")
+            flash(_("The section “%(name)s” is added, at %(address)s.", name=section.name,
+                    address=url_for("articles.section", slug=section.slug)), "success")
             return redirect(url_for("admin.sections"), 303)
     return _list(form, FORM_ERROR_STATUS if form.is_submitted() else 200)
 
@@ -77,7 +80,7 @@ def section(section_id: int):
             db.session.rollback()  # the page shows the section as it is stored, with the typed values in the form
             found = _section(section_id)
         else:
-            flash(f"The section “{found.name}” is saved.", "success")
+            flash(_("The section “%(name)s” is saved.", name=found.name), "success")
             return redirect(url_for("admin.sections"), 303)
     status = FORM_ERROR_STATUS if form.is_submitted() else 200
     return render_template("admin/section.html", section=found, form=form,
@@ -93,8 +96,9 @@ def delete_section(section_id: int):
     if form.validate_on_submit():
         name = found.name
         moved = services.delete_section(current_user, found)
-        flash(f"The section “{name}” is deleted." + (
-            f" Its {moved} stor{'y has' if moved == 1 else 'ies have'} no section now." if moved else ""), "success")
+        flash(ngettext("The section “%(name)s” is deleted. Its %(num)d story has no section now.",
+                       "The section “%(name)s” is deleted. Its %(num)d stories have no section now.", moved, name=name)
+              if moved else _("The section “%(name)s” is deleted.", name=name), "success")
         return redirect(url_for("admin.sections"), 303)
     return render_template("admin/section_delete.html", section=found, form=form,
                            count=services.stories_in_section(found))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from workflow.notifications.models import Choice
 
 CONTRIBUTOR = "contributor"
@@ -27,7 +29,7 @@ class Event:
     name: str
     subject: str  # a Jinja template over the notification's params (and ``outlet``)
     security: bool = False
-    label: str = ""  # for the preferences page: "when …"
+    label: str = ""  # for the preferences page: "when …" (a lazy string: it is read in the reader's language)
     audience: str = EVERYONE  # who can receive it: contributors, the desk (editors and admins), or both
     choices: tuple[Choice, ...] = ALL_CHOICES
     in_app: bool = True  # also shown in the recipient's list of notifications
@@ -71,39 +73,39 @@ EVENTS: dict[str, Event] = {
         _security("account.recovery_code_used", "A recovery code was used to sign in to your account"),
         _security("account.recovery_codes_regenerated", "New recovery codes were made for your account"),
         Event("submission.received", "We received your pitch: {{ headline }}", audience=CONTRIBUTOR,
-              label="The desk received my pitch"),
+              label=_l("The desk received my pitch")),
         Event("submission.assigned", "Your pitch was commissioned: {{ headline }}", audience=CONTRIBUTOR,
-              label="An editor commissions my pitch"),
+              label=_l("An editor commissions my pitch")),
         Event("submission.declined", "About your pitch: {{ headline }}", audience=CONTRIBUTOR,
-              label="The desk declines my pitch or kills my story"),
+              label=_l("The desk declines my pitch or kills my story")),
         Event("submission.edited", "Your story is edited and ready: {{ headline }}", audience=CONTRIBUTOR,
-              label="My editor has edited my story"),
+              label=_l("My editor has edited my story")),
         Event("submission.revision_requested", "Your editor asks for a revision: {{ headline }}",
-              audience=CONTRIBUTOR, label="My editor asks for a revision"),
+              audience=CONTRIBUTOR, label=_l("My editor asks for a revision")),
         Event("submission.published", "Published: {{ headline }}", audience=CONTRIBUTOR,
-              label="My story is published"),
-        Event("submission.unpublished", "Unpublished: {{ headline }}", label="A published story is taken down"),
+              label=_l("My story is published")),
+        Event("submission.unpublished", "Unpublished: {{ headline }}", label=_l("A published story is taken down")),
         Event("submission.reopened", "Your pitch is back in the queue: {{ headline }}", audience=CONTRIBUTOR,
-              label="A declined pitch of mine is back in the queue"),
+              label=_l("A declined pitch of mine is back in the queue")),
         Event("reminder.deadline_soon", "Your draft is due on {{ deadline }}: {{ headline }}",
-              audience=CONTRIBUTOR, label="Reminder: my draft is due in two days"),
+              audience=CONTRIBUTOR, label=_l("Reminder: my draft is due in two days")),
         Event("reminder.overdue", "Your draft is overdue: {{ headline }}", audience=CONTRIBUTOR,
-              label="Reminder: my draft is past its deadline"),
+              label=_l("Reminder: my draft is past its deadline")),
         Event("submission.message", "New message from {{ author }} about: {{ headline }}",
-              label="Someone writes to me about a story"),
+              label=_l("Someone writes to me about a story")),
         Event("submission.new_pitch", "New pitch: {{ headline }}", audience=STAFF,
-              label="A contributor sends a new pitch"),
+              label=_l("A contributor sends a new pitch")),
         Event("submission.assigned_to_you", "Assigned to you: {{ headline }}", audience=STAFF,
-              label="A story is assigned to me"),
+              label=_l("A story is assigned to me")),
         Event("submission.draft_saved", "New draft from {{ author }}: {{ headline }}", audience=STAFF,
-              label="A contributor saves a draft of my story"),
+              label=_l("A contributor saves a draft of my story")),
         Event("submission.withdrawn", "Withdrawn by the contributor: {{ headline }}", audience=STAFF,
-              label="A contributor withdraws a story I edit"),
+              label=_l("A contributor withdraws a story I edit")),
         # Whatever someone chose to get "in the daily digest" goes out in it; for the desk it also sums up the
         # day (new pitches, deadlines, overdue drafts, late answers), which an editor may turn off.
         Event("digest.daily", "Your daily digest from the {{ outlet }} desk", in_app=False, audience=STAFF,
               choices=(Choice.IMMEDIATELY, Choice.NEVER),
-              label="The desk's daily summary: new pitches, deadlines today, overdue drafts and late answers"),
+              label=_l("The desk's daily summary: new pitches, deadlines today, overdue drafts and late answers")),
         # The newsletter (workflow/newsletter/): sent to a subscriber's address, never to an account. The
         # confirmation carries the double opt-in link and no List-Unsubscribe (there is nothing to leave yet);
         # each weekly issue carries the subscriber's own one-click unsubscribe link.
@@ -111,7 +113,7 @@ EVENTS: dict[str, Event] = {
               audience=READERS, in_app=False, choices=(Choice.IMMEDIATELY,)),
         Event("newsletter.weekly", "This week in {{ outlet }}: {{ article_count }} new "
               "{{ 'story' if article_count == 1 else 'stories' }}", audience=READERS, in_app=False,
-              choices=(Choice.IMMEDIATELY,), label="The weekly newsletter"),
+              choices=(Choice.IMMEDIATELY,), label=_l("The weekly newsletter")),
     )
 }
 

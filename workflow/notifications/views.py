@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from workflow.core.forms import ActionForm
@@ -41,8 +43,8 @@ def mark_read(notification_id: int):
 def mark_all_read():
     if ActionForm().validate_on_submit():
         count = notifications.mark_all_read(current_user)
-        flash(f"Marked {count} notification{'s' if count != 1 else ''} as read." if count
-              else "Nothing was unread.", "success")
+        flash(ngettext("Marked %(num)d notification as read.", "Marked %(num)d notifications as read.", count)
+              if count else _("Nothing was unread."), "success")
     return redirect(url_for("notifications.inbox"), 303)
 
 
@@ -54,10 +56,12 @@ def preferences():
     if form.validate_on_submit():
         changed = notifications.set_preferences(current_user, chosen(form, events))
         discreet_changed = notifications.set_discreet_emails(current_user, form.discreet_emails.data)
-        message = "Your email choices are saved." if changed or discreet_changed else "Nothing changed."
-        if discreet_changed:
-            message += (" Our emails now only say that there is news on the desk." if current_user.discreet_emails
-                        else " Our emails now name the story and quote what was written.")
+        if not discreet_changed:
+            message = _("Your email choices are saved.") if changed else _("Nothing changed.")
+        elif current_user.discreet_emails:
+            message = _("Your email choices are saved. Our emails now only say that there is news on the desk.")
+        else:
+            message = _("Your email choices are saved. Our emails now name the story and quote what was written.")
         flash(message, "success")
         return redirect(url_for("notifications.preferences"), 303)
     return render_form("notifications/preferences.html", form, rows=rows(form, events))
