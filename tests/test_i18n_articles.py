@@ -271,3 +271,22 @@ def test_a_translation_taken_down_is_no_longer_linked(app, factory):
     unpublish(app, factory, arabic)
     page = Client(app).get(f"/articles/{english}")
     assert "Read this in" not in text_of(page) and _alternates(html_of(page)) == {}
+
+
+# --- the demo -----------------------------------------------------------------------------------------------
+
+def test_the_demo_has_an_arabic_story_that_translates_an_english_one(app, clean_db):
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--quiet"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        arabic = db.session.scalar(sa.select(Submission.slug).where(
+            Submission.published_headline == "لماذا تتوقف قوافل المساعدات عند النهر"))
+        english = db.session.scalar(sa.select(Submission.slug).where(
+            Submission.published_headline == "Why aid convoys stop at the river"))
+    assert arabic and english
+    reader = Client(app)
+    page = html_of(reader.get(f"/articles/{arabic}"))
+    assert 'lang="ar"' in _article_tag(page) and 'dir="rtl"' in _article_tag(page)
+    assert _alternates(page)["en"].endswith(f"/articles/{english}")
+    assert '<p dir="auto">The bridge is the bottleneck, not the roads.</p>' in page  # an English line, its way
+    assert _alternates(html_of(reader.get(f"/articles/{english}")))["ar"].endswith(f"/articles/{arabic}")
