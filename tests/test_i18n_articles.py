@@ -170,6 +170,15 @@ def test_the_atom_feed_says_its_language_and_each_entrys(app, factory):
     assert entries == {"Water at the border": "en", ARABIC_HEADLINE: "ar"}
 
 
+def test_the_feed_is_one_document_whoever_asks_for_it(app, factory):
+    _arabic(app, factory)
+    reader = Client(app)
+    english = reader.get("/feed.atom").get_data()
+    reader.get("/language/ar")  # a reader of the Arabic interface gets the same feed, in the desk's language
+    arabic = reader.get("/feed.atom", headers={"Accept-Language": "ar"}).get_data()
+    assert arabic == english and ET.fromstring(arabic).get(XML_LANG) == "en"
+
+
 def test_a_language_the_editor_chose_is_the_one_the_feed_gives(app, factory):
     slug, editor = publish(app, factory, headline="Mostly numbers: 12, 40, 2026")
     assert _settings(signed_in(app, editor), _story_id(app, slug), language="ar").status_code == 303
