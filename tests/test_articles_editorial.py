@@ -326,7 +326,7 @@ def test_an_admin_edits_the_guidelines_and_nobody_else_can(app, factory, make_cl
     assert response.status_code == 303
     public = Client(app).get("/guidelines")
     html = public.get_data(as_text=True)
-    assert "<h2>What we pay</h2>" in html and "We pay on publication." in html
+    assert '<h2 dir="auto">What we pay</h2>' in html and "We pay on publication." in html
     assert "<script>alert" not in html and 'href="javascript:' not in html
     assert "<h1" in html and "Write for us" in text_of(public)
     assert Client(app).get("/guidelines", headers={"If-None-Match": public.headers["ETag"]}).status_code == 304

@@ -26,8 +26,8 @@ def test_a_published_story_has_its_page_with_every_part(app, factory):
     assert "Written by A. Correspondent" in page  # the pen name, never the real name
     assert re.search(r"Published on \d\d \w{3} \d{4}", page)
     assert "Read time: Approx. 3 minutes" in page  # 455 words at 200 a minute
-    assert "<blockquote>\n<p>A quote that stands out.</p>\n</blockquote>" in html
-    assert "<h2>After the siege</h2>" in html and "<em>end</em>" in html
+    assert '<blockquote dir="auto">\n<p dir="auto">A quote that stands out.</p>\n</blockquote>' in html
+    assert '<h2 dir="auto">After the siege</h2>' in html and "<em>end</em>" in html
     assert "Become a contributor" in page and 'href="/pitch"' in html
 
 
@@ -106,8 +106,9 @@ def test_a_page_costs_the_same_queries_however_long_the_story_and_however_many_s
     long_slug, _ = publish(app, factory, headline="A long one", body="\n\n".join(["A paragraph of words."] * 400))
     for n in range(15):
         publish(app, factory, headline=f"Another story {n}")
-    # The story with its byline, section and top image; its tags; its body's images; the sections of the menu.
-    assert queries(f"/articles/{long_slug}") == short <= 4
+    # The story with its byline, section and top image; its tags; its body's images; its language and
+    # translation; the sections of the menu.
+    assert queries(f"/articles/{long_slug}") == short <= 5
     assert queries("/") == home <= 2  # the stories with their bylines and sections; the sections of the menu
 
 

@@ -1,11 +1,13 @@
 """The routes of the "Publication" panel of the submission page: how the story's page looks, and when it is
-published (the panel itself is built in ``panels``)."""
+published (the panel itself is built in ``panels``); and, for the templates, a story's language and translation
+(the page settings that say them are set here)."""
 
 from __future__ import annotations
 
 from datetime import UTC
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from workflow.articles import editorial
@@ -18,6 +20,17 @@ from workflow.submissions.models import Submission
 from workflow.submissions.page import conflict_page, detail_context, error_messages, load_visible
 
 bp = Blueprint("editorial", __name__)
+
+
+@bp.app_template_global()
+def story_language(story: Submission) -> editorial.StoryLanguageView:
+    """The language a story is written in and its translation: the article page sets its ``lang`` and ``dir``
+    and links to the translation with them, and the publication panel shows them. Looked up once a request:
+    the page asks in its head and in its body."""
+    known = g.setdefault("story_languages", {})
+    if story.id not in known:
+        known[story.id] = editorial.language_of(story)
+    return known[story.id]
 
 
 def _back(submission: Submission):
@@ -47,14 +60,15 @@ def page(submission_id: int):
         try:
             editorial.update_page(current_user, submission, editorial.PageSettings(
                 section_id=form.section_id.data, tags=form.tags.data or "",
-                seo_description=form.seo_description.data or "", top_image_id=form.top_image_id.data),
+                seo_description=form.seo_description.data or "", top_image_id=form.top_image_id.data,
+                language=form.language.data or None, translation=form.translation.data or ""),
                 seen_version=_seen(form))
         except Conflict as conflict:
             return conflict_page(conflict)
         except DomainError as error:
             attach_error(form, error)
             return _again(submission, error.status_code, page_form=form)
-        flash("The story's page is set.", "success")
+        flash(_("The story's page is set."), "success")
         return _back(submission)
     return _again(submission, FORM_ERROR_STATUS, page_form=form)
 
@@ -73,7 +87,8 @@ def schedule(submission_id: int):
         except DomainError as error:
             attach_error(form, error)
             return _again(submission, error.status_code, schedule_form=form)
-        flash(f"Scheduled: it will be published on {at.strftime('%d %b %Y at %H:%M')} UTC.", "success")
+        flash(_("Scheduled: it will be published on %(when)s UTC.", when=at.strftime("%d %b %Y at %H:%M")),
+              "success")
         return _back(submission)
     return _again(submission, FORM_ERROR_STATUS, schedule_form=form)
 
@@ -91,5 +106,5 @@ def unschedule(submission_id: int):
         except DomainError as error:
             flash(error.message, "error")
             return _back(submission)
-        flash("The scheduled publication is cancelled.", "info")
+        flash(_("The scheduled publication is cancelled."), "info")
     return _back(submission)

@@ -150,3 +150,20 @@ class Page(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     updated_by: Mapped[User | None] = relationship()
+
+
+class StoryLanguage(db.Model):
+    """The language a story is written in, when an editor chose it, and the story that is its translation.
+
+    A story without a row, or with no ``language``, is in the language its text is written in (guessed from its
+    letters each time it is shown: a republished text is never stuck with an old guess). A translation is named
+    once and held both ways: each of the two stories' rows names the other.
+    """
+
+    __tablename__ = "story_languages"
+
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    language: Mapped[str | None] = mapped_column(sa.String(8))  # a code of workflow.core.i18n.LANGUAGES
+    translation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submissions.id", ondelete="SET NULL"),
+                                                       index=True)

@@ -18,6 +18,10 @@ Two additions to CommonMark, for the story's photos and its pull quotes:
       :::
 
   and becomes ``<aside class="pullquote">``.
+
+Every block of text (paragraph, heading, list item, quote, pull quote, caption) carries ``dir="auto"``: each
+takes the direction of its own first letters, so that an Arabic paragraph in an English story (or an English
+one in an Arabic story) reads right to left (or left to right), its full stop on the side where it ends.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import re
 from collections.abc import Mapping
 
 import nh3
+from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
@@ -41,18 +46,31 @@ BODY_SIZES = "(min-width: 44.5rem) 42rem, calc(100vw - 2.5rem)"
 
 
 def _render_pullquote(self, tokens, idx, options, env) -> str:
-    return '<aside class="pullquote">\n' if tokens[idx].nesting == 1 else "</aside>\n"
+    return '<aside class="pullquote" dir="auto">\n' if tokens[idx].nesting == 1 else "</aside>\n"
+
+
+# The blocks whose direction is their own text's.
+_BLOCKS = {"paragraph_open", "heading_open", "list_item_open", "blockquote_open"}
+
+
+def _own_direction(state) -> None:
+    for token in state.tokens:
+        if token.type in _BLOCKS:
+            token.attrSet("dir", "auto")
 
 
 _markdown = (MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True})
              .enable(["replacements", "smartquotes"])
              .use(container_plugin, "pullquote", render=_render_pullquote))
+_markdown.core.ruler.push("own_direction", _own_direction)
 
 ALLOWED_TAGS = {"p", "h2", "h3", "h4", "blockquote", "ul", "ol", "li", "em", "strong", "a", "code", "pre", "hr",
-                "br", "figure", "figcaption", "img", "aside", "span"}
+                "br", "figure", "figcaption", "img", "aside", "span", "bdi"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"},
                       "img": {"src", "srcset", "sizes", "width", "height", "alt"}}
-ATTRIBUTE_VALUES = {"img": {"loading": {"lazy"}, "decoding": {"async"}}}
+ATTRIBUTE_VALUES = {"img": {"loading": {"lazy"}, "decoding": {"async"}},
+                    **{tag: {"dir": {"auto"}} for tag in ("p", "h2", "h3", "h4", "li", "blockquote", "figcaption",
+                                                          "aside", "span")}}
 ALLOWED_CLASSES = {"figure": {"figure"}, "aside": {"pullquote"}, "span": {"figure__credit"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -71,7 +89,7 @@ def markdown_to_html(text: str | None, images: Mapping[str, object] | None = Non
     tokens = _markdown.parse(text, env)
     _lift_figures(tokens, env["images"])
     html = _markdown.renderer.render(tokens, _markdown.options, env)
-    html = re.sub(r"<(/?)h1>", r"<\1h2>", html)
+    html = re.sub(r"<(/?)h1\b", r"<\1h2", html)
     sources = env["sources"]
 
     def only_our_images(tag: str, attribute: str, value: str) -> str | None:
@@ -129,8 +147,9 @@ def _render_image(self, tokens, idx, options, env) -> str:
         return tag
     caption = escapeHtml(image.caption)
     if image.credit:
-        caption += f' <span class="figure__credit">Photo: {escapeHtml(image.credit)}</span>'
-    figcaption = f"<figcaption>{caption}</figcaption>" if image.caption or image.credit else ""
+        credit = _("Photo: %(credit)s", credit=Markup("<bdi>%s</bdi>") % image.credit)
+        caption += f' <span class="figure__credit" dir="auto">{credit}</span>'
+    figcaption = f'<figcaption dir="auto">{caption}</figcaption>' if image.caption or image.credit else ""
     return f'<figure class="figure">{tag}{figcaption}</figure>\n'
 
 

@@ -4,7 +4,8 @@ Among them, for the schedule to show what it does: a fresh pitch still within th
 ones past it, drafts past their deadline, and a story due tomorrow (its "due soon" reminder goes out with the
 first run of beat). The published stories have what readers see: sections, tags, a description, a top photo
 (drawn by ``pictures.py``) with its caption and credit, a pull quote and, in some, a photo in the body; one
-edited story is scheduled for tomorrow morning.
+edited story is scheduled for tomorrow morning. One published story is in Arabic, the translation of an English
+one: each page links to the other, and the Arabic one reads right to left.
 
 Everything goes through the real services, so the audit trail, revisions and messages are what the desk
 would have written. The notifications those past events created are dropped: nobody should be emailed
@@ -120,8 +121,10 @@ STORY_ENDINGS = [
 # How far along the workflow each demo submission goes, in order: the target state of each.
 PLAN = (
     [State.PITCHED] * 8 + [State.ASSIGNED] * 7 + [State.EDITED] * 3 + [State.PUBLISHED] * 6
-    + [State.DECLINED] * 4 + [State.WITHDRAWN] * 2
+    + [State.DECLINED] * 4 + [State.WITHDRAWN]
 )
+# Which published story has its Arabic translation (:data:`TRANSLATION`), among the published of PLAN.
+TRANSLATED = 0
 # reporter@example.org's: a pitch sent yesterday evening (the older pitches are all past the response promise),
 # and a commissioned story due at the end of tomorrow.
 FRESH_PITCH = 0
@@ -141,7 +144,7 @@ def load_demo(progress: bool = True, seed: int = 7) -> dict:
     rng = random.Random(seed)
     people: dict[str, User] = {}
     steps = len(PEOPLE) + len(PLAN)
-    bar = tqdm(total=steps, desc="Loading demo data", unit="item", disable=not progress)
+    bar = tqdm(total=steps + 1, desc="Loading demo data", unit="item", disable=not progress)
     start = datetime.now(UTC) - timedelta(days=60)
     with clock_set_to(start):
         for email, name, byline, role in PEOPLE:
@@ -174,6 +177,8 @@ def load_demo(progress: bool = True, seed: int = 7) -> dict:
         if index == DUE_TOMORROW:
             submission.deadline = (datetime.now(UTC) + timedelta(days=1)).date()
         bar.update()
+    _translation(people["reporter2@example.org"], editors[0], sections)
+    bar.update()
     bar.close()
 
     # The demo describes the past: drop the notifications it wrote instead of emailing them now.
@@ -184,7 +189,7 @@ def load_demo(progress: bool = True, seed: int = 7) -> dict:
     _schedule_one(editors[1])
     _news_of_today(people)
     return {"people": [(email, role.value) for email, _, _, role in PEOPLE], "password": DEMO_PASSWORD,
-            "submissions": len(PLAN)}
+            "submissions": len(PLAN) + 1}
 
 
 SECTIONS = [("News", "news", "Reporting from the ground, as it happens."),
@@ -262,6 +267,76 @@ def _news_of_today(people: dict[str, User]) -> None:
         editor = story.editor
     services.post_message(editor, story, "How is the draft coming along? Tell me if you need more time.")
     services.post_message(reporter, story, "Nearly there: two more interviews tomorrow, then I send it.")
+
+
+# The Arabic translation of the first published story ("Why aid convoys stop at the river"): a piece of its own,
+# reported in Arabic, with an English line quoted in it (it takes its own direction on the page).
+TRANSLATION = {
+    "headline": "لماذا تتوقف قوافل المساعدات عند النهر",
+    "dek": "تصاريح وحواجز تفتيش، وجسر لم يُرمَّم إلا نصفه.",
+    "angle": "لم ينقل أحد هذه القصة من ضفة النهر نفسها، والوضع تغيّر هذا الشهر.",
+    "sources": "سائقو شاحنات أعرفهم منذ سنوات، والمجلس المحلي، وعاملان في منظمتي إغاثة.",
+    "experience": "خمس سنوات من العمل الصحفي في المنطقة، وأتحدث لهجتها المحلية.",
+    "body": [
+        "تصل الشاحنات الأولى إلى ضفة النهر قبل شروق الشمس بقليل، ثم تتوقف. أمامها جسر لم يُرمَّم إلا نصفه، "
+        "وخلفها طابور يمتد في بعض الأيام أكثر من كيلومترين.",
+        "يقول سائقون تحدثنا إليهم إن الانتظار قد يطول يومين أو ثلاثة. فكل شاحنة تحتاج إلى ثلاثة تصاريح مختومة من "
+        "ثلاث جهات مختلفة، وأي خطأ في رقم اللوحة أو في قائمة الحمولة يعيدها إلى آخر الطابور.",
+        "«نحمل الطحين والأدوية وحليب الأطفال»، قال سائق يعمل على هذا الطريق منذ عامين وطلب عدم ذكر اسمه. "
+        "«لكننا نقضي على ضفة النهر وقتاً أطول مما نقضيه على الطريق».",
+        "## ما الذي يؤخّر العبور",
+        "لا يحتمل الجزء المرمَّم من الجسر أكثر من شاحنة واحدة في كل مرة، ولا يُسمح بالعبور إلا في ساعات النهار. "
+        "وتقدّر منظمات إغاثة محلية أن نحو أربعين شاحنة فقط تعبر في اليوم، في حين تحتاج البلدات الواقعة على "
+        "الضفة الأخرى إلى ضعف هذا العدد.",
+        "وكتب منسّق في إحدى هذه المنظمات، في رسالة بالإنجليزية إلى زملائه:",
+        "> The bridge is the bottleneck, not the roads.",
+        "::: pullquote\n«نقضي على ضفة النهر وقتاً أطول مما نقضيه على الطريق».\n:::",
+        "ويقول أعضاء في المجلس المحلي إن أعمال الترميم ستُستأنف الشهر المقبل إذا وصلت مواد البناء. لكن قلّة من "
+        "السكان يبنون خططهم على هذا الوعد.",
+        "في المساء، حين يُغلق المعبر، يوقد السائقون مواقد صغيرة بجانب شاحناتهم ويتقاسمون الشاي والأخبار. وفي "
+        "الصباح يعودون إلى الطابور نفسه.",
+        "*حُجبت أسماء بعض من تحدثنا إليهم حفاظاً على سلامتهم.*",
+    ],
+    "alt": "تلال منخفضة تحت سماء المساء، وبضعة بيوت نوافذها مضاءة، وطريق يمتد بعيداً",
+    "caption": "الطريق المؤدي إلى النهر عند الغروب.",
+    "credit": "رسم توضيحي للعرض التجريبي",
+    "tags": "Aid, Supply lines",
+}
+
+
+def _translation(contributor: User, editor: User, sections: list) -> None:
+    """The Arabic story, walked through the desk like the others and published a few days after the English
+    one it translates; the editor names that one as its translation (the language is told from the text)."""
+    published = [index for index, state in enumerate(PLAN) if state is State.PUBLISHED]
+    headline = SUBJECTS[published[TRANSLATED]][0]
+    english = db.session.scalar(sa.select(Submission).where(Submission.headline == headline,
+                                                            Submission.state == State.PUBLISHED))
+    if english is None:
+        return
+    text = TRANSLATION
+    out = english.published_at if english.published_at.tzinfo else english.published_at.replace(tzinfo=UTC)
+    moment = min(out + timedelta(days=2), datetime.now(UTC) - timedelta(hours=30))
+    with clock_set_to(moment):
+        story = services.submit_pitch(contributor, services.PitchInput(
+            headline=text["headline"], summary=text["dek"], angle=text["angle"], sources=text["sources"],
+            proposed_words=800, proposed_deadline=(moment + timedelta(days=7)).date(),
+            experience=text["experience"]))
+    with clock_set_to(moment + timedelta(hours=2)):
+        services.transition(editor, story, services.TransitionInput(
+            action="assign", seen_version=story.version, editor_id=editor.id,
+            deadline=(moment + timedelta(days=3)).date(), assigned_words=800))
+    with clock_set_to(moment + timedelta(hours=20)):
+        services.save_draft(contributor, story, text["headline"], text["dek"], "\n\n".join(text["body"]),
+                            note="المسودة الأولى")
+        services.transition(editor, story, services.TransitionInput(action="mark_edited",
+                                                                    seen_version=story.version))
+        top = images.add_image(editor, story, "top.jpg", landscape(story.id), alt=text["alt"],
+                               caption=text["caption"], credit=text["credit"])
+        images.prepare(top.id)
+        editorial.update_page(editor, story, editorial.PageSettings(
+            section_id=sections[0].id, tags=text["tags"], seo_description=text["dek"], top_image_id=top.id,
+            translation=english.slug), seen_version=story.version)
+        services.transition(editor, story, services.TransitionInput(action="publish", seen_version=story.version))
 
 
 def _act(moment, rng, actor, submission, action, **kwargs):
