@@ -11,6 +11,7 @@ from flask_login import current_user
 from workflow.articles import feeds, rendering, services
 from workflow.articles.images import images_of
 from workflow.auth.signin import home_of
+from workflow.core import i18n
 
 bp = Blueprint("articles", __name__)
 
@@ -43,9 +44,11 @@ def article(slug: str):
         "articles/article.html", story=story,
         body=rendering.markdown_to_html(story.published_body, {photo.key: photo for photo in photos}),
         minutes=rendering.read_minutes(story.published_body)))
-    # The page changes when the story is republished (its version moves), the byline is renamed, or a photo's
-    # words change (editing a caption does not touch the story), or a photo becomes ready.
-    fingerprint = (f"{story.id}:{story.version}:{story.published_at.isoformat()}:{story.contributor.byline_name}:"
+    # The page changes with the reader's language (the page around the story speaks it), when the story is
+    # republished (its version moves), the byline is renamed, or a photo's words change (editing a caption does
+    # not touch the story), or a photo becomes ready.
+    fingerprint = (f"{i18n.current_language()}:{story.id}:{story.version}:{story.published_at.isoformat()}:"
+                   f"{story.contributor.byline_name}:"
                    + repr([(photo.id, photo.alt, photo.caption, photo.credit) for photo in photos])
                    + f":{story.top_image_id if story.top_image and story.top_image.ready else ''}")
     response.set_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])

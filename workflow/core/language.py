@@ -89,6 +89,14 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIME_ZONE"])
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_time_zone)
 
+    @app.after_request
+    def vary_by_language(response):
+        """A page differs by the language asked for: a shared cache keeps one copy per language and switcher."""
+        if response.mimetype == "text/html":
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
+        return response
+
     @app.context_processor
     def language_of_the_page():
         language = i18n.current_language()
