@@ -134,6 +134,7 @@ EXPECTED_POST: dict[str, dict[str, Cell]] = {
     "notifications.unsubscribe": BY_LINK_SHOWN,
     "auth.not_me_post": BY_LINK_SHOWN,  # "This was not me" for C: C's sessions end, a reset link is emailed
     "auth.update_profile": OWN_ACCOUNT, "auth.change_email": OWN_ACCOUNT, "notifications.preferences": OWN_ACCOUNT,
+    "auth.change_language": OWN_ACCOUNT,
     # Sessions: A's phone is A's alone to end; each person's "every other device" ends their own phone.
     "auth.end_session": _row(SIGN_IN_FIRST, (303, CHANGES), (404, SAME), (404, SAME), (404, SAME)),
     "auth.end_other_sessions": OWN_ACCOUNT,
@@ -184,8 +185,8 @@ EXPECTED_POST: dict[str, dict[str, Cell]] = {
     # Last: A and B close their accounts; the desk's accounts are closed by an admin, not by themselves.
     "privacy.delete_account": _row(SIGN_IN_FIRST, (303, CHANGES), (303, CHANGES), (422, SAME), (422, SAME)),
 }
-POST_ROUTES = 61
-POST_CELLS = POST_ROUTES * len(ROLES)  # 61 POST routes × 5 roles = 305 cells
+POST_ROUTES = 62
+POST_CELLS = POST_ROUTES * len(ROLES)  # 62 POST routes × 5 roles = 310 cells
 
 # Rows posted from a second browser of the role (signed in as the same person): they end or switch the session.
 SECOND_BROWSER = {"auth.login", "auth.logout", "auth.reset_password", "auth.accept_invitation",
@@ -194,7 +195,8 @@ SECOND_BROWSER = {"auth.login", "auth.logout", "auth.reset_password", "auth.acce
 OUTSIDERS_MAY = {"newsletter.signup", "newsletter.unsubscribe", "notifications.unsubscribe", "auth.login",
                  "auth.register", "auth.forgot_password", "auth.resend_confirmation", "auth.logout",
                  "auth.reset_password", "auth.confirm_post", "auth.accept_invitation", "newsletter.confirm_post",
-                 "auth.change_email", "auth.change_password", "auth.update_profile", "privacy.delete_account",
+                 "auth.change_email", "auth.change_password", "auth.update_profile", "auth.change_language",
+                 "privacy.delete_account",
                  "notifications.preferences", "notifications.mark_all_read", "submissions.pitch",
                  "auth.end_other_sessions", "second_factor.set_up_app", "second_factor.new_recovery_codes",
                  "second_factor.remove_app", "second_factor.verify", "second_factor.enrol",
@@ -354,6 +356,7 @@ FORMS: dict[str, Callable[[Scene], dict]] = {
     "auth.update_profile": lambda s: {"display_name": "A new name", "byline_name": "A new byline",
                                       "public_bio": "I write about ports."},
     "auth.change_email": lambda s: {"em-email": f"new.{s.role}@example.org", "em-password": PASSWORD},
+    "auth.change_language": lambda s: {"lang-locale": "en", "lang-time_zone": "Europe/London"},
     "notifications.preferences": lambda s: {**{f"event_{name.replace('.', '__')}": "immediately"
                                                for name in s.events}, "event_submission__message": "never"},
     "auth.resend_confirmation": lambda s: {},

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from flask import current_app
+
 from workflow.auth import second_factor, security_keys
-from workflow.auth.forms import ChangeEmailForm, ChangePasswordForm, DeleteAccountForm, ProfileForm
+from workflow.auth.forms import ChangeEmailForm, ChangePasswordForm, DeleteAccountForm, LanguageForm, ProfileForm
+from workflow.core import i18n
 from workflow.core.forms import ActionForm
 
 
@@ -24,6 +27,11 @@ def account_context(person, **forms) -> dict:
     context = {"profile_form": ProfileForm(obj=person, formdata=None),
                "password_form": ChangePasswordForm(prefix="pw", formdata=None),
                "email_form": ChangeEmailForm(prefix="em", formdata=None),
-               "delete_form": DeleteAccountForm(prefix="del", formdata=None)}
+               "delete_form": DeleteAccountForm(prefix="del", formdata=None),
+               # What the desk uses now: the person's choice, else the page's language and the desk's zone.
+               "language_form": LanguageForm(prefix="lang", formdata=None, data={
+                   "locale": i18n.supported(person.locale) or i18n.current_language(),
+                   "time_zone": person.time_zone if i18n.valid_time_zone(person.time_zone)
+                   else current_app.config["TIME_ZONE"]})}
     context.update(forms)
     return {**context, "two_step": two_step(person)}

@@ -13,6 +13,7 @@ import unicodedata
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 
 def _hasher() -> PasswordHasher:
@@ -96,17 +97,18 @@ def is_common(password: str) -> bool:
     return part is not None and (part in common or len(part) <= 3)
 
 
-COMMON_PASSWORD_MESSAGE = ("This password is among the most common ones, which attackers try first. "
-                           "Choose another: a few unrelated words make a strong one.")
-SHORT_PASSWORD_MESSAGE = f"The password needs at least {MIN_LENGTH} characters."
-SHORT_WITH_INVISIBLE_MESSAGE = (f"The password needs at least {MIN_LENGTH} characters, not counting invisible ones "
-                                "(such as zero-width spaces).")
-DIGITS_PASSWORD_MESSAGE = ("A password of digits alone is among the first that attackers try. "
-                           "Choose another: a few unrelated words make a strong one.")
-REPEATING_PASSWORD_MESSAGE = ("This password repeats itself, which attackers try early. "
-                              "Choose another: a few unrelated words make a strong one.")
-CONTEXT_PASSWORD_MESSAGE = ("This password is made of the desk's name or your own name or address, which attackers "
-                            "try first. Choose another: a few unrelated words make a strong one.")
+# Why a password is refused, in the reader's language (:func:`weakness` gives the text at call time).
+COMMON_PASSWORD_MESSAGE = _l("This password is among the most common ones, which attackers try first. "
+                             "Choose another: a few unrelated words make a strong one.")
+SHORT_PASSWORD_MESSAGE = _l("The password needs at least %(num)d characters.", num=MIN_LENGTH)
+SHORT_WITH_INVISIBLE_MESSAGE = _l("The password needs at least %(num)d characters, not counting invisible ones "
+                                  "(such as zero-width spaces).", num=MIN_LENGTH)
+DIGITS_PASSWORD_MESSAGE = _l("A password of digits alone is among the first that attackers try. "
+                             "Choose another: a few unrelated words make a strong one.")
+REPEATING_PASSWORD_MESSAGE = _l("This password repeats itself, which attackers try early. "
+                                "Choose another: a few unrelated words make a strong one.")
+CONTEXT_PASSWORD_MESSAGE = _l("This password is made of the desk's name or your own name or address, which "
+                              "attackers try first. Choose another: a few unrelated words make a strong one.")
 # Words of this service that attackers try with a password (ASVS 6.1.2, 6.2.11), besides the outlet's name and the
 # person's own address and names.
 CONTEXT_WORDS = ("desk", "contributor", "contributors", "editor", "editors", "admin", "newsroom", "pitch", "story",
@@ -152,15 +154,15 @@ def weakness(password: str, context: set[str] | None = None) -> str | None:
     ``context`` words (the desk's and the person's own) with digits and signs."""
     text = normalise(password)
     if len(text) < MIN_LENGTH:
-        return SHORT_WITH_INVISIBLE_MESSAGE if len(password) >= MIN_LENGTH else SHORT_PASSWORD_MESSAGE
+        return str(SHORT_WITH_INVISIBLE_MESSAGE if len(password) >= MIN_LENGTH else SHORT_PASSWORD_MESSAGE)
     if is_common(text):
-        return COMMON_PASSWORD_MESSAGE
+        return str(COMMON_PASSWORD_MESSAGE)
     if text.isdigit() or not _DECORATION.sub("", text):
-        return DIGITS_PASSWORD_MESSAGE
+        return str(DIGITS_PASSWORD_MESSAGE)
     lowered = text.lower()
     if _repeats(lowered) or _repeats(_DECORATION.sub("", lowered)):
-        return REPEATING_PASSWORD_MESSAGE
+        return str(REPEATING_PASSWORD_MESSAGE)
     letters = _letters(text)
     if context and letters and _made_of(letters, context):
-        return CONTEXT_PASSWORD_MESSAGE
+        return str(CONTEXT_PASSWORD_MESSAGE)
     return None

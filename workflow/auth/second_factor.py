@@ -20,6 +20,8 @@ import pyotp
 import segno
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from workflow.auth import sessions
 from workflow.auth.models import RecoveryCode, SecurityKey, TotpSecret
@@ -41,7 +43,7 @@ RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 APP = "authenticator app"
 
-WRONG_CODE = "That code is not right. Check the time on your phone, and use the newest code your app shows."
+WRONG_CODE = _l("That code is not right. Check the time on your phone, and use the newest code your app shows.")
 
 
 def required_for(user: User) -> bool:
@@ -117,11 +119,11 @@ def enrol_app(user: User, secret: str, code: str) -> list[str]:
     """Keep the authenticator app whose ``secret`` the person was shown, once they typed a right ``code`` from it;
     returns their new recovery codes (to show once)."""
     if totp_of(user) is not None:
-        raise DomainError("An authenticator app is already set up for your account. Remove it first to set up "
-                          "another.")
+        raise DomainError(_("An authenticator app is already set up for your account. Remove it first to set up "
+                          "another."))
     step = _step_of(secret, _clean(code))
     if step is None:
-        raise DomainError(WRONG_CODE, field="code")
+        raise DomainError(str(WRONG_CODE), field="code")
     first = not has_keys(user)
     now = utcnow()
     db.session.add(TotpSecret(user_id=user.id, secret=secret, last_step=step, created_at=now, last_used_at=now))
@@ -146,10 +148,10 @@ def close_offer(user: User) -> None:
 
 def remove_app(user: User) -> None:
     if totp_of(user) is None:
-        raise DomainError("There is no authenticator app on your account.")
+        raise DomainError(_("There is no authenticator app on your account."))
     if required_for(user) and not has_keys(user):
-        raise DomainError("Your role needs a second step at sign-in: add a security key or set up another "
-                          "authenticator app before removing this one, or ask an admin.")
+        raise DomainError(_("Your role needs a second step at sign-in: add a security key or set up another "
+                          "authenticator app before removing this one, or ask an admin."))
     db.session.execute(sa.delete(TotpSecret).where(TotpSecret.user_id == user.id))
     if not has_keys(user):
         forget_recovery_codes(user)
@@ -205,11 +207,11 @@ def prove(user: User, password: str, code: str | None) -> None:
     """The person proves who they are again: the password, and the second factor where one is set."""
     if not verify_password(user.password_hash, password or ""):
         log.info("a proof of identity failed for user %s (password)", user.id)
-        raise DomainError("That is not your password.", field="password")
+        raise DomainError(_("That is not your password."), field="password")
     if has_factor(user) and verify(user, code or "") is None:
         log.info("a proof of identity failed for user %s (second step)", user.id)
-        raise DomainError("That code is not right, or it was used already. Use the newest code your app shows, "
-                          "or a recovery code you have not used.", field="code")
+        raise DomainError(_("That code is not right, or it was used already. Use the newest code your app shows, "
+                          "or a recovery code you have not used."), field="code")
     user.current_session.proved_at = utcnow()
     sessions.renew_key(user)  # a new session key on re-authentication; the caller hands it to the cookies
 
@@ -242,8 +244,8 @@ def new_recovery_codes(user: User) -> list[str]:
 def regenerate_recovery_codes(user: User) -> list[str]:
     """Ten new codes; the old ones stop working. Returns them, to show once."""
     if not has_factor(user):
-        raise DomainError("Recovery codes come with a second step: set up an authenticator app or a security key "
-                          "first.")
+        raise DomainError(_("Recovery codes come with a second step: set up an authenticator app or a security key "
+                          "first."))
     codes = new_recovery_codes(user)
     notify("account.recovery_codes_regenerated", user, user_id=user.id)
     db.session.flush()
@@ -257,11 +259,11 @@ def reset_factors(actor: User, user: User) -> None:
     """For a person who lost every factor and code: an admin removes them (the person is emailed, the admin log
     says so, every session of theirs ends) and their next sign-in sets up a new one."""
     if not actor.is_admin:
-        raise PermissionDenied("Only an admin can reset someone's second step.")
+        raise PermissionDenied(_("Only an admin can reset someone's second step."))
     if user.id == actor.id:
-        raise DomainError("Ask another admin to reset your own second step.")
+        raise DomainError(_("Ask another admin to reset your own second step."))
     if not has_factor(user):
-        raise DomainError(f"{user.display_name} has no second step to reset.")
+        raise DomainError(_("%(name)s has no second step to reset.", name=user.display_name))
     remove_for_recovery(user)
     record_admin_action(actor, "reset_second_factor", f"user {user.id}")
     log.info("admin %s reset the second factor of user %s", actor.id, user.id)

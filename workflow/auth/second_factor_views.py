@@ -4,6 +4,9 @@ JavaScript: the QR code is an image drawn on the server, and the secret is also 
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from workflow.auth import second_factor, security_keys
@@ -20,8 +23,8 @@ bp = Blueprint("second_factor", __name__)
 ENROL_NONCE = "enrol_nonce"
 KEY_REGISTRATION = "webauthn_registration"  # the challenge of a key's registration, for one ceremony
 KEY_SIGN_IN = "webauthn_sign_in"  # the challenge of a sign-in with a key
-SIGN_IN_AGAIN = "Sign in again: the second step waits only a few minutes after the password."
-PROVE_FIRST = "Confirm it is you first: reload the page."
+SIGN_IN_AGAIN = _l("Sign in again: the second step waits only a few minutes after the password.")
+PROVE_FIRST = _l("Confirm it is you first: reload the page.")
 # Wrong codes for one account: the sixth in a minute waits, whichever web process it reaches.
 WRONG_CODES = "5 per minute"
 
@@ -49,7 +52,7 @@ def _signing_in(step: str):
 
 
 def _start_again():
-    flash(SIGN_IN_AGAIN, "info")
+    flash(str(SIGN_IN_AGAIN), "info")
     return redirect(url_for("auth.login"), 303)
 
 
@@ -67,11 +70,13 @@ def verify():
             sign_in(user, remember=state["r"])
             if how == "recovery":
                 left = second_factor.recovery_codes_left(user)
-                flash(f"You signed in with a recovery code; {left} left. If your phone is lost, set up the app "
-                      "again on your account page.", "info")
+                flash(ngettext("You signed in with a recovery code; %(num)d left. If your phone is lost, set up "
+                               "the app again on your account page.",
+                               "You signed in with a recovery code; %(num)d left. If your phone is lost, set up "
+                               "the app again on your account page.", left), "info")
             return redirect(state["n"] or home_of(user), 303)
-        form.code.errors = [*form.code.errors, "That code is not right, or it was used already. Use the newest "
-                                               "code your app shows, or a recovery code you have not used."]
+        form.code.errors = [*form.code.errors, _("That code is not right, or it was used already. Use the newest "
+                                                 "code your app shows, or a recovery code you have not used.")]
     return render_form("auth/second_step.html", form, has_app=second_factor.totp_of(user) is not None,
                        has_keys=second_factor.has_keys(user))
 
@@ -105,7 +110,7 @@ def enrol():
 def set_up_app():
     """Set up an authenticator app from the account page (optional for contributors)."""
     if second_factor.has_factor(current_user):
-        flash("An authenticator app is already set up for your account.", "info")
+        flash(_("An authenticator app is already set up for your account."), "info")
         return redirect(url_for("auth.account") + "#two-step", 303)
     nonce = session.get(ENROL_NONCE) or second_factor.new_enrolment_nonce()
     session[ENROL_NONCE] = nonce
@@ -119,7 +124,7 @@ def set_up_app():
         else:
             session.pop(ENROL_NONCE, None)
             if not codes:  # a security key came first: its recovery codes stand
-                flash("The authenticator app is set up: signing in can ask for a code from it.", "success")
+                flash(_("The authenticator app is set up: signing in can ask for a code from it."), "success")
                 return redirect(url_for("auth.account") + "#two-step", 303)
             return render_template("auth/recovery_codes.html", codes=codes, first_time=True,
                                    continue_to=url_for("auth.account") + "#two-step"), 200, \
@@ -137,7 +142,7 @@ def remove_app():
         except DomainError as error:
             flash(error.message, "error")
         else:
-            flash("The authenticator app is removed: signing in asks for your password alone.", "success")
+            flash(_("The authenticator app is removed: signing in asks for your password alone."), "success")
     return redirect(url_for("auth.account") + "#two-step", 303)
 
 
@@ -163,14 +168,14 @@ def not_now():
     """The dashboard's suggestion of a second step, closed for good (the account page still offers it)."""
     if ActionForm().validate_on_submit():
         second_factor.close_offer(current_user)
-        flash("All right. You can set up a second step at any time on your account page.", "info")
+        flash(_("All right. You can set up a second step at any time on your account page."), "info")
     return redirect(url_for("submissions.dashboard"), 303)
 
 
 # --- security keys and passkeys (WebAuthn): the ceremony runs in /static/webauthn.js ----------------------------
 
 def _json_error(message: str, status: int = 400):
-    return jsonify({"error": message}), status
+    return jsonify({"error": str(message)}), status
 
 
 @bp.route("/account/two-step/keys/new")
@@ -205,7 +210,7 @@ def register_key():
     except DomainError as error:
         return _json_error(error.message, 422)
     if not codes:
-        flash(f"The security key “{key.name}” is added: signing in can ask for it.", "success")
+        flash(_("The security key “%(name)s” is added: signing in can ask for it.", name=key.name), "success")
     return jsonify({"next": url_for("auth.account") + "#two-step", "codes": codes or [], "name": key.name})
 
 
@@ -219,7 +224,7 @@ def remove_key(key_id):
         except DomainError as error:
             flash(error.message, "error")
         else:
-            flash(f"The security key “{key.name}” is removed.", "success")
+            flash(_("The security key “%(name)s” is removed.", name=key.name), "success")
     return redirect(url_for("auth.account") + "#two-step", 303)
 
 

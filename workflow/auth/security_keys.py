@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 import webauthn
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
 from webauthn.helpers.structs import (
@@ -62,8 +64,9 @@ def _descriptors(keys: list[SecurityKey]) -> list[PublicKeyCredentialDescriptor]
 def registration_options(user: User) -> tuple[str, str]:
     """The options for ``navigator.credentials.create`` (JSON), and the challenge to keep for the answer."""
     if len(keys_of(user)) >= MAX_KEYS:
-        raise DomainError(f"You have {MAX_KEYS} security keys already: remove one first.")
-    rp_id, _ = relying_party()
+        raise DomainError(ngettext("You have %(num)d security key already: remove it first.",
+                                   "You have %(num)d security keys already: remove one first.", MAX_KEYS))
+    rp_id, _origin = relying_party()
     options = webauthn.generate_registration_options(
         rp_id=rp_id, rp_name=current_app.config["TOTP_ISSUER"], user_id=f"desk-{user.public_id}".encode(),
         user_name=current_app.config["TOTP_ACCOUNT_NAME"], user_display_name=current_app.config["TOTP_ACCOUNT_NAME"],
@@ -78,11 +81,12 @@ def register(user: User, name: str, credential: dict, challenge: str | None) -> 
     new recovery codes too (to show once)."""
     name = (name or "").strip()
     if not name:
-        raise DomainError("Give the key a name, so that you know which one to remove if you lose it.", field="name")
+        raise DomainError(_("Give the key a name, so that you know which one to remove if you lose it."),
+                          field="name")
     if len(name) > 60:
-        raise DomainError("A key's name has at most 60 characters.", field="name")
+        raise DomainError(_("A key's name has at most 60 characters."), field="name")
     if not challenge:
-        raise DomainError("This registration has expired. Start again.")
+        raise DomainError(_("This registration has expired. Start again."))
     rp_id, origin = relying_party()
     try:
         verified = webauthn.verify_registration_response(
@@ -90,10 +94,10 @@ def register(user: User, name: str, credential: dict, challenge: str | None) -> 
             expected_origin=origin)
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
         log.info("a security key registration was refused for user %s (%s)", user.id, type(exc).__name__)
-        raise DomainError("The key's answer could not be checked. Try again, or use another key.") from exc
+        raise DomainError(_("The key's answer could not be checked. Try again, or use another key.")) from exc
     credential_id = bytes_to_base64url(verified.credential_id)
     if db.session.scalar(sa.select(SecurityKey.id).where(SecurityKey.credential_id == credential_id)):
-        raise DomainError("This key is registered already.")
+        raise DomainError(_("This key is registered already."))
     first = not second_factor.has_factor(user)
     transports = " ".join(str(t) for t in (credential.get("response", {}).get("transports") or [])
                           if isinstance(t, str))[:200]
@@ -113,8 +117,8 @@ def authentication_options(user: User) -> tuple[str, str]:
     """The options for ``navigator.credentials.get`` with the person's keys, and the challenge to keep."""
     keys = keys_of(user)
     if not keys:
-        raise DomainError("There is no security key on this account.")
-    rp_id, _ = relying_party()
+        raise DomainError(_("There is no security key on this account."))
+    rp_id, _origin = relying_party()
     options = webauthn.generate_authentication_options(
         rp_id=rp_id, allow_credentials=_descriptors(keys), user_verification=UserVerificationRequirement.PREFERRED)
     return webauthn.options_to_json(options), bytes_to_base64url(options.challenge)
@@ -122,7 +126,7 @@ def authentication_options(user: User) -> tuple[str, str]:
 
 def verify(user: User, credential: dict, challenge: str | None) -> SecurityKey:
     """The key of ``user`` that signed the challenge, for this site's origin; DomainError if none did."""
-    refused = DomainError("The key's answer could not be checked. Try again, or use a code from your app.")
+    refused = DomainError(_("The key's answer could not be checked. Try again, or use a code from your app."))
     if not challenge or not isinstance(credential, dict):
         raise refused
     key = db.session.scalar(sa.select(SecurityKey).where(SecurityKey.user_id == user.id,
@@ -148,10 +152,10 @@ def verify(user: User, credential: dict, challenge: str | None) -> SecurityKey:
 def remove(user: User, key_id: int) -> SecurityKey:
     key = db.session.scalar(sa.select(SecurityKey).where(SecurityKey.id == key_id, SecurityKey.user_id == user.id))
     if key is None:
-        raise DomainError("There is no such key on your account.")
+        raise DomainError(_("There is no such key on your account."))
     if second_factor.required_for(user) and second_factor.totp_of(user) is None and len(keys_of(user)) == 1:
-        raise DomainError("Your role needs a second step at sign-in: add another key or an authenticator app "
-                          "before removing this one.")
+        raise DomainError(_("Your role needs a second step at sign-in: add another key or an authenticator app "
+                          "before removing this one."))
     db.session.delete(key)
     db.session.flush()
     if not second_factor.has_factor(user):

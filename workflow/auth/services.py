@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from workflow.auth import second_factor, sessions
 from workflow.auth.models import Invitation, PasswordResetRequest
@@ -18,7 +19,7 @@ from workflow.auth.passwords import (
     verify_password,
     weakness,
 )
-from workflow.core import outage, tokens
+from workflow.core import i18n, outage, tokens
 from workflow.core.audit import record as record_admin_action
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.models import utcnow
@@ -40,14 +41,31 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
 
 
+def check_language_and_zone(locale: str | None, time_zone: str | None) -> tuple[str | None, str | None]:
+    """The language code and zone name to keep for a person (None: the desk's default); DomainError, next to its
+    field, for a language the desk does not speak or a zone it does not know."""
+    chosen = None
+    if locale:
+        chosen = i18n.supported(locale)
+        if chosen is None or chosen != locale:
+            raise DomainError(_("Choose one of the languages in the list."), field="locale")
+    if time_zone and not i18n.valid_time_zone(time_zone):
+        raise DomainError(_("Choose a time zone from the list, such as Europe/London or Asia/Beirut."),
+                          field="time_zone")
+    return chosen, time_zone or None
+
+
 def create_user(email: str, password: str, display_name: str, byline_name: str | None = None,
-                role: Role = Role.CONTRIBUTOR, confirmed: bool = False, discreet_emails: bool | None = None) -> User:
+                role: Role = Role.CONTRIBUTOR, confirmed: bool = False, discreet_emails: bool | None = None,
+                locale: str | None = None, time_zone: str | None = None) -> User:
     """Create an account directly (CLI, demo data, accepted invitations). No email is sent. Discreet emails
-    are the role's default unless ``discreet_emails`` says otherwise."""
+    are the role's default unless ``discreet_emails`` says otherwise; the language and the time zone the desk's
+    defaults unless given."""
+    locale, time_zone = check_language_and_zone(locale, time_zone)
     check_new_password(password, email, (display_name, byline_name or ""))
     email = normalize_email(email)
     if find_user_by_email(email) is not None:
-        raise DomainError("An account with this email address already exists.", field="email")
+        raise DomainError(_("An account with this email address already exists."), field="email")
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -56,6 +74,8 @@ def create_user(email: str, password: str, display_name: str, byline_name: str |
         role=role,
         email_confirmed_at=utcnow() if confirmed else None,
         discreet_emails=discreet_by_default(role) if discreet_emails is None else discreet_emails,
+        locale=locale,
+        time_zone=time_zone,
     )
     db.session.add(user)
     db.session.flush()
@@ -63,12 +83,15 @@ def create_user(email: str, password: str, display_name: str, byline_name: str |
 
 
 def register(email: str, password: str, display_name: str, byline_name: str,
-             discreet_emails: bool = True) -> User | None:
-    """Register a contributor and send the confirmation link (discreet emails as they chose on the form).
+             discreet_emails: bool = True, locale: str | None = None, time_zone: str | None = None) -> User | None:
+    """Register a contributor and send the confirmation link (discreet emails, language and time zone as they
+    chose on the form).
 
     If the address is taken, the owner is told by email instead, and the caller shows the same page as for a
-    new account, so that registration does not reveal who has an account.
+    new account, so that registration does not reveal who has an account. An unknown language or zone is
+    refused before that, whoever the address belongs to.
     """
+    check_language_and_zone(locale, time_zone)
     existing = find_user_by_email(email)
     if existing is not None:
         hash_password(password)  # the time a new account takes, so that response times reveal nothing either
@@ -78,7 +101,8 @@ def register(email: str, password: str, display_name: str, byline_name: str,
                     dedup_key=f"already-registered:{existing.id}:{utcnow().date().isoformat()}")
         log.info("registration attempted for existing user %s", existing.id)
         return None
-    user = create_user(email, password, display_name, byline_name, discreet_emails=discreet_emails)
+    user = create_user(email, password, display_name, byline_name, discreet_emails=discreet_emails, locale=locale,
+                       time_zone=time_zone)
     send_confirmation(user)
     log.info("user %s registered", user.id)
     return user
@@ -90,7 +114,7 @@ def send_confirmation(user: User) -> None:
 
 def resend_confirmation(user: User) -> None:
     if user.is_confirmed:
-        raise DomainError("Your email address is already confirmed.")
+        raise DomainError(_("Your email address is already confirmed."))
     send_confirmation(user)
 
 
@@ -104,13 +128,13 @@ def _confirmation_target(token: str) -> tuple[User, str]:
                                 {"u": tokens.ID, "e": tokens.TEXT})
     user = db.session.get(User, payload.get("u"))
     if user is None:
-        raise tokens.TokenError("This link is not valid any more.")
+        raise tokens.TokenError(_("This link is not valid any more."))
     address = payload.get("e")
     if user.pending_email and user.pending_email == address:
         if find_user_by_email(address) is not None:
-            raise tokens.TokenError("Another account uses this address now, so it cannot be confirmed.")
+            raise tokens.TokenError(_("Another account uses this address now, so it cannot be confirmed."))
     elif user.email != address:
-        raise tokens.TokenError("This link is for an address that is no longer on your account.")
+        raise tokens.TokenError(_("This link is for an address that is no longer on your account."))
     return user, address
 
 
@@ -178,7 +202,7 @@ def _sign_in_link_target(token: str) -> tuple[User, dict]:
                                 {"u": tokens.ID, "r": tokens.FLAG, "n": tokens.TEXT, "s": tokens.TEXT})
     user = db.session.get(User, payload.get("u"))
     if user is None or not user.is_active or payload.get("s") != _last_sign_in_mark(user):
-        raise tokens.TokenError("This link has already been used or is no longer valid. Sign in again.")
+        raise tokens.TokenError(_("This link has already been used or is no longer valid. Sign in again."))
     return user, payload
 
 
@@ -253,7 +277,7 @@ def user_for_reset_token(token: str) -> User:
                                 {"u": tokens.ID, "p": tokens.TEXT})
     user = db.session.get(User, payload.get("u"))
     if user is None or not user.is_active or payload.get("p") != _password_fingerprint(user):
-        raise tokens.TokenError("This link has already been used or is no longer valid. Ask for a new one.")
+        raise tokens.TokenError(_("This link has already been used or is no longer valid. Ask for a new one."))
     return user
 
 
@@ -271,7 +295,7 @@ def _not_me_target(token: str) -> User:
     payload = tokens.read_token(tokens.NOT_ME, token, tokens.NOT_ME_MAX_AGE, {"u": tokens.ID})
     user = db.session.get(User, payload.get("u"))
     if user is None or not user.is_active:
-        raise tokens.TokenError("This link is not valid any more.")
+        raise tokens.TokenError(_("This link is not valid any more."))
     return user
 
 
@@ -294,7 +318,7 @@ def not_me(token: str) -> User:
 def change_password(user: User, current_password: str, new_password: str) -> int:
     """Change the password; every other session of the person ends (returns how many), this one goes on."""
     if not verify_password(user.password_hash, current_password):
-        raise DomainError("That is not your current password.", field="current_password")
+        raise DomainError(_("That is not your current password."), field="current_password")
     ended = _set_password(user, new_password, keep=user.current_session)
     log.info("user %s changed their password", user.id)
     return ended
@@ -324,15 +348,22 @@ def _set_password(user: User, new_password: str, keep) -> int:
 
 def request_email_change(user: User, new_email: str, password: str) -> None:
     if not verify_password(user.password_hash, password):
-        raise DomainError("That is not your current password.", field="password")
+        raise DomainError(_("That is not your current password."), field="password")
     new_email = normalize_email(new_email)
     if new_email == user.email:
-        raise DomainError("This is already your email address.", field="email")
+        raise DomainError(_("This is already your email address."), field="email")
     user.pending_email = new_email
     db.session.flush()
     if find_user_by_email(new_email) is None:
         notify("account.confirm_new_email", user, email=new_email, user_id=user.id, email_to_confirm=new_email)
     log.info("user %s asked to change their email address", user.id)
+
+
+def set_language_and_zone(user: User, locale: str | None, time_zone: str | None) -> None:
+    """The language the desk speaks to ``user`` (pages and emails) and the zone it gives them times in."""
+    user.locale, user.time_zone = check_language_and_zone(locale, time_zone)
+    db.session.flush()
+    log.info("user %s chose their language and time zone", user.id)
 
 
 def update_profile(user: User, display_name: str, byline_name: str, public_bio: str | None = None) -> None:
@@ -347,7 +378,7 @@ def update_profile(user: User, display_name: str, byline_name: str, public_bio: 
 
 def _require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise PermissionDenied("Only an admin can manage people.")
+        raise PermissionDenied(_("Only an admin can manage people."))
 
 
 def invite(actor: User, email: str, role: Role) -> Invitation:
@@ -355,7 +386,7 @@ def invite(actor: User, email: str, role: Role) -> Invitation:
     _require_admin(actor)
     email = normalize_email(email)
     if find_user_by_email(email) is not None:
-        raise DomainError("Someone already has an account with this address; change their role instead.",
+        raise DomainError(_("Someone already has an account with this address; change their role instead."),
                           field="email")
     invitation = Invitation(email=email, role=role, invited_by=actor)
     db.session.add(invitation)
@@ -375,14 +406,15 @@ def invitation_for_token(token: str) -> Invitation:
     payload = tokens.read_token(tokens.INVITE, token, current_app.config["INVITE_MAX_AGE"], {"i": tokens.ID})
     invitation = db.session.get(Invitation, payload.get("i"))
     if invitation is None or not invitation.is_open:
-        raise tokens.TokenError("This invitation has already been used or was withdrawn.")
+        raise tokens.TokenError(_("This invitation has already been used or was withdrawn."))
     return invitation
 
 
-def accept_invitation(token: str, password: str, display_name: str, byline_name: str) -> User:
+def accept_invitation(token: str, password: str, display_name: str, byline_name: str, locale: str | None = None,
+                      time_zone: str | None = None) -> User:
     invitation = invitation_for_token(token)
     user = create_user(invitation.email, password, display_name, byline_name, role=invitation.role,
-                       confirmed=True)
+                       confirmed=True, locale=locale, time_zone=time_zone)
     invitation.accepted_at = utcnow()
     # Earlier invitations to the same address (sent again when the first got lost) are done with too.
     for other in db.session.scalars(sa.select(Invitation).where(
@@ -397,7 +429,7 @@ def accept_invitation(token: str, password: str, display_name: str, byline_name:
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
     _require_admin(actor)
     if not invitation.is_open:
-        raise DomainError("This invitation is no longer open.")
+        raise DomainError(_("This invitation is no longer open."))
     invitation.revoked_at = utcnow()
     record_admin_action(actor, "revoke_invitation", f"invitation {invitation.id}")
     db.session.flush()
@@ -406,7 +438,7 @@ def revoke_invitation(actor: User, invitation: Invitation) -> None:
 def change_role(actor: User, user: User, role: Role) -> None:
     _require_admin(actor)
     if user.id == actor.id and role is not Role.ADMIN:
-        raise DomainError("You cannot remove your own admin role; ask another admin.", field="role")
+        raise DomainError(_("You cannot remove your own admin role; ask another admin."), field="role")
     if user.role is role:
         return
     record_admin_action(actor, "change_role", f"user {user.id}", f"{user.role.value} to {role.value}")
@@ -422,7 +454,7 @@ def disable(actor: User, user: User) -> None:
     """Disable an account; its sessions stop working on their next request."""
     _require_admin(actor)
     if user.id == actor.id:
-        raise DomainError("You cannot disable your own account.")
+        raise DomainError(_("You cannot disable your own account."))
     if user.disabled_at is None:
         user.disabled_at = utcnow()
         sessions.end_all(user)

@@ -1,6 +1,8 @@
 """Sign up, sign in, confirm, reset, and the account page."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from workflow.auth import second_factor, services, sessions
@@ -10,15 +12,17 @@ from workflow.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
     ForgotPasswordForm,
+    LanguageForm,
     LoginForm,
     ProfileForm,
     ProofForm,
     RegisterForm,
     ResetPasswordForm,
+    keep_refused_choice,
 )
 from workflow.auth.proof import ASKED, fresh_proof_required, limit_wrong_proofs, proved
 from workflow.auth.signin import begin_second_step, home_of, sign_in, sign_out
-from workflow.core import limits
+from workflow.core import i18n, limits
 from workflow.core.errors import DomainError
 from workflow.core.forms import ActionForm
 from workflow.core.tokens import TokenError
@@ -54,10 +58,22 @@ def register():
         return redirect(_home())
     form = RegisterForm()
     if form.validate_on_submit():
-        services.register(form.email.data, form.password.data, form.display_name.data, form.byline_name.data,
-                          discreet_emails=form.discreet_emails.data)
-        return redirect(url_for("auth.check_inbox"), 303)
+        try:
+            services.register(form.email.data, form.password.data, form.display_name.data, form.byline_name.data,
+                              discreet_emails=form.discreet_emails.data, locale=form.locale.data,
+                              time_zone=form.time_zone.data)
+        except DomainError as error:
+            _refused(form, error)
+        else:
+            return redirect(url_for("auth.check_inbox"), 303)
     return render_form("auth/register.html", form)
+
+
+def _refused(form, error: DomainError) -> None:
+    """A service's refusal next to its field; a refused language or zone stays selected beside it."""
+    attach_error(form, error)
+    if error.field in ("locale", "time_zone"):
+        keep_refused_choice(getattr(form, error.field))
 
 
 @bp.route("/register/check-your-inbox")
@@ -87,7 +103,7 @@ def confirm_post(token):
         user = services.confirm_email(token)
     except TokenError as error:
         return render_template("auth/token_error.html", message=error.message), 400
-    flash("Thank you: your email address is confirmed.", "success")
+    flash(_("Thank you: your email address is confirmed."), "success")
     if current_user.is_authenticated and current_user.id == user.id:
         return redirect(_home(), 303)
     return redirect(url_for("auth.login"), 303)
@@ -100,7 +116,7 @@ def resend_confirmation():
     if form.validate_on_submit():
         try:
             services.resend_confirmation(current_user)
-            flash(f"We sent a new confirmation link to {current_user.email}.", "success")
+            flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "success")
         except DomainError as error:
             flash(error.message, "info")
     return redirect(safe_next(_home()), 303)
@@ -126,7 +142,7 @@ def login():
             return render_template("auth/sign_in_link_sent.html")  # 200: the link's email is committed
         if user is not None:
             return _after_password(user, form.remember.data, safe_next(""))
-        form.form_errors.append("That email address and password do not match an active account.")
+        form.form_errors.append(_("That email address and password do not match an active account."))
     return render_form("auth/login.html", form)
 
 
@@ -136,7 +152,7 @@ def logout():
     if form.validate_on_submit():
         if current_user.is_authenticated:
             sign_out()
-        flash("You are signed out.", "info")
+        flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"), 303)
 
 
@@ -164,7 +180,7 @@ def reset_password(token):
             attach_error(form, error)
         else:
             logout_user()
-            flash("Your password is changed. Sign in with the new one.", "success")
+            flash(_("Your password is changed. Sign in with the new one."), "success")
             return redirect(url_for("auth.login"), 303)
     return render_form("auth/reset_password.html", form, token=token)
 
@@ -179,12 +195,14 @@ def accept_invitation(token):
     if form.validate_on_submit():
         try:
             user = services.accept_invitation(token, form.password.data, form.display_name.data,
-                                              form.byline_name.data)
+                                              form.byline_name.data, locale=form.locale.data,
+                                              time_zone=form.time_zone.data)
         except DomainError as error:
-            attach_error(form, error)
+            _refused(form, error)
         else:
-            flash("Welcome to the desk." + (" One more step: set up an authenticator app."
-                                            if second_factor.required_for(user) else ""), "success")
+            with force_locale(user.locale or i18n.current_language()):  # the language they just chose
+                flash(_("Welcome to the desk. One more step: set up an authenticator app.")
+                      if second_factor.required_for(user) else _("Welcome to the desk."), "success")
             return _after_password(user, False, "")
     return render_form("auth/accept_invitation.html", form, invitation=invitation)
 
@@ -202,7 +220,7 @@ def update_profile():
     if form.validate_on_submit():
         services.update_profile(current_user, form.display_name.data, form.byline_name.data,
                                 form.public_bio.data or "")
-        flash("Your names and public page are saved.", "success")
+        flash(_("Your names and public page are saved."), "success")
         return redirect(url_for("auth.account"), 303)
     return _account_with_errors(profile_form=form)
 
@@ -218,9 +236,11 @@ def change_password():
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash("Your password is changed. " + (
-                f"{ended} other device{'s are' if ended != 1 else ' is'} signed out; this one stays signed in."
-                if ended else "No other device was signed in."), "success")
+            flash(ngettext("Your password is changed. %(num)d other device is signed out; this one stays "
+                           "signed in.",
+                           "Your password is changed. %(num)d other devices are signed out; this one stays "
+                           "signed in.", ended)
+                  if ended else _("Your password is changed. No other device was signed in."), "success")
             return redirect(url_for("auth.account"), 303)
     return _account_with_errors(password_form=form)
 
@@ -237,10 +257,27 @@ def change_email():
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash(f"We sent a confirmation link to {form.email.data.strip().lower()}. Your address changes "
-                  "when you open it.", "success")
+            flash(_("We sent a confirmation link to %(email)s. Your address changes when you open it.",
+                    email=form.email.data.strip().lower()), "success")
             return redirect(url_for("auth.account"), 303)
     return _account_with_errors(email_form=form)
+
+
+@bp.post("/account/language")
+@login_required
+def change_language():
+    """The language and time zone the desk uses with the person; the next page speaks the new language."""
+    form = LanguageForm(prefix="lang")
+    if form.validate_on_submit():
+        try:
+            services.set_language_and_zone(current_user, form.locale.data, form.time_zone.data)
+        except DomainError as error:
+            _refused(form, error)
+        else:
+            with force_locale(current_user.locale or i18n.current_language()):  # said in the language chosen
+                flash(_("Your language and time zone are saved."), "success")
+            return redirect(url_for("auth.account"), 303)
+    return _account_with_errors(language_form=form)
 
 
 def _account_with_errors(**forms):
@@ -263,11 +300,11 @@ def end_session(session_id):
     if form.validate_on_submit():
         if session_id == current_user.current_session.id:
             sign_out()
-            flash("You are signed out.", "info")
+            flash(_("You are signed out."), "info")
             return redirect(url_for("auth.login"), 303)
         if not sessions.end(current_user, session_id):
             abort(404)
-        flash("That device is signed out. It has to sign in again with your password.", "success")
+        flash(_("That device is signed out. It has to sign in again with your password."), "success")
     return redirect(url_for("auth.devices"), 303)
 
 
@@ -278,8 +315,9 @@ def end_other_sessions():
     form = ActionForm()
     if form.validate_on_submit():
         ended = sessions.end_all(current_user, keep=current_user.current_session)
-        flash(f"{ended} other device{'s are' if ended != 1 else ' is'} signed out; this one stays signed in."
-              if ended else "No other device was signed in.", "success")
+        flash(ngettext("%(num)d other device is signed out; this one stays signed in.",
+                       "%(num)d other devices are signed out; this one stays signed in.", ended)
+              if ended else _("No other device was signed in."), "success")
     return redirect(url_for("auth.devices"), 303)
 
 

@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,13 +22,17 @@ class Role(enum.Enum):
     ADMIN = "admin"
 
     @property
-    def title(self) -> str:
-        return self.value.capitalize()
+    def title(self):
+        """The role's name in the reader's language (lazy: forms list the roles once, at import)."""
+        return _ROLE_TITLES[self]
 
     @property
     def is_staff(self) -> bool:
         """Editors and admins work the desk; admins can do everything an editor can."""
         return self in (Role.EDITOR, Role.ADMIN)
+
+
+_ROLE_TITLES = {Role.CONTRIBUTOR: _l("Contributor"), Role.EDITOR: _l("Editor"), Role.ADMIN: _l("Admin")}
 
 
 def role_column_type() -> sa.Enum:

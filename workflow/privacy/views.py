@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from workflow.auth.account_page import account_context
@@ -46,6 +47,6 @@ def delete_account():
             attach_error(form, error)
         else:
             logout_user()  # its sessions are ended with it
-            flash("Your account is deleted. Your published stories stay online under your byline.", "info")
+            flash(_("Your account is deleted. Your published stories stay online under your byline."), "info")
             return redirect(url_for("articles.index"), 303)
     return render_template("auth/account.html", **account_context(current_user, delete_form=form)), 422
