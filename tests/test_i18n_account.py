@@ -163,6 +163,15 @@ def test_the_account_page_changes_language_and_zone_without_a_password(app, fact
     assert "Your language and time zone are saved." in text_of(page)
 
 
+def test_a_choice_saved_on_the_account_page_outranks_what_this_browser_switched_to(app, factory):
+    person = factory.user()
+    browser = signed_in(app, person)
+    assert redirect_path(browser.get("/language/en?next=/account")) == "/account"  # the switcher: English
+    response = browser.post("/account/language", {"lang-locale": "ar", "lang-time_zone": "UTC"})
+    assert redirect_path(response) == "/account"
+    assert page_language(browser.get("/dashboard")) == ("ar", "rtl")
+
+
 def test_the_account_page_refuses_an_unknown_zone_or_language_and_keeps_the_choice(app, factory):
     person = factory.user()
     browser = signed_in(app, person)

@@ -26,7 +26,7 @@ from workflow.core import i18n, limits
 from workflow.core.errors import DomainError
 from workflow.core.forms import ActionForm
 from workflow.core.tokens import TokenError
-from workflow.core.views import attach_error, render_form, safe_next
+from workflow.core.views import attach_error, remember_language, render_form, safe_next
 from workflow.extensions import limiter
 
 bp = Blueprint("auth", __name__)
@@ -276,7 +276,9 @@ def change_language():
         else:
             with force_locale(current_user.locale or i18n.current_language()):  # said in the language chosen
                 flash(_("Your language and time zone are saved."), "success")
-            return redirect(url_for("auth.account"), 303)
+            # This browser too: what its switcher said before gives way to the choice just made.
+            return remember_language(redirect(url_for("auth.account"), 303),
+                                     current_user.locale or i18n.current_language())
     return _account_with_errors(language_form=form)
 
 

@@ -13,10 +13,9 @@ from flask_babel import Babel
 from flask_login import current_user
 
 from workflow.core import i18n
-from workflow.core.views import safe_next
+from workflow.core.views import LANGUAGE_COOKIE, remember_language, safe_next
 
-COOKIE = "lang"
-COOKIE_AGE = 365 * 24 * 3600
+COOKIE = LANGUAGE_COOKIE
 
 bp = Blueprint("language", __name__)
 babel = Babel()
@@ -67,12 +66,6 @@ def switch(code: str):
         return redirect(target)
     return remember_language(redirect(target), chosen)
 
-
-def remember_language(response, code: str):
-    """The response, with this browser set to speak ``code`` (the switcher, and a person's saved choice)."""
-    response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, secure=request.is_secure, httponly=True,
-                        samesite="Lax")
-    return response
 
 
 def language_links() -> list[dict]:

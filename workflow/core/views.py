@@ -38,6 +38,18 @@ def safe_next(default: str) -> str:
     return default
 
 
+# The language this browser was told to speak (the switcher, a person saving their choice): core/language.py reads it.
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+
+def remember_language(response, code: str):
+    """The response, with this browser set to speak ``code`` from now on."""
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_AGE, secure=request.is_secure,
+                        httponly=True, samesite="Lax")
+    return response
+
+
 def staff_required(view):
     """Editors and admins only; others get 403, anonymous visitors go to sign in."""
     @wraps(view)
