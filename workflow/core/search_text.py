@@ -59,6 +59,14 @@ _FOLDED = {
 _TABLE = str.maketrans({**dict.fromkeys(_REMOVED, None), **_FOLDED})
 _WORD = re.compile(r"[^\W_]+")  # letters and digits
 
+# Words a question's other words do without, as written after normalise(): a substring search for "the" or "في"
+# would turn away a story that happens not to contain it ("a school in Gaza", "مدرسة في غزة" for "مدرسة بغزة").
+# "على" is not one: folded, it is the name "علي".
+STOP_WORDS = frozenset(
+    "a an and are as at be but by for from has have he her his in into is it its of on or she that the their they "
+    "this to was were will with "
+    "في من الي عن مع ان او ثم قد هذا هذه ذلك تلك التي الذي الذين و".split())
+
 
 def normalise(text: str | None) -> str:
     """``text`` as the search columns hold it and as a question is compared with them (see the module)."""
@@ -71,14 +79,16 @@ def normalise(text: str | None) -> str:
 def search_terms(question: str, limit: int = 8) -> list[str]:
     """What a question looks for: each word, and each "quoted phrase" as one term (its words in that order),
     normalised; repeats once, at most ``limit`` terms (each one more ``LIKE``). An unclosed quote runs to the
-    end. No letter nor digit: nothing to look for (an empty list)."""
+    end. Stop words are left out, unless the question has nothing else. No letter nor digit: nothing to look
+    for (an empty list)."""
     terms: list[str] = []
     for n, part in enumerate(question.split('"')):
         text = normalise(part)
         for term in ([text] if n % 2 else text.split()):
             if term and term not in terms:
                 terms.append(term)
-    return terms[:limit]
+    meaningful = [term for term in terms if term not in STOP_WORDS]
+    return (meaningful or terms)[:limit]
 
 
 def joined(*parts: str | None) -> str | None:
