@@ -16,9 +16,10 @@ from workflow.articles.models import PreviousSlug, Section, Tag, submission_tags
 from workflow.core.audit import record as record_admin_action
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.numbers import whole_number
+from workflow.core.search_text import search_terms
 from workflow.extensions import db
 from workflow.people.models import User
-from workflow.submissions.models import PUBLISHED_SEARCH_DOCUMENT_SQL, Submission
+from workflow.submissions.models import PUBLISHED_SEARCH_WHERE, Submission
 from workflow.submissions.workflow import State
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,8 @@ class Page:
 
 EMPTY_PAGE = Page([], None)
 SEARCH_LENGTH = 200  # characters of a search that are kept: enough for any real question
-SEARCH_WORDS = 8  # words a search looks for on SQLite (each one more LIKE)
+SEARCH_WORDS = 8  # words and phrases a search looks for (each one more LIKE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_WORD = re.compile(r"[^\W_]+")  # letters and digits: what LIKE searches for on SQLite
 
 
 def latest(limit: int = 10, cursor: str | None = None, contributor_id: int | None = None, *,
@@ -163,28 +163,18 @@ def clean_search(q: str | None) -> str:
 def search_condition(q: str):
     """What a search matches among published stories, or None when there is nothing to look for.
 
-    PostgreSQL: full text over headline, dek and body (stemmed, stop words dropped) with
-    ``websearch_to_tsquery``, which accepts anything typed ("quoted phrases", ``-word``, ``or``) and never
-    raises a syntax error. The expression and the ``state = 'published'`` literal are those of the partial
-    GIN index ``ix_submissions_published_search``, so that the planner can use it. SQLite: every word must
-    appear in the headline, the dek or the body (LIKE, case-insensitive); punctuation is never searched for,
-    so ``%`` and ``_`` are never wildcards.
+    Every word, and every "quoted phrase", must be in the headline, the dek or the body, however its Arabic is
+    written (diacritics, hamza and alef forms, taa marbuta, tatweel, digits) and whatever the case: a substring
+    of the story's normalised ``published_search_text`` (workflow/core/search_text.py), the same test on SQLite
+    and PostgreSQL. The ``state = 'published'`` literal is the partial trigram index's
+    (``ix_submissions_published_search``), so that the planner can use it. Terms hold letters, digits and
+    spaces only: ``%`` and ``_`` are never wildcards.
     """
-    q = clean_search(q)
-    words = _WORD.findall(q)[:SEARCH_WORDS]
-    if not words:
+    terms = search_terms(clean_search(q), SEARCH_WORDS)
+    if not terms:
         return None
-    if db.engine.dialect.name == "postgresql":
-        document = sa.literal_column(PUBLISHED_SEARCH_DOCUMENT_SQL)
-        return sa.and_(sa.text("submissions.state = 'published'"),
-                       document.bool_op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), q)))
-    conditions = []
-    for word in words:
-        pattern = f"%{word}%"
-        conditions.append(sa.or_(Submission.published_headline.ilike(pattern),
-                                 Submission.published_dek.ilike(pattern),
-                                 Submission.published_body.ilike(pattern)))
-    return sa.and_(*conditions)
+    return sa.and_(sa.text(PUBLISHED_SEARCH_WHERE),
+                   *(Submission.published_search_text.like(f"%{term}%") for term in terms))
 
 
 def public_contributor(public_id: str) -> User | None:

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from workflow.articles.models import Section, Tag, submission_tags
 from workflow.auth.passwords import hash_password
+from workflow.core.search_text import joined
 from workflow.extensions import db
 from workflow.notifications.models import Notification
 from workflow.people.models import Role, User
@@ -255,7 +256,8 @@ SUBMISSION_COLUMNS = [
     "id", "contributor_id", "editor_id", "state", "headline", "summary", "angle", "sources", "proposed_words",
     "proposed_deadline", "experience", "deadline", "assigned_words", "fee", "published_at", "slug",
     "published_headline", "published_dek", "published_body", "section_id", "seo_description", "created_at",
-    "pitched_at", "last_activity_at", "last_activity_by_id", "last_activity", "version"]
+    "pitched_at", "last_activity_at", "last_activity_by_id", "last_activity", "version", "search_text",
+    "published_search_text"]
 REVISION_COLUMNS = ["id", "submission_id", "number", "author_id", "kind", "headline", "dek", "body", "note",
                     "version", "created_at"]
 MESSAGE_COLUMNS = ["id", "submission_id", "author_id", "body", "internal", "created_at"]
@@ -393,7 +395,7 @@ class _Stories:
             None, "", deadline, r.choice((800, 1000, 1200)) if commissioned else None,
             r.choice((150, 200, 300)) if commissioned else None, published_at, slug,
             headline if slug else None, dek, body, section, None, created, created, max(moments), last_actor,
-            last_action, version))
+            last_action, version, joined(headline, summary), joined(headline, dek, body) if slug else None))
 
 
 def seed(plan: Plan, progress: Callable[[int], None] | None = None) -> Loaded:

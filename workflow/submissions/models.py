@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from workflow.core.models import utcnow
 from workflow.core.sealed import SealedText
+from workflow.core.search_text import joined
 from workflow.core.storage import safe_filename
 from workflow.extensions import db
 from workflow.people.models import User
@@ -39,6 +40,20 @@ def _state_not_in(states: tuple[State, ...]) -> str:
         return f"state <> '{states[0].value}'"
     values = ", ".join(f"'{s.value}'" for s in states)
     return f"state NOT IN ({values})"
+
+
+# The search columns and the fields each one holds, normalised (workflow/core/search_text.py): the queue searches
+# the pitch's headline and summary, readers the published text. Only fields in the clear: never a sealed one.
+SEARCHED = {"search_text": ("headline", "summary"),
+            "published_search_text": ("published_headline", "published_dek", "published_body")}
+
+
+def _search_text_default(column: str):
+    """A search column's value for a row inserted without it (a bulk insert; the ORM sets it itself)."""
+    def default(context) -> str | None:
+        row = context.get_current_parameters()
+        return joined(*(row.get(name) for name in SEARCHED[column]))
+    return default
 
 
 class RevisionKind(enum.Enum):
@@ -101,6 +116,10 @@ class Submission(db.Model):
     published_headline: Mapped[str | None] = mapped_column(sa.String(200))
     published_dek: Mapped[str | None] = mapped_column(sa.Text)
     published_body: Mapped[str | None] = mapped_column(sa.Text)
+    # What the searches look in (see SEARCHED): kept by _keep_search_texts whenever the fields change.
+    search_text: Mapped[str | None] = mapped_column(sa.Text, default=_search_text_default("search_text"))
+    published_search_text: Mapped[str | None] = mapped_column(
+        sa.Text, default=_search_text_default("published_search_text"))
     # What the article page needs beyond the text, set by the editor before publishing.
     section_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sections.id", ondelete="SET NULL"))
     seo_description: Mapped[str | None] = mapped_column(sa.String(300))
@@ -326,13 +345,24 @@ class SavedView(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# Full-text search over headline and summary on PostgreSQL; SQLite searches with LIKE instead.
-SEARCH_DOCUMENT_SQL = "to_tsvector('english', headline || ' ' || summary)"
-sa.Index("ix_submissions_search", sa.text(SEARCH_DOCUMENT_SQL), postgresql_using="gin",
-         _table=Submission.__table__).ddl_if(dialect="postgresql")
+# The searches on PostgreSQL: trigram GIN indexes (pg_trgm) on the search columns serve LIKE '%word%'; the readers'
+# only over published stories (their search says ``state = 'published'`` in these words, for the planner to see).
+sa.Index("ix_submissions_search", Submission.search_text, postgresql_using="gin",
+         postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+sa.Index("ix_submissions_published_search", Submission.published_search_text, postgresql_using="gin",
+         postgresql_ops={"published_search_text": "gin_trgm_ops"},
+         postgresql_where=sa.text("state = 'published'")).ddl_if(dialect="postgresql")
+PUBLISHED_SEARCH_WHERE = "submissions.state = 'published'"
 
-# The public search over published stories (PostgreSQL): headline, dek and body, published stories only.
-PUBLISHED_SEARCH_DOCUMENT_SQL = ("to_tsvector('english', coalesce(published_headline, '') || ' ' || "
-                                 "coalesce(published_dek, '') || ' ' || coalesce(published_body, ''))")
-sa.Index("ix_submissions_published_search", sa.text(PUBLISHED_SEARCH_DOCUMENT_SQL), postgresql_using="gin",
-         postgresql_where=sa.text("state = 'published'"), _table=Submission.__table__).ddl_if(dialect="postgresql")
+
+@sa.event.listens_for(Session, "before_flush")
+def _keep_search_texts(session, flush_context, instances) -> None:
+    """A story's search columns follow its fields: set on the way in, again whenever a searched field changes
+    (a pitch edited, a story published, an account's text erased), in the same flush."""
+    for item in (*session.new, *session.dirty):
+        if not isinstance(item, Submission):
+            continue
+        state = sa.inspect(item)
+        for column, fields in SEARCHED.items():
+            if state.pending or any(state.attrs[name].history.has_changes() for name in fields):
+                setattr(item, column, joined(*(getattr(item, name) for name in fields)))

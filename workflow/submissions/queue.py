@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
 from workflow.core.models import utcnow
+from workflow.core.search_text import search_terms
 from workflow.extensions import db
 from workflow.people.models import User
 from workflow.submissions.counts import state_counts
@@ -37,7 +38,6 @@ from workflow.submissions.workflow import State
 
 FAR_FUTURE = date(9999, 12, 31)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_WORD = re.compile(r"[^\W_]+")  # letters and digits: what LIKE searches for on SQLite
 
 SORTS = {
     "newest": "Newest first",
@@ -223,35 +223,19 @@ def decode_cursor(cursor: str, sort: str):
         return None
 
 
-def _search_words(q: str) -> list[str]:
-    """The words of a search, without punctuation (LIKE wildcards and quotes included)."""
-    return _WORD.findall(q)[:8]
-
-
-def search_document():
-    """The expression of the GIN index ``ix_submissions_search``; the planner uses the index only if it matches."""
-    space = sa.literal_column("' '")
-    return sa.func.to_tsvector(sa.literal_column("'english'"), Submission.headline + space + Submission.summary)
-
-
 def _search_condition(q: str):
-    """Every word in the headline or the summary.
+    """Every word of the search, and every "quoted phrase", in the headline or the summary, however its Arabic
+    is written (diacritics, hamza and alef forms, taa marbuta, tatweel, digits) and whatever the case.
 
-    PostgreSQL: full text (stemmed, stop words dropped) with ``websearch_to_tsquery``, which accepts any input
-    (quotes for phrases, ``-word`` to exclude, ``or``) and never raises a syntax error. SQLite: each word must
-    appear in either field (LIKE, case-insensitive); punctuation is not searched for, so ``%`` and ``_`` are
-    never wildcards, and a search with no words finds nothing, as on PostgreSQL.
+    Each term is a substring of the story's normalised ``search_text`` (workflow/core/search_text.py), the
+    same test on SQLite and PostgreSQL; on PostgreSQL the trigram index ``ix_submissions_search`` serves it.
+    Terms hold letters, digits and spaces only, so ``%`` and ``_`` are never wildcards; a search with no
+    letter nor digit finds nothing.
     """
-    if db.engine.dialect.name == "postgresql":
-        return search_document().bool_op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), q))
-    words = _search_words(q)
-    if not words:
+    terms = search_terms(q)
+    if not terms:
         return sa.false()
-    conditions = []
-    for word in words:
-        pattern = "%" + word + "%"
-        conditions.append(sa.or_(Submission.headline.ilike(pattern), Submission.summary.ilike(pattern)))
-    return sa.and_(*conditions)
+    return sa.and_(*(Submission.search_text.like(f"%{term}%") for term in terms))
 
 
 def _filter_conditions(filters: QueueFilters, viewer: User, promise: ResponsePromise,
