@@ -8,7 +8,7 @@ created here if missing: a trusted extension, which the database's owner may cre
 full-text indexes they replace.
 
 Revision ID: 381f38a5e848
-Revises: a1d7e3b9c542
+Revises: e3c9a1f07b52
 Create Date: 2026-12-09 09:00:00.000000
 
 """
@@ -21,7 +21,7 @@ from workflow.core.search_text import joined
 
 # revision identifiers, used by Alembic.
 revision = '381f38a5e848'
-down_revision = 'a1d7e3b9c542'
+down_revision = 'e3c9a1f07b52'
 branch_labels = None
 depends_on = None
 
