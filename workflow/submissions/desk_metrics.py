@@ -24,7 +24,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-import flask_babel
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
@@ -304,11 +303,10 @@ def readable_duration(value: timedelta) -> str:
     seconds = value.total_seconds()
     if seconds < 3600:
         # Translators: minutes, shortened ("45 min")
-        return _("%(num)s min", num=flask_babel.format_decimal(max(round(seconds / 60), 1) if seconds else 0))
+        return _("%(num)s min", num=max(round(seconds / 60), 1) if seconds else 0)
     if seconds < 48 * 3600:
         # Translators: hours, shortened ("5 h")
-        return _("%(num)s h", num=flask_babel.format_decimal(round(seconds / 3600)))
+        return _("%(num)s h", num=round(seconds / 3600))
     days = seconds / 86400
-    shown = flask_babel.format_decimal(days, format="0.0") if days < 10 else flask_babel.format_decimal(round(days))
-    return ngettext("%(days)s day", "%(days)s days", round(days), days=shown)
+    return ngettext("%(days)s day", "%(days)s days", round(days), days=f"{days:.1f}" if days < 10 else round(days))
 
