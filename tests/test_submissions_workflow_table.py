@@ -545,7 +545,7 @@ def test_the_next_step_fills_in_the_dates_of_the_story(factory, people, state):
     today = utcnow().strftime("%d %b %Y")
     contributor, desk = {
         "assigned": (f"Write and send your draft by {deadline}.", f"Waiting for the draft by {deadline}."),
-        "published": (f"Published on {today} UTC.", f"Published on {today} UTC."),
+        "published": (f"Published on {today}.", f"Published on {today}."),
         "declined": ("Declined by the desk.", "Declined by the desk."),
     }[state]
     assert f"Next: {contributor}" in text_of(people["owner_client"].get(path))

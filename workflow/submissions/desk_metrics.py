@@ -26,6 +26,8 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -39,7 +41,13 @@ from workflow.submissions.workflow import State
 
 log = logging.getLogger(__name__)
 
-PERIODS = {4: "4 weeks", 12: "12 weeks", 26: "26 weeks", 52: "52 weeks"}
+PERIODS = {4: "4 weeks", 12: "12 weeks", 26: "26 weeks", 52: "52 weeks"}  # the periods offered, in weeks
+
+
+def periods() -> dict[int, str]:
+    """The periods offered, named in the reader's language ("12 weeks")."""
+    return {weeks: ngettext("%(num)d week", "%(num)d weeks", weeks) for weeks in PERIODS}
+
 DEFAULT_WEEKS = 12
 QUANTILES = (0.5, 0.9)
 
@@ -294,9 +302,11 @@ def readable_duration(value: timedelta) -> str:
     """“45 min”, “5 h”, “3.5 days”: as precise as a person reading a dashboard needs."""
     seconds = value.total_seconds()
     if seconds < 3600:
-        return f"{max(round(seconds / 60), 1)} min" if seconds else "0 min"
+        # Translators: minutes, shortened ("45 min")
+        return _("%(num)s min", num=max(round(seconds / 60), 1) if seconds else 0)
     if seconds < 48 * 3600:
-        return f"{round(seconds / 3600)} h"
+        # Translators: hours, shortened ("5 h")
+        return _("%(num)s h", num=round(seconds / 3600))
     days = seconds / 86400
-    return f"{days:.1f} days" if days < 10 else f"{round(days)} days"
+    return ngettext("%(days)s day", "%(days)s days", round(days), days=f"{days:.1f}" if days < 10 else round(days))
 

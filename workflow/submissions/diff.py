@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from workflow.submissions.models import Revision
 
 
@@ -44,8 +46,8 @@ def _paragraphs(text: str) -> list[str]:
 
 
 def diff_revisions(old: Revision, new: Revision) -> list[DiffRow]:
-    rows = [DiffRow("Headline", diff_words(old.headline, new.headline)),
-            DiffRow("Dek", diff_words(old.dek, new.dek))]
+    rows = [DiffRow(_("Headline"), diff_words(old.headline, new.headline)),
+            DiffRow(_("Dek"), diff_words(old.dek, new.dek))]
     old_paras, new_paras = _paragraphs(old.body), _paragraphs(new.body)
     matcher = difflib.SequenceMatcher(a=old_paras, b=new_paras, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():

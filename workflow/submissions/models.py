@@ -8,6 +8,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from workflow.core.models import utcnow
@@ -62,7 +65,7 @@ class RevisionKind(enum.Enum):
 
     @property
     def title(self) -> str:
-        return "Contributor's draft" if self is RevisionKind.CONTRIBUTOR else "Editor's edit"
+        return _("Contributor's draft") if self is RevisionKind.CONTRIBUTOR else _("Editor's edit")
 
 
 class Submission(db.Model):
@@ -255,7 +258,7 @@ class AuditEntry(db.Model):
 
     @property
     def who(self) -> str:
-        return self.actor.display_name if self.actor is not None else "The desk"
+        return self.actor.display_name if self.actor is not None else _("The desk")
 
     def sealed_owner_id(self) -> int | None:
         return contributor_of(self.submission_id)
@@ -266,21 +269,30 @@ class AuditEntry(db.Model):
 
     @property
     def what(self) -> str:
-        """What happened, after the actor's name: "moved it from edited to published", "cancelled …"."""
+        """What happened, after the actor's name, in the reader's language: "moved it from edited to published",
+        "cancelled …"."""
+        if self.action == "erase_private_text" and self.comment.isdigit():
+            days = int(self.comment)
+            return ngettext("erased the pitch's private text and files, %(num)d day after the decision, as the "
+                            "retention period says",
+                            "erased the pitch's private text and files, %(num)d days after the decision, as the "
+                            "retention period says", days)
         if self.action in PAGE_ACTIONS:
-            return PAGE_ACTIONS[self.action].format(comment=self.comment)
+            return str(PAGE_ACTIONS[self.action]) % {"comment": self.comment}
         if self.from_state is None:
-            return "pitched the story"
-        return f"moved it from {self.from_state.title.lower()} to {self.to_state.title.lower()}"
+            return _("pitched the story")
+        return _("moved it from %(from_state)s to %(to_state)s", from_state=str(self.from_state.title).lower(),
+                 to_state=str(self.to_state.title).lower())
 
 
-# Audit entries that change the story's page, not its state (see workflow/articles/editorial.py).
+# Audit entries that change the story's page, not its state (see workflow/articles/editorial.py), with what each
+# says after the actor's name (``%(comment)s``: the entry's comment).
 PAGE_ACTIONS = {
-    "page_settings": "set how the story's page looks",
-    "schedule": "scheduled publication for {comment}",
-    "unschedule": "cancelled the scheduled publication",
-    "erase_private_text": "erased the pitch's private text and files, {comment} days after the decision, as the "
-                          "retention period says",
+    "page_settings": _l("set how the story's page looks"),
+    "schedule": _l("scheduled publication for %(comment)s"),
+    "unschedule": _l("cancelled the scheduled publication"),
+    "erase_private_text": _l("erased the pitch's private text and files, %(comment)s days after the decision, as "
+                             "the retention period says"),
 }
 
 

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
@@ -40,12 +41,12 @@ FAR_FUTURE = date(9999, 12, 31)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 SORTS = {
-    "newest": "Newest first",
-    "oldest": "Oldest first",
-    "deadline": "Deadline",
-    "activity": "Last activity",
+    "newest": _l("Newest first"),
+    "oldest": _l("Oldest first"),
+    "deadline": _l("Deadline"),
+    "activity": _l("Last activity"),
 }
-ASSIGNEES = {"anyone": "Anyone", "me": "Assigned to me", "unassigned": "Unassigned"}
+ASSIGNEES = {"anyone": _l("Anyone"), "me": _l("Assigned to me"), "unassigned": _l("Unassigned")}
 
 
 @dataclass(frozen=True)

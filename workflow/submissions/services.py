@@ -10,6 +10,8 @@ from decimal import Decimal
 from functools import partial
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.core import metadata, storage
@@ -105,9 +107,9 @@ def check_attachments(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes, 
 def submit_pitch(contributor: User, pitch: PitchInput) -> Submission:
     """A contributor pitches a story; the desk and the contributor are told."""
     if not contributor.is_confirmed:
-        raise PermissionDenied("Please confirm your email address before you pitch a story.")
+        raise PermissionDenied(_("Please confirm your email address before you pitch a story."))
     if pitch.proposed_deadline is not None and pitch.proposed_deadline < utcnow().date():
-        raise DomainError("This date has passed; choose a date from today on, or leave it empty.",
+        raise DomainError(_("This date has passed; choose a date from today on, or leave it empty."),
                           field="proposed_deadline")
     checked = check_attachments(pitch.files)
     submission = Submission(
@@ -151,16 +153,17 @@ def transition(actor: User, submission: Submission, data: TransitionInput) -> Au
     while this request ran; PermissionDenied or DomainError if the table or its requirements refuse.
     """
     if not permissions.can_view(actor, submission):
-        raise PermissionDenied("You cannot act on this submission.")
+        raise PermissionDenied(_("You cannot act on this submission."))
     if data.seen_version != submission.version:
-        raise Conflict("This submission changed since you opened it.", current=submission,
+        raise Conflict(_("This submission changed since you opened it."), current=submission,
                        seen_version=data.seen_version)
     rule = find_transition(submission.state, data.action)
     if rule is None:
-        raise DomainError(f"This submission is {submission.state.value}: “{_action_label(data.action)}” is not "
-                          "possible now. Reload the page to see what you can do.")
+        raise DomainError(_("This submission is %(state)s: “%(action)s” is not possible now. Reload the page to "
+                            "see what you can do.", state=str(submission.state.title).lower(),
+                            action=_action_label(data.action)))
     if not rule.allows_role(actor.role, permissions.is_owner(actor, submission)):
-        raise PermissionDenied(f"“{rule.label}” {ACTOR_PHRASES[rule.actor]}.")
+        raise PermissionDenied(str(ACTOR_REFUSALS[rule.actor]) % {"action": rule.label})
     _check_requirements(rule, submission, data)
 
     source = submission.state
@@ -178,7 +181,7 @@ def transition(actor: User, submission: Submission, data: TransitionInput) -> Au
     except StaleDataError as exc:
         db.session.rollback()
         fresh = db.session.get(Submission, submission.id)
-        raise Conflict("This submission changed while you were acting on it.", current=fresh,
+        raise Conflict(_("This submission changed while you were acting on it."), current=fresh,
                        seen_version=data.seen_version) from exc
     entry = AuditEntry(submission_id=submission.id, actor_id=actor.id, action=rule.action, from_state=source,
                        to_state=rule.target, comment=data.comment.strip(), version=submission.version)
@@ -191,30 +194,31 @@ def transition(actor: User, submission: Submission, data: TransitionInput) -> Au
     return entry
 
 
-ACTOR_PHRASES = {
-    Actor.OWNER: "is for the contributor who pitched the story",
-    Actor.EDITOR: "is for editors",
-    Actor.ADMIN: "is for admins only",
+# Why someone may not take a row, by the row's actor (``%(action)s``: the button's label).
+ACTOR_REFUSALS = {
+    Actor.OWNER: _l("“%(action)s” is for the contributor who pitched the story."),
+    Actor.EDITOR: _l("“%(action)s” is for editors."),
+    Actor.ADMIN: _l("“%(action)s” is for admins only."),
 }
 
 
 def _action_label(action: str) -> str:
-    return next((t.label for t in TRANSITIONS if t.action == action), action)
+    return next((str(t.label) for t in TRANSITIONS if t.action == action), action)
 
 
 def _check_requirements(rule: Transition, submission: Submission, data: TransitionInput) -> None:
     if Requirement.COMMENT in rule.requires and not data.comment.strip():
-        raise DomainError("Please write the reason; the contributor will read it.", field="comment")
+        raise DomainError(_("Please write the reason; the contributor will read it."), field="comment")
     if Requirement.DRAFT in rule.requires and latest_revision(submission) is None:
-        raise DomainError("There is no draft yet.")
+        raise DomainError(_("There is no draft yet."))
     if Requirement.ASSIGNMENT in rule.requires:
         editor = db.session.get(User, data.editor_id) if data.editor_id else None
         if editor is None or not editor.is_staff or not editor.is_active:
-            raise DomainError("Choose the editor who will handle this story.", field="editor_id")
+            raise DomainError(_("Choose the editor who will handle this story."), field="editor_id")
         if data.deadline is None:
-            raise DomainError("Set a deadline for the draft.", field="deadline")
+            raise DomainError(_("Set a deadline for the draft."), field="deadline")
         if data.deadline < utcnow().date():
-            raise DomainError("The deadline cannot be in the past.", field="deadline")
+            raise DomainError(_("The deadline cannot be in the past."), field="deadline")
 
 
 # What else publishing a story does, in the transaction of the change: other features add their steps (articles
@@ -311,12 +315,12 @@ def save_draft(actor: User, submission: Submission, headline: str, dek: str, bod
                seen_version: int | None = None) -> Revision:
     """Save a new revision of the draft (contributor's draft or editor's edit)."""
     if not permissions.can_write_draft(actor, submission):
-        raise PermissionDenied("You cannot change the draft of this submission now.")
+        raise PermissionDenied(_("You cannot change the draft of this submission now."))
     if seen_version is not None and seen_version != submission.version:
-        raise Conflict("This submission changed since you opened the draft.", current=submission,
+        raise Conflict(_("This submission changed since you opened the draft."), current=submission,
                        seen_version=seen_version)
     if not body.strip():
-        raise DomainError("The draft is empty.", field="body")
+        raise DomainError(_("The draft is empty."), field="body")
     number = (db.session.scalar(
         sa.select(sa.func.max(Revision.number)).where(Revision.submission_id == submission.id)) or 0) + 1
     kind = RevisionKind.EDITOR if actor.is_staff else RevisionKind.CONTRIBUTOR
@@ -326,7 +330,7 @@ def save_draft(actor: User, submission: Submission, headline: str, dek: str, bod
         db.session.flush()
     except StaleDataError as exc:
         db.session.rollback()
-        raise Conflict("This submission changed while you were saving.",
+        raise Conflict(_("This submission changed while you were saving."),
                        current=db.session.get(Submission, submission.id), seen_version=seen_version) from exc
     revision = Revision(submission_id=submission.id, number=number, author_id=actor.id, kind=kind,
                         headline=headline.strip(), dek=dek.strip(), body=body, note=note.strip()[:300],
@@ -343,11 +347,11 @@ def save_draft(actor: User, submission: Submission, headline: str, dek: str, bod
 def post_message(actor: User, submission: Submission, body: str, internal: bool = False) -> Message:
     """Write to the conversation; an internal note stays on the desk and tells nobody by email."""
     if not permissions.can_post_message(actor, submission):
-        raise PermissionDenied("You cannot write on this submission.")
+        raise PermissionDenied(_("You cannot write on this submission."))
     if internal and not permissions.can_see_internal_notes(actor):
-        raise PermissionDenied("Only editors can write internal notes.")
+        raise PermissionDenied(_("Only editors can write internal notes."))
     if not body.strip():
-        raise DomainError("Write a message first.", field="body")
+        raise DomainError(_("Write a message first."), field="body")
     message = Message(submission_id=submission.id, author_id=actor.id, body=body.strip(), internal=internal)
     db.session.add(message)
     what = "added an internal note" if internal else "sent a message"
@@ -377,7 +381,7 @@ def save_view(user: User, name: str, query: str) -> SavedView:
     """An editor names the queue's current filters; saving a name again replaces its filters."""
     name = name.strip()
     if not name:
-        raise DomainError("Give the view a name.", field="name")
+        raise DomainError(_("Give the view a name."), field="name")
     view = db.session.scalar(sa.select(SavedView).where(SavedView.user_id == user.id, SavedView.name == name))
     if view is None:
         view = SavedView(user_id=user.id, name=name[:80], query=query[:500])
@@ -391,6 +395,6 @@ def save_view(user: User, name: str, query: str) -> SavedView:
 def delete_view(user: User, view_id: int) -> None:
     view = db.session.get(SavedView, view_id)
     if view is None or view.user_id != user.id:
-        raise PermissionDenied("That view is not yours.")
+        raise PermissionDenied(_("That view is not yours."))
     db.session.delete(view)
     db.session.flush()

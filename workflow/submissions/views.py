@@ -6,6 +6,7 @@ import io
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
@@ -24,7 +25,7 @@ from workflow.submissions.forms import DraftForm, MessageForm, PitchForm, SavedV
 from workflow.submissions.models import Attachment, Revision, RevisionKind, SavedView, Submission
 from workflow.submissions.page import conflict_page, detail_context, load_visible
 from workflow.submissions.queue import ASSIGNEES, SORTS, QueueFilters, queue_page, response_promise
-from workflow.submissions.workflow import State, find_transition
+from workflow.submissions.workflow import DONE_BY_YOU, State, find_transition
 
 bp = Blueprint("submissions", __name__)
 
@@ -46,8 +47,9 @@ def dashboard():
 @limits.pitch
 def pitch():
     form = PitchForm()
-    form.attachments.description = (f"{storage.ACCEPTED_SHORT}, up to {storage.upload_limit()} each. "
-                                    f"{metadata.REMOVED_NOTICE}")
+    form.attachments.description = " ".join((
+        _("%(types)s, up to %(size)s each.", types=storage.ACCEPTED_SHORT, size=storage.upload_limit()),
+        str(metadata.REMOVED_NOTICE)))
     files_sent = False
     if form.is_submitted():
         valid = form.validate()
@@ -69,7 +71,7 @@ def pitch():
             except DomainError as error:
                 attach_error(form, error)
             else:
-                flash("Thank you. Your pitch is with the desk; we will write to you.", "success")
+                flash(_("Thank you. Your pitch is with the desk; we will write to you."), "success")
                 return redirect(url_for("submissions.detail", submission_id=submission.id), 303)
     return render_form("submissions/pitch.html", form, needs_confirmation=not current_user.is_confirmed,
                        files_sent=files_sent, resend_form=ActionForm(formdata=None))
@@ -105,7 +107,7 @@ def transition(submission_id):
             attach_error(form, error)
             return render_template("submissions/detail.html",
                                    **detail_context(submission, transition_form=form)), error.status_code
-        flash(f"You {rule.done}. It is now {rule.target.title.lower()}.", "success")
+        flash(str(DONE_BY_YOU[rule.done]) % {"state": str(rule.target.title).lower()}, "success")
         return redirect(url_for("submissions.detail", submission_id=submission.id), 303)
     return render_template("submissions/detail.html",
                            **detail_context(submission, transition_form=form)), FORM_ERROR_STATUS
@@ -136,9 +138,9 @@ def draft(submission_id):
         except Conflict as conflict:
             return conflict_page(conflict, unsaved=form)  # what they wrote, to copy into the current draft
         except (DomainError, ValueError) as error:
-            attach_error(form, error if isinstance(error, DomainError) else DomainError("Reload the page."))
+            attach_error(form, error if isinstance(error, DomainError) else DomainError(_("Reload the page.")))
         else:
-            flash(f"Saved as revision {revision.number}.", "success")
+            flash(_("Saved as revision %(number)s.", number=revision.number), "success")
             return redirect(url_for("submissions.detail", submission_id=submission.id) + "#draft", 303)
     return render_form("submissions/draft.html", form, submission=submission, latest=latest)
 
@@ -199,7 +201,7 @@ def post_message(submission_id):
             attach_error(form, error)
             return render_template("submissions/detail.html",
                                    **detail_context(submission, message_form=form)), error.status_code
-        flash("Internal note added." if form.internal.data and current_user.is_staff else "Message sent.",
+        flash(_("Internal note added.") if form.internal.data and current_user.is_staff else _("Message sent."),
               "success")
         return redirect(url_for("submissions.detail", submission_id=submission.id) + "#conversation", 303)
     return render_template("submissions/detail.html",
@@ -243,11 +245,13 @@ def desk_metrics():
     """The desk's figures for a period the editor picks; a period not offered shows the default, and says so."""
     asked = request.args.get("weeks", "")
     weeks = whole_number(asked) if whole_number(asked) in metrics.PERIODS else None
-    error = None if weeks or not asked else (
-        f"“{asked}” is not a period this page offers: choose {', '.join(metrics.PERIODS.values())}. "
-        f"Showing the last {metrics.PERIODS[metrics.DEFAULT_WEEKS]}.")
+    error = None if weeks or not asked else _(
+        "“%(asked)s” is not a period this page offers: choose %(periods)s. Showing the last %(default)s.",
+        # Translators: what separates the items of a list ("4 weeks, 12 weeks")
+        asked=asked, periods=_(", ").join(str(label) for label in metrics.periods().values()),
+        default=metrics.periods()[metrics.DEFAULT_WEEKS])
     figures = metrics.current(weeks or metrics.DEFAULT_WEEKS)
-    return render_template("queue/metrics.html", m=figures, periods=metrics.PERIODS, error=error,
+    return render_template("queue/metrics.html", m=figures, periods=metrics.periods(), error=error,
                            duration=metrics.readable_duration), 400 if error else 200
 
 
@@ -262,9 +266,9 @@ def save_view():
     query = QueueFilters.canonical(form.query.data or "")
     if form.validate_on_submit():
         view = services.save_view(current_user, form.name.data, query)
-        flash(f"Saved the view “{view.name}”.", "success")
+        flash(_("Saved the view “%(name)s”.", name=view.name), "success")
         return redirect(url_for("submissions.queue") + ("?" + view.query if view.query else ""), 303)
-    flash(" ".join(form.name.errors) or "The view could not be saved.", "error")
+    flash(" ".join(str(error) for error in form.name.errors) or _("The view could not be saved."), "error")
     return redirect(url_for("submissions.queue") + ("?" + query if query else ""), 303)
 
 
@@ -277,5 +281,5 @@ def delete_view(view_id):
             services.delete_view(current_user, view_id)
         except DomainError:
             abort(404)
-        flash("View deleted.", "info")
+        flash(_("View deleted."), "info")
     return redirect(url_for("submissions.queue"), 303)

@@ -22,6 +22,8 @@ import string
 from collections import deque
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from workflow.notifications.events import CONTRIBUTOR, EVENTS, EVERYONE, SAMPLES, STAFF
 from workflow.people.models import Role
 
@@ -36,7 +38,8 @@ class State(enum.Enum):
 
     @property
     def title(self) -> str:
-        return self.value.capitalize()
+        """The state's name on a page, in the reader's language ("Pitched"); ``value`` is what the database keeps."""
+        return STATE_TITLES[self]
 
     @property
     def description(self) -> str:
@@ -49,13 +52,22 @@ class State(enum.Enum):
 
 INITIAL_STATE = State.PITCHED  # where a pitch starts (``services.submit_pitch``)
 
+STATE_TITLES = {
+    State.PITCHED: _l("Pitched"),
+    State.ASSIGNED: _l("Assigned"),
+    State.EDITED: _l("Edited"),
+    State.PUBLISHED: _l("Published"),
+    State.DECLINED: _l("Declined"),
+    State.WITHDRAWN: _l("Withdrawn"),
+}
+
 STATE_DESCRIPTIONS = {
-    State.PITCHED: "Waiting for an editor to read the pitch",
-    State.ASSIGNED: "Commissioned: the contributor is writing or revising the draft",
-    State.EDITED: "The edited copy is ready for publication",
-    State.PUBLISHED: "Published",
-    State.DECLINED: "Declined by the desk",
-    State.WITHDRAWN: "Withdrawn by the contributor",
+    State.PITCHED: _l("Waiting for an editor to read the pitch"),
+    State.ASSIGNED: _l("Commissioned: the contributor is writing or revising the draft"),
+    State.EDITED: _l("The edited copy is ready for publication"),
+    State.PUBLISHED: _l("Published"),
+    State.DECLINED: _l("Declined by the desk"),
+    State.WITHDRAWN: _l("Withdrawn by the contributor"),
 }
 
 
@@ -122,6 +134,15 @@ class NextStep:
     contributor: str
     desk: str
 
+    def said(self, to_desk: bool, by_deadline: str = "", on_publication_date: str = "") -> str:
+        """The next step as the reader reads it, in their language: the desk's words or the contributor's, with
+        the story's date (already formatted) where the words have a slot for it and the story has one."""
+        text = self.desk if to_desk else self.contributor
+        plain, dated = NEXT_STEP_WORDS[text]
+        slots = _slots(text)
+        date = by_deadline if "by_deadline" in slots else on_publication_date if slots else ""
+        return str(dated) % {"date": date} if dated is not None and date else str(plain)
+
 
 NEXT_STEP_SLOTS = frozenset({"by_deadline", "on_publication_date"})
 
@@ -138,6 +159,21 @@ WITHDRAWN = NextStep(contributor="You withdrew this story.", desk="The contribut
 
 INITIAL_NEXT_STEP = AWAITING_AN_ANSWER  # of a new pitch, which no row makes
 
+# What each next step says on a page, in the reader's language: without a date, and with the date of its slot
+# (``%(date)s``), as whole sentences (a translator needs the sentence, not " by " on its own).
+NEXT_STEP_WORDS = {
+    AWAITING_AN_ANSWER.contributor: (_l("An editor will read your pitch and answer."), None),
+    AWAITING_AN_ANSWER.desk: (_l("Read the pitch, then assign it or decline it."), None),
+    WRITING.contributor: (_l("Write and send your draft."), _l("Write and send your draft by %(date)s.")),
+    WRITING.desk: (_l("Waiting for the draft."), _l("Waiting for the draft by %(date)s.")),
+    READY_TO_PUBLISH.contributor: (_l("The edited copy is ready; the editor will publish it."), None),
+    READY_TO_PUBLISH.desk: (_l("Publish it, or ask the contributor for a revision."), None),
+    PUBLISHED.contributor: (_l("Published."), _l("Published on %(date)s.")),
+    DECLINED.contributor: (_l("Declined by the desk."), None),
+    WITHDRAWN.contributor: (_l("You withdrew this story."), None),
+    WITHDRAWN.desk: (_l("The contributor withdrew this story."), None),
+}
+
 
 @dataclass(frozen=True, kw_only=True)
 class Transition:
@@ -145,14 +181,14 @@ class Transition:
     source: State
     target: State
     actor: Actor
-    label: str
-    done: str  # what the actor did, in the past tense: "assigned the story"
+    label: str  # the button, in the reader's language (a lazy string)
+    done: str  # what the actor did, in the past tense: "assigned the story" (English: the story's last activity)
     emails: tuple[Email, ...] | _NoEmail  # required: NO_EMAIL, never an empty tuple, means "tells nobody"
     next_step: NextStep  # of a story in ``target``
     requires: frozenset[Requirement] = frozenset()
     effects: tuple[Effect, ...] = ()
     commissions: bool = False  # from here on the story has an editor and a deadline
-    comment_label: str = "Comment"
+    comment_label: str = _l("Comment")
     style: str = "primary"
 
     @property
@@ -180,57 +216,71 @@ def _to_editor(event: str, *details: str) -> Email:
 ASSIGNMENT_DETAILS = ("deadline", "editor", "assigned_words", "fee")
 KILLED_OR_DECLINED = _to_contributor("submission.declined")
 WITHDRAWN_TO_EDITOR = _to_editor("submission.withdrawn")
-WITHDRAW_COMMENT = "Anything the desk should know (optional)"
-REASON = "Reason, sent to the contributor"
+WITHDRAW_COMMENT = _l("Anything the desk should know (optional)")
+REASON = _l("Reason, sent to the contributor")
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(action="assign", source=State.PITCHED, target=State.ASSIGNED, actor=Actor.EDITOR,
-               label="Assign", done="assigned the story",
+               label=_l("Assign"), done="assigned the story",
                requires=frozenset({Requirement.ASSIGNMENT}), effects=(Effect.ASSIGNMENT,), commissions=True,
                emails=(_to_contributor("submission.assigned", *ASSIGNMENT_DETAILS),
                        _to_editor("submission.assigned_to_you", "deadline")),
                next_step=WRITING),
     Transition(action="decline", source=State.PITCHED, target=State.DECLINED, actor=Actor.EDITOR,
-               label="Decline", done="declined the pitch",
+               label=_l("Decline"), done="declined the pitch",
                requires=frozenset({Requirement.COMMENT}), comment_label=REASON, style="danger",
                emails=(KILLED_OR_DECLINED,), next_step=DECLINED),
     Transition(action="decline", source=State.ASSIGNED, target=State.DECLINED, actor=Actor.EDITOR,
-               label="Kill the story", done="killed the story",
+               label=_l("Kill the story"), done="killed the story",
                requires=frozenset({Requirement.COMMENT}), comment_label=REASON, style="danger",
                emails=(KILLED_OR_DECLINED,), next_step=DECLINED),
     Transition(action="mark_edited", source=State.ASSIGNED, target=State.EDITED, actor=Actor.EDITOR,
-               label="Mark edited", done="marked the story edited",
+               label=_l("Mark edited"), done="marked the story edited",
                requires=frozenset({Requirement.DRAFT}),
                emails=(_to_contributor("submission.edited"),), next_step=READY_TO_PUBLISH),
     Transition(action="request_revision", source=State.EDITED, target=State.ASSIGNED, actor=Actor.EDITOR,
-               label="Needs revision", done="asked for a revision",
-               requires=frozenset({Requirement.COMMENT}), comment_label="What to revise, sent to the contributor",
+               label=_l("Needs revision"), done="asked for a revision",
+               requires=frozenset({Requirement.COMMENT}), comment_label=_l("What to revise, sent to the contributor"),
                style="secondary",
                emails=(_to_contributor("submission.revision_requested"),), next_step=WRITING),
     Transition(action="publish", source=State.EDITED, target=State.PUBLISHED, actor=Actor.EDITOR,
-               label="Publish", done="published the story",
+               label=_l("Publish"), done="published the story",
                requires=frozenset({Requirement.DRAFT}), effects=(Effect.PUBLICATION,),
                emails=(_to_contributor("submission.published"),), next_step=PUBLISHED),
     Transition(action="unpublish", source=State.PUBLISHED, target=State.EDITED, actor=Actor.ADMIN,
-               label="Unpublish", done="unpublished the story",
+               label=_l("Unpublish"), done="unpublished the story",
                requires=frozenset({Requirement.COMMENT}), effects=(Effect.UNPUBLICATION,),
-               comment_label="Reason for unpublishing", style="danger",
+               comment_label=_l("Reason for unpublishing"), style="danger",
                emails=(_to_contributor("submission.unpublished"), _to_editor("submission.unpublished")),
                next_step=READY_TO_PUBLISH),
     Transition(action="reopen", source=State.DECLINED, target=State.PITCHED, actor=Actor.EDITOR,
-               label="Reopen the pitch", done="reopened the pitch",
+               label=_l("Reopen the pitch"), done="reopened the pitch",
                requires=frozenset({Requirement.COMMENT}), effects=(Effect.RESTART_PROMISE,),
-               comment_label="Why it is back in the queue", style="secondary",
+               comment_label=_l("Why it is back in the queue"), style="secondary",
                emails=(_to_contributor("submission.reopened"),), next_step=AWAITING_AN_ANSWER),
     Transition(action="withdraw", source=State.PITCHED, target=State.WITHDRAWN, actor=Actor.OWNER,
-               label="Withdraw my pitch", done="withdrew the pitch", comment_label=WITHDRAW_COMMENT,
+               label=_l("Withdraw my pitch"), done="withdrew the pitch", comment_label=WITHDRAW_COMMENT,
                style="danger",
                emails=(WITHDRAWN_TO_EDITOR,), next_step=WITHDRAWN),
     Transition(action="withdraw", source=State.ASSIGNED, target=State.WITHDRAWN, actor=Actor.OWNER,
-               label="Withdraw my story", done="withdrew the story", comment_label=WITHDRAW_COMMENT,
+               label=_l("Withdraw my story"), done="withdrew the story", comment_label=WITHDRAW_COMMENT,
                style="danger",
                emails=(WITHDRAWN_TO_EDITOR,), next_step=WITHDRAWN),
 )
+
+# What the person who took a row reads once it is done, in their language; ``%(state)s`` is the state it entered.
+DONE_BY_YOU = {
+    "assigned the story": _l("You assigned the story. It is now %(state)s."),
+    "declined the pitch": _l("You declined the pitch. It is now %(state)s."),
+    "killed the story": _l("You killed the story. It is now %(state)s."),
+    "marked the story edited": _l("You marked the story edited. It is now %(state)s."),
+    "asked for a revision": _l("You asked for a revision. It is now %(state)s."),
+    "published the story": _l("You published the story. It is now %(state)s."),
+    "unpublished the story": _l("You unpublished the story. It is now %(state)s."),
+    "reopened the pitch": _l("You reopened the pitch. It is now %(state)s."),
+    "withdrew the pitch": _l("You withdrew the pitch. It is now %(state)s."),
+    "withdrew the story": _l("You withdrew the story. It is now %(state)s."),
+}
 
 ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in TRANSITIONS))
 
@@ -331,6 +381,10 @@ def check_table(transitions: tuple[Transition, ...] = TRANSITIONS) -> None:
         for text in (t.next_step.contributor, t.next_step.desk):
             if unknown := _slots(text) - NEXT_STEP_SLOTS:
                 problems.append(f"{where}: the next step names unknown slots {sorted(unknown)}")
+            if text not in NEXT_STEP_WORDS:
+                problems.append(f"{where}: the next step {text!r} has no words in NEXT_STEP_WORDS")
+        if t.done not in DONE_BY_YOU:
+            problems.append(f"{where}: {t.done!r} has no sentence in DONE_BY_YOU")
         if next_steps.setdefault(t.target, t.next_step) != t.next_step:
             problems.append(f"{where}: another row (or the pitch) words the next step in {t.target.value} "
                             "differently")
