@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from jinja2 import TemplateNotFound
 
 from tests.helpers import html_body, input_value, plain_body, signed_in, text_of
@@ -50,9 +51,11 @@ def set_language(app, person, locale: str | None, time_zone: str | None = None) 
 
 
 def deliver(app, mailbox, notification_id: int):
-    """Deliver one notification as a worker does, and the message as the mail server received it."""
+    """Deliver one notification as a worker does, and the message as the mail server received it. (A schedule
+    that commits hands its notifications to the broker too: a worker left running by another test may send it
+    first, to the same mail server.)"""
     with app.app_context():
-        assert delivery.deliver_batch([notification_id])[notification_id].outcome == "sent"
+        assert delivery.deliver_batch([notification_id])[notification_id].outcome in ("sent", "skipped")
         db.session.remove()
     [message] = mailbox.wait_for(lambda m: str(m["Message-ID"]).startswith(f"<notification-{notification_id}@"),
                                  timeout=30)
@@ -125,6 +128,7 @@ def test_an_arabic_digest_gives_the_time_in_the_readers_zone_and_names_it(app, r
     from workflow.reminders import services as schedule
 
     editor, arabic, english = readers
+    mailbox.clear()
     written = datetime(2026, 12, 7, 14, 5, tzinfo=UTC)  # Beirut is UTC+2 in December
     for person in (arabic, english):
         with app.app_context():
@@ -139,7 +143,6 @@ def test_an_arabic_digest_gives_the_time_in_the_readers_zone_and_names_it(app, r
         digests = dict(db.session.execute(sa.select(Notification.recipient_id, Notification.id)
                                           .where(Notification.event == "digest.daily")).all())
 
-    mailbox.clear()
     message = deliver(app, mailbox, digests[arabic.id])
     text = plain_body(message)
     assert str(message["Subject"]).startswith("ملخصك اليومي")
@@ -263,13 +266,14 @@ def test_a_deadline_reminder_turns_on_the_desks_midnight_not_utcs(app, factory, 
     editor = factory.user("editor", name="Edna Editor")
     reporter = factory.user("contributor", name="Rana Reporter")
     story = factory.submission(reporter, "assigned", editor=editor, headline=HEADLINE)
+    mailbox.clear()
     deadline = date(2026, 12, 10)
     with app.app_context():
         db.session.get(Submission, story.id).deadline = deadline
         db.session.commit()
 
     def run(moment: datetime) -> list[str]:
-        with app.app_context(), clock_set_to(moment):
+        with app.app_context(), time_machine.travel(moment, tick=False):
             schedule.send_reminders()
             return list(db.session.scalars(sa.select(Notification.event).where(
                 Notification.submission_id == story.id, Notification.event.like("reminder.%"))
@@ -284,7 +288,6 @@ def test_a_deadline_reminder_turns_on_the_desks_midnight_not_utcs(app, factory, 
     with app.app_context():
         soon = db.session.scalar(sa.select(Notification.id).where(Notification.event == "reminder.deadline_soon",
                                                                   Notification.submission_id == story.id))
-    mailbox.clear()
     message = deliver(app, mailbox, soon)
     assert str(message["Subject"]) == f"Your draft is due on 10 Dec 2026: {HEADLINE}"
     assert "is due on 10 Dec 2026, at the end of the day (Asia/Beirut)" in plain_body(message)
