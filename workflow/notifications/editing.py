@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from workflow.core.audit import record
 from workflow.core.errors import DomainError, PermissionDenied
+from workflow.core.i18n import _, format_number
 from workflow.core.models import utcnow
 from workflow.core.urls import external_url
 from workflow.extensions import db
@@ -76,18 +77,18 @@ def check(event: str, subject: str | None, blocks: Mapping[str, str | None],
     errors: dict[str, list[str]] = {}
     subject = (subject or "").strip()
     if not subject:
-        errors["subject"] = ["Write a subject."]
+        errors["subject"] = [_("Write a subject.")]
     elif "\n" in subject or "\r" in subject:
-        errors["subject"] = ["A subject is one line: remove the line breaks."]
+        errors["subject"] = [_("A subject is one line: remove the line breaks.")]
     elif len(subject) > MAX_LENGTH["subject"]:
-        errors["subject"] = [f"A subject has at most {MAX_LENGTH['subject']} characters."]
+        errors["subject"] = [_("A subject has at most %(limit)s characters.", limit=MAX_LENGTH["subject"])]
     texts = {name: _normalised(blocks.get(name)) for name in default.blocks}
     for name, text in texts.items():
         limit = MAX_LENGTH.get(name, MAX_BLOCK_LENGTH)
         if len(text) > limit:
-            errors[name] = [f"At most {limit:,} characters."]
+            errors[name] = [_("At most %(limit)s characters.", limit=format_number(limit))]
         elif name == "action_label" and not text:
-            errors[name] = ["Write the label of the button."]
+            errors[name] = [_("Write the label of the button.")]
     samples = sample_context(event)
     subject_samples = subject_context(sample_params(event))
     for name, source, context in [("subject", subject, subject_samples),

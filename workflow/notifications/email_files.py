@@ -18,6 +18,7 @@ from flask import current_app
 from jinja2 import TemplateNotFound, meta, nodes
 from jinja2 import lexer as tokens
 
+from workflow.core.i18n import _
 from workflow.notifications import links
 from workflow.notifications.events import EVENTS, NO_RECIPIENT
 from workflow.notifications.sandbox import problems
@@ -104,15 +105,15 @@ def _read_file(event: str, source: str, trusted_only: frozenset[str]) -> EmailFi
 
 
 def fixed_names(event: str, has_link: bool) -> dict[str, str]:
-    """The names every email of this event has besides its params (name -> what it is)."""
-    names = {"outlet": "the outlet's name"}
+    """The names every email of this event has besides its params (name -> what it is, for the edit page)."""
+    names = {"outlet": _("the outlet's name")}
     if event not in NO_RECIPIENT:
-        names["recipient"] = "the person the email is for"
+        names["recipient"] = _("the person the email is for")
     if has_link:
-        names["action_url"] = "the link of the button, made by the desk"
+        names["action_url"] = _("the link of the button, made by the desk")
     if not EVENTS[event].security:
-        names["unsubscribe_url"] = "the link that stops emails like this one"
-        names["preferences_url"] = "the page where the recipient chooses their emails"
+        names["unsubscribe_url"] = _("the link that stops emails like this one")
+        names["preferences_url"] = _("the page where the recipient chooses their emails")
     return names
 
 
