@@ -44,8 +44,10 @@ def render_as_before(notification) -> tuple[str, str, str]:
     from workflow.notifications.events import EVENTS, READERS
     from workflow.notifications.links import builders
     from workflow.notifications.mail import external_url, unsubscribe_url
+    from workflow.notifications.render import localised
 
-    params = dict(notification.params or {})
+    # Days and moments carried as machine values are written for the reader when the email is rendered.
+    params = localised(notification.event, notification.params or {})
     unsubscribe = unsubscribe_url(notification)
     for_readers = EVENTS[notification.event].audience == READERS  # newsletter readers have no preferences page
     context = {
@@ -150,7 +152,7 @@ def stored_wording(app, event: str):
     from workflow.notifications.models import EmailTemplate
 
     with app.app_context():
-        row = db.session.get(EmailTemplate, event)
+        row = db.session.get(EmailTemplate, {"event": event, "language": "en"})  # the default language's
         return None if row is None else {"subject": row.subject, "blocks": dict(row.blocks),
                                          "updated_by_id": row.updated_by_id}
 

@@ -12,11 +12,12 @@ from markupsafe import Markup
 
 from workflow.core.audit import record
 from workflow.core.errors import DomainError, PermissionDenied
+from workflow.core.i18n import _, format_number
 from workflow.core.models import utcnow
 from workflow.core.urls import external_url
 from workflow.extensions import db
 from workflow.notifications import links
-from workflow.notifications.email_files import email_file, fixed_names
+from workflow.notifications.email_files import BASE_LANGUAGE, email_file, fixed_names
 from workflow.notifications.events import EVENTS, NO_RECIPIENT, SAMPLE_RECIPIENT, SAMPLES
 from workflow.notifications.models import EmailTemplate
 from workflow.notifications.render import plain_context, render_bodies, render_subject, subject_context, trusted_parts
@@ -68,24 +69,26 @@ def _normalised(text: str | None) -> str:
     return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def check(event: str, subject: str | None, blocks: Mapping[str, str | None]) -> Wording:
-    """The wording typed into the form, checked field by field; WordingInvalid lists every problem."""
-    default = default_wording(event)
+def check(event: str, subject: str | None, blocks: Mapping[str, str | None],
+          language: str = BASE_LANGUAGE) -> Wording:
+    """The wording typed into the form for readers of ``language``, checked field by field; WordingInvalid
+    lists every problem."""
+    default = default_wording(event, language)
     errors: dict[str, list[str]] = {}
     subject = (subject or "").strip()
     if not subject:
-        errors["subject"] = ["Write a subject."]
+        errors["subject"] = [_("Write a subject.")]
     elif "\n" in subject or "\r" in subject:
-        errors["subject"] = ["A subject is one line: remove the line breaks."]
+        errors["subject"] = [_("A subject is one line: remove the line breaks.")]
     elif len(subject) > MAX_LENGTH["subject"]:
-        errors["subject"] = [f"A subject has at most {MAX_LENGTH['subject']} characters."]
+        errors["subject"] = [_("A subject has at most %(limit)s characters.", limit=MAX_LENGTH["subject"])]
     texts = {name: _normalised(blocks.get(name)) for name in default.blocks}
     for name, text in texts.items():
         limit = MAX_LENGTH.get(name, MAX_BLOCK_LENGTH)
         if len(text) > limit:
-            errors[name] = [f"At most {limit:,} characters."]
+            errors[name] = [_("At most %(limit)s characters.", limit=format_number(limit))]
         elif name == "action_label" and not text:
-            errors[name] = ["Write the label of the button."]
+            errors[name] = [_("Write the label of the button.")]
     samples = sample_context(event)
     subject_samples = subject_context(sample_params(event))
     for name, source, context in [("subject", subject, subject_samples),
@@ -108,60 +111,68 @@ def check(event: str, subject: str | None, blocks: Mapping[str, str | None]) -> 
     # Blocks left as the file has them are not stored: they follow the file if a developer improves it.
     unchanged = {name for name, text in texts.items() if text == _normalised(default.blocks[name])}
     return Wording(event, subject, {name: default.blocks[name] if name in unchanged else text
-                                    for name, text in texts.items()}, customised=True)
+                                    for name, text in texts.items()}, customised=True, language=language)
 
 
-def save_wording(actor, event: str, subject: str, blocks: Mapping[str, str]) -> EmailTemplate | None:
-    """Use this wording for the event's emails from now on. Checks it first (WordingInvalid); only the blocks
-    that differ from the file's are stored, and wording identical to the default removes the customisation."""
+def _key(event: str, language: str) -> dict:
+    return {"event": event, "language": language}
+
+
+def save_wording(actor, event: str, subject: str, blocks: Mapping[str, str],
+                 language: str = BASE_LANGUAGE) -> EmailTemplate | None:
+    """Use this wording for the event's emails to readers of ``language`` from now on. Checks it first
+    (WordingInvalid); only the blocks that differ from the language's default are stored, and wording identical
+    to that default removes the customisation."""
     if not can_edit_wording(actor, event):
         raise PermissionDenied("You cannot change the wording of this email.")
-    wording = check(event, subject, blocks)
-    default = default_wording(event)
+    wording = check(event, subject, blocks, language)
+    default = default_wording(event, language)
     changed = {name: text for name, text in wording.blocks.items() if text != default.blocks[name]}
-    row = db.session.get(EmailTemplate, event)
+    row = db.session.get(EmailTemplate, _key(event, language))
     forget_overrides()
     if not changed and wording.subject == default.subject:
         if row is not None:
             db.session.delete(row)
             db.session.flush()
-        _record(actor, "save_email_wording", event, "the default")
-        log.info("user %s saved the default wording of %s", actor.id, event)
+        _record(actor, "save_email_wording", event, language, "the default")
+        log.info("user %s saved the default wording of %s (%s)", actor.id, event, language)
         return None
     if row is None:
         try:
             with db.session.begin_nested():
-                row = EmailTemplate(event=event, subject=wording.subject, blocks=changed)
+                row = EmailTemplate(event=event, language=language, subject=wording.subject, blocks=changed)
                 db.session.add(row)
         except sa.exc.IntegrityError:  # someone saved this email's first wording meanwhile: the later save wins
-            row = db.session.get(EmailTemplate, event)
+            row = db.session.get(EmailTemplate, _key(event, language))
     row.subject = wording.subject
     row.blocks = changed
     row.updated_by_id = actor.id
     row.updated_at = utcnow()
     db.session.flush()
-    _record(actor, "save_email_wording", event)
-    log.info("user %s saved the wording of %s (subject and %s)", actor.id, event,
+    _record(actor, "save_email_wording", event, language)
+    log.info("user %s saved the wording of %s (%s: subject and %s)", actor.id, event, language,
              ", ".join(sorted(changed)) or "no block")
     return row
 
 
-def _record(actor, action: str, event: str, detail: str = "") -> None:
-    record(actor, action, f"email {event}", detail)
+def _record(actor, action: str, event: str, language: str, detail: str = "") -> None:
+    # The default language's entries read as they always did.
+    about = f"email {event}" if language == BASE_LANGUAGE else f"email {event} ({language})"
+    record(actor, action, about, detail)
 
 
-def reset_wording(actor, event: str) -> bool:
-    """Go back to the file's wording; False if the event had no wording of its own."""
+def reset_wording(actor, event: str, language: str = BASE_LANGUAGE) -> bool:
+    """Go back to the language's default wording; False if the event had no wording of its own in it."""
     if not can_edit_wording(actor, event):
         raise PermissionDenied("You cannot change the wording of this email.")
-    row = db.session.get(EmailTemplate, event)
+    row = db.session.get(EmailTemplate, _key(event, language))
     forget_overrides()
     if row is None:
         return False
     db.session.delete(row)
     db.session.flush()
-    _record(actor, "reset_email_wording", event)
-    log.info("user %s reset the wording of %s to the default", actor.id, event)
+    _record(actor, "reset_email_wording", event, language)
+    log.info("user %s reset the wording of %s (%s) to the default", actor.id, event, language)
     return True
 
 
@@ -208,10 +219,10 @@ def context_names(event: str) -> list[ContextName]:
     return names
 
 
-def preview(event: str, subject: str, blocks: Mapping[str, str]) -> Preview:
-    """The email as it would be sent with this wording, over sample values; nothing is saved. Checks the
-    wording first, as saving does (WordingInvalid)."""
-    wording = check(event, subject, blocks)
+def preview(event: str, subject: str, blocks: Mapping[str, str], language: str = BASE_LANGUAGE) -> Preview:
+    """The email as it would be sent with this wording to a reader of ``language``, over sample values;
+    nothing is saved. Checks the wording first, as saving does (WordingInvalid)."""
+    wording = check(event, subject, blocks, language)
     unsubscribe, preferences = _sample_urls(event)
     params = sample_params(event)
     text_body, html_body = render_bodies(

@@ -3,7 +3,9 @@
 builder or loop), and the notification params it uses.
 
 A file is a child of the two layouts (``emails/_layout.html`` and ``emails/_layout.txt``) that fills the blocks
-``lead``, ``quote``, ``action_url``, ``action_label`` and ``next``. Its blocks are read with Jinja's own lexer
+``lead``, ``quote``, ``action_url``, ``action_label`` and ``next``. The English files are the base; another
+language's default wording is ``templates/emails/<language>/<event>.html``, with the same blocks and a
+``subject`` block of its own (the English subject is ``Event.subject``). Its blocks are read with Jinja's own lexer
 and parser, so a block's text is what Jinja renders.
 """
 
@@ -16,6 +18,7 @@ from flask import current_app
 from jinja2 import TemplateNotFound, meta, nodes
 from jinja2 import lexer as tokens
 
+from workflow.core.i18n import _
 from workflow.notifications import links
 from workflow.notifications.events import EVENTS, NO_RECIPIENT
 from workflow.notifications.sandbox import problems
@@ -40,18 +43,23 @@ class EmailFile:
     has_link: bool
 
 
-def template_name(event: str) -> str:
-    return f"emails/{event}.html"
+BASE_LANGUAGE = "en"  # the language of templates/emails/<event>.html and of Event.subject
 
 
-def file_source(event: str) -> str:
+def template_name(event: str, language: str | None = None) -> str:
+    if language is None or language == BASE_LANGUAGE:
+        return f"emails/{event}.html"
+    return f"emails/{language}/{event}.html"
+
+
+def file_source(event: str, language: str | None = None) -> str:
     env = current_app.jinja_env
-    return env.loader.get_source(env, template_name(event))[0]
+    return env.loader.get_source(env, template_name(event, language))[0]
 
 
-def has_file(event: str) -> bool:
+def has_file(event: str, language: str | None = None) -> bool:
     try:
-        file_source(event)
+        file_source(event, language)
     except TemplateNotFound:
         return False
     return True
@@ -66,8 +74,10 @@ def trusted_only() -> frozenset[str]:
     return _TRUSTED_ONLY | links.names() | frozenset(current_app.jinja_env.globals)
 
 
-def email_file(event: str) -> EmailFile:
-    return _read_file(event, file_source(event), trusted_only())
+def email_file(event: str, language: str | None = None) -> EmailFile:
+    """The file of the event in ``language`` (the base English file by default): TemplateNotFound if that
+    language has none."""
+    return _read_file(event, file_source(event, language), trusted_only())
 
 
 @lru_cache(maxsize=256)
@@ -95,15 +105,15 @@ def _read_file(event: str, source: str, trusted_only: frozenset[str]) -> EmailFi
 
 
 def fixed_names(event: str, has_link: bool) -> dict[str, str]:
-    """The names every email of this event has besides its params (name -> what it is)."""
-    names = {"outlet": "the outlet's name"}
+    """The names every email of this event has besides its params (name -> what it is, for the edit page)."""
+    names = {"outlet": _("the outlet's name")}
     if event not in NO_RECIPIENT:
-        names["recipient"] = "the person the email is for"
+        names["recipient"] = _("the person the email is for")
     if has_link:
-        names["action_url"] = "the link of the button, made by the desk"
+        names["action_url"] = _("the link of the button, made by the desk")
     if not EVENTS[event].security:
-        names["unsubscribe_url"] = "the link that stops emails like this one"
-        names["preferences_url"] = "the page where the recipient chooses their emails"
+        names["unsubscribe_url"] = _("the link that stops emails like this one")
+        names["preferences_url"] = _("the page where the recipient chooses their emails")
     return names
 
 

@@ -159,14 +159,15 @@ SAMPLES: dict[str, dict] = {
     "submission.message": {**_STORY, "author": "Sam Editor", "body": "Could you send the photos by Friday?"},
     "submission.draft_saved": {**_STORY, "author": "Rana Field", "number": 2, "note": "Added the millers' union."},
     # workflow/reminders/services.py
-    "reminder.deadline_soon": {**_STORY, "deadline": "04 May 2026", "editor": "Sam Editor"},
-    "reminder.overdue": {**_STORY, "deadline": "04 May 2026", "editor": "Sam Editor"},
+    # Days and moments are machine values, written in each reader's language and zone (notifications.render).
+    "reminder.deadline_soon": {**_STORY, "deadline": "2026-05-04", "editor": "Sam Editor", "zone": "UTC"},
+    "reminder.overdue": {**_STORY, "deadline": "2026-05-04", "editor": "Sam Editor", "zone": "UTC"},
     "digest.daily": {
-        "day": "02 May 2026", "staff": True, "desk": True, "promise_days": 7,
+        "day": "2026-05-02", "staff": True, "desk": True, "promise_days": 7,
         "held": [{"subject": "New message from Rana Field about: The night bakers of the old city",
-                  "submission_id": 42, "at": "01 May, 16:20 UTC"}], "held_more": 0,
+                  "submission_id": 42, "at": "2026-05-01T16:20:00+00:00"}], "held_more": 0,
         "new_pitches": [{"id": 43, "headline": "Water trucks at dawn", "author": "R. Field", "editor": "",
-                         "date": "01 May 2026"}], "new_pitches_more": 0,
+                         "date": "2026-05-01T09:12:00+00:00"}], "new_pitches_more": 0,
         "due_today": [], "due_today_more": 0, "overdue": [], "overdue_more": 0,
         "past_promise": [], "past_promise_more": 0,
     },

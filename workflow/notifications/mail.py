@@ -1,4 +1,5 @@
-"""Compose a notification as a multipart email and send it over SMTP."""
+"""Compose a notification as a multipart email and send it over SMTP, in the recipient's language and time
+zone (:func:`compose`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate, parseaddr
 
+import sqlalchemy as sa
 from flask import current_app
 
+from workflow.core.i18n import speaking
 from workflow.core.urls import external_url
+from workflow.extensions import db
 from workflow.notifications import links, render, smtp
 from workflow.notifications.events import EVENTS, READERS
 from workflow.notifications.models import Notification
@@ -73,8 +77,31 @@ def render_bodies(notification: Notification, unsubscribe: str | None = "") -> t
     # an event's params named it.
     params = {"user_id": notification.recipient_id, **(notification.params or {})} \
         if notification.recipient_id is not None else (notification.params or {})
+    if notification.event == "digest.daily":
+        params = _digest_in_this_language(params)
     return render.render_bodies(notification.event, params, recipient_name=recipient_name, links=links.builders(),
                                 unsubscribe_url=unsubscribe, preferences_url=preferences)
+
+
+def _digest_in_this_language(params: dict) -> dict:
+    """A digest lists the subjects of the notifications it carries: written again now, in the language being
+    spoken (a digest written before they carried their notification's id keeps the subjects it has)."""
+    held = params.get("held") or []
+    ids = [item["notification_id"] for item in held if isinstance(item, dict) and item.get("notification_id")]
+    if not ids:
+        return params
+    found = {n.id: n for n in db.session.scalars(sa.select(Notification).where(Notification.id.in_(ids)))}
+    return {**params, "held": [{**item, "subject": subject_of(found[item["notification_id"]])}
+                               if isinstance(item, dict) and item.get("notification_id") in found else item
+                               for item in held]}
+
+
+def speaker(notification: Notification) -> tuple[str | None, str | None]:
+    """The language and time zone of the recipient (None: the desk's defaults, as for a bare address)."""
+    recipient = notification.recipient
+    if recipient is None:
+        return None, None
+    return recipient.locale, recipient.time_zone
 
 
 def subject_of(notification: Notification) -> str:
@@ -91,7 +118,7 @@ def subjects_of(notifications) -> dict[int, str]:
 
 def email_subject(notification: Notification) -> str:
     """The subject the email itself carries: a discreet email's says only that there is news."""
-    return render.DISCREET_SUBJECT if discreet(notification) else subject_of(notification)
+    return render.discreet_subject() if discreet(notification) else subject_of(notification)
 
 
 def email_subjects_of(notifications) -> dict[int, str]:
@@ -127,8 +154,13 @@ def compose(notification: Notification) -> Message:
 
     Built with the ``email.mime`` classes: the modern ``EmailMessage`` parses and refolds every header it is
     given, which cost more than all the rest of a delivery. Non-ASCII subjects and names are encoded as
-    RFC 2047 words, bodies as quoted-printable UTF-8.
+    RFC 2047 words, bodies as quoted-printable UTF-8. Written in the recipient's language and time zone.
     """
+    with speaking(*speaker(notification)):
+        return _compose(notification)
+
+
+def _compose(notification: Notification) -> Message:
     unsubscribe = unsubscribe_url(notification)
     text_body, html_body = render_bodies(notification, unsubscribe)
     is_discreet = discreet(notification)

@@ -166,12 +166,16 @@ class Preference(db.Model):
 
 
 class EmailTemplate(db.Model):
-    """The desk's own wording of one event's email, edited from the admin pages; without a row, the wording
-    of ``templates/emails/<event>.html`` applies."""
+    """The desk's own wording of one event's email in one language, edited from the admin pages; without a
+    row, the wording of that language's file applies (``templates/emails/<event>.html`` for the default
+    language, ``templates/emails/<language>/<event>.html`` for another), and without that file, the default
+    language's wording (``wording.wording_for``)."""
 
     __tablename__ = "email_templates"
 
     event: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    # Rows written before the desk spoke more than one language are the default language's (English).
+    language: Mapped[str] = mapped_column(sa.String(8), primary_key=True, default="en", server_default="en")
     subject: Mapped[str] = mapped_column(sa.String(300))
     blocks: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # block name -> sandboxed Jinja source
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.orm import contains_eager, joinedload
 
 from workflow.core import database
-from workflow.core.i18n import format_date
 from workflow.core.models import utcnow
 from workflow.core.transaction import unit_of_work
 from workflow.extensions import db
@@ -39,9 +40,21 @@ HELD_LIMIT = 30  # held notifications listed in one digest; the rest go out in i
 _KEYS_PER_QUERY = 500
 
 
+def desk_zone() -> ZoneInfo:
+    """The desk's time zone (``TIME_ZONE``): a deadline is a day there (UTC outside an app)."""
+    return ZoneInfo((current_app.config.get("TIME_ZONE") if has_app_context() else None) or "UTC")
+
+
+def desk_day(moment: datetime) -> date:
+    """The day it is at ``moment`` on the desk (in its time zone), not in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(desk_zone()).date()
+
+
 def due_at(deadline: date) -> datetime:
-    """A draft is due at the end of its deadline day, UTC."""
-    return datetime.combine(deadline + timedelta(days=1), time(), tzinfo=UTC)
+    """A draft is due at the end of its deadline day in the desk's time zone (the moment, in UTC)."""
+    return datetime.combine(deadline + timedelta(days=1), time(), tzinfo=desk_zone()).astimezone(UTC)
 
 
 
@@ -74,18 +87,18 @@ def reminder_key(event: str, submission_id: int, deadline: date) -> str:
 def send_reminders(now: datetime | None = None) -> int:
     """Remind contributors whose draft is due within 48 hours, or overdue, once per submission and deadline.
 
-    A story still assigned is due at the end of its deadline day (UTC): from 48 hours before that moment it
-    earns ``reminder.deadline_soon``, after it ``reminder.overdue``. A story found overdue without its "due
-    soon" reminder (the schedule was down) gets only the overdue one. The reminder is emailed, held for the
-    digest or skipped as the contributor chose. Returns how many reminders were written; commits.
+    A story still assigned is due at the end of its deadline day in the desk's time zone: from 48 hours before
+    that moment it earns ``reminder.deadline_soon``, after it ``reminder.overdue``. A story found overdue
+    without its "due soon" reminder (the schedule was down) gets only the overdue one. The reminder is emailed,
+    held for the digest or skipped as the contributor chose. Returns how many reminders were written; commits.
     """
     now = now or utcnow()
     return database.again_if_sqlite_is_busy(db.session, lambda: _send_reminders(now), "reminders run")
 
 
 def _send_reminders(now: datetime) -> int:
-    # due_at(deadline) - 48 h <= now  <=>  deadline <= (now + 48 h).date() - 1 day
-    horizon = (now + REMIND_BEFORE).date() - timedelta(days=1)
+    # due_at(deadline) - 48 h <= now  <=>  deadline <= the desk's day at (now + 48 h) - 1 day
+    horizon = desk_day(now + REMIND_BEFORE) - timedelta(days=1)
     submissions = db.session.scalars(
         sa.select(Submission).join(Submission.contributor)
         .where(Submission.state == State.ASSIGNED, Submission.deadline <= horizon, User.disabled_at.is_(None))
@@ -105,7 +118,8 @@ def _send_reminders(now: datetime) -> int:
                 continue
             notification = services.notify_once(
                 event, submission.contributor, dedup_key=key, submission=submission, submission_id=submission.id,
-                headline=submission.headline, deadline=format_date(submission.deadline),
+                headline=submission.headline, deadline=submission.deadline.isoformat(),
+                zone=current_app.config.get("TIME_ZONE") or "UTC",
                 editor=submission.editor.display_name if submission.editor else "")
             if notification is not None:
                 written += 1
@@ -131,7 +145,7 @@ def _section(condition, order, date_of) -> tuple[list[dict], int]:
         .order_by(*order, Submission.id).limit(SECTION_LIMIT)
     ).all()
     items = [{"id": s.id, "headline": s.headline, "author": s.contributor.byline_name,
-              "editor": s.editor.display_name if s.editor else "", "date": format_date(date_of(s))}
+              "editor": s.editor.display_name if s.editor else "", "date": date_of(s).isoformat()}
              for s, _ in rows]
     return items, (rows[0].total - len(rows)) if rows else 0
 
@@ -140,12 +154,12 @@ def desk_summary(now: datetime, promise: ResponsePromise | None = None) -> dict:
     """What the desk should know this morning, the same for every editor and admin (four queries):
 
     - new pitches: still pitched, and pitched (or reopened) in the 24 hours before ``now``;
-    - deadlines today: still assigned, due at the end of today (UTC);
+    - deadlines today: still assigned, due at the end of today (the desk's day, in its time zone);
     - overdue drafts: still assigned, the deadline day has passed;
     - pitches waiting past the response promise.
     """
     promise = promise or response_promise(now)
-    today = now.date()
+    today = desk_day(now)
     sections = {
         "new_pitches": _section(
             sa.and_(Submission.state == State.PITCHED, Submission.pitched_at >= now - NEW_PITCH_WINDOW,
@@ -165,6 +179,10 @@ def desk_summary(now: datetime, promise: ResponsePromise | None = None) -> dict:
     return summary
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _held_for(user: User) -> list[Notification]:
     """Everything waiting for this person's digest, locked until the digest is written (PostgreSQL), so that
     two runs never put one item in two digests."""
@@ -181,14 +199,14 @@ def send_digests(now: datetime | None = None) -> int:
     events): these become ``digested``, pointing at the digest, in the digest's own transaction; and (b) for
     editors and admins who did not turn ``digest.daily`` off, the desk summary (:func:`desk_summary`). Held
     items go out even to someone who turned the summary off. Nothing to say, no email. One digest per person
-    and day (UTC): a second run the same day writes nothing. Commits once per digest.
+    and day (the desk's day): a second run the same day writes nothing. Commits once per digest.
     """
     now = now or utcnow()
     return database.again_if_sqlite_is_busy(db.session, lambda: _send_digests(now), "digest run")
 
 
 def _send_digests(now: datetime) -> int:
-    day = now.date()
+    day = desk_day(now)
     desk = desk_summary(now)
     quiet = set(db.session.scalars(sa.select(Preference.user_id).where(
         Preference.event == "digest.daily", Preference.choice == Choice.NEVER)))
@@ -222,9 +240,11 @@ def _write_digest(user: User, key: str, day: date, desk: dict, quiet: set[int]):
     held = _held_for(user)
     if not held and not with_desk:
         return None, held, with_desk
-    params = {"day": format_date(day), "staff": user.is_staff, "desk": with_desk,
-              "held": [{"subject": subject_of(n), "submission_id": n.submission_id,
-                        "at": n.created_at.strftime("%d %b, %H:%M UTC")} for n in held[:HELD_LIMIT]],
+    # Days and moments as machine values, and each held notification's id: the email writes them (and the
+    # subjects) in the recipient's language and time zone when it is sent (notifications.render.localised).
+    params = {"day": day.isoformat(), "staff": user.is_staff, "desk": with_desk,
+              "held": [{"subject": subject_of(n), "submission_id": n.submission_id, "notification_id": n.id,
+                        "at": _aware(n.created_at).isoformat()} for n in held[:HELD_LIMIT]],
               "held_more": max(len(held) - HELD_LIMIT, 0)}
     if with_desk:
         params.update({name: value for name, value in desk.items() if name != "has_items"})
