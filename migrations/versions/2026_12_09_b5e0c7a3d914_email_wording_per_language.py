@@ -2,7 +2,7 @@
 language's (English), and each language may now have its own.
 
 Revision ID: b5e0c7a3d914
-Revises: a1d7e3b9c542
+Revises: 381f38a5e848
 Create Date: 2026-12-09 09:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b5e0c7a3d914'
-down_revision = 'a1d7e3b9c542'
+down_revision = '381f38a5e848'
 branch_labels = None
 depends_on = None
 
