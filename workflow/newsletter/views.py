@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from workflow.core import limits
 from workflow.core.forms import ActionForm
@@ -18,7 +19,7 @@ from workflow.newsletter.forms import SignupForm
 
 bp = Blueprint("newsletter", __name__)
 
-FOREIGN_ORIGIN = "This form was sent from another site. Subscribe here instead."
+FOREIGN_ORIGIN = _l("This form was sent from another site. Subscribe here instead.")
 
 
 def _same_origin() -> bool:
@@ -63,7 +64,7 @@ def signup():
     """Whatever the address's state, the same answer: the page never tells who is subscribed."""
     form = SignupForm()
     if not _same_origin():
-        form.form_errors.append(FOREIGN_ORIGIN)
+        form.form_errors.append(str(FOREIGN_ORIGIN))
         return _signup_page(form, 403)
     if form.validate_on_submit():
         newsletter.request_subscription(form.email.data)
