@@ -90,8 +90,8 @@ def _name(filename: str | None) -> str:
 
 def limits() -> str:
     """The rules of an upload, as the form tells them."""
-    return _("%(types)s, up to %(size)s and %(megapixels)d megapixels, at least %(width)d pixels wide. Location and "
-             "camera data are removed.", types=ACCEPTED, size=storage.human_size(current_app.config["MAX_IMAGE_BYTES"]),
+    return _("JPEG, PNG or WebP, up to %(size)s and %(megapixels)d megapixels, at least %(width)d pixels wide. "
+             "Location and camera data are removed.", size=storage.human_size(current_app.config["MAX_IMAGE_BYTES"]),
              megapixels=current_app.config["MAX_IMAGE_PIXELS"] // 1_000_000, width=MIN_WIDTH)
 
 

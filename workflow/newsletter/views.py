@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from babel.dates import get_day_names
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from workflow.core import limits
@@ -129,4 +131,17 @@ def unsubscribe(token: str):
 def admin():
     """Counts only: the desk needs to know how the newsletter does, not who reads it."""
     return render_template("newsletter/admin.html", counts=newsletter.subscriber_counts(),
-                           issues=newsletter.recent_issues())
+                           issues=newsletter.recent_issues(),
+                           weekday=_weekday(current_app.config["NEWSLETTER_WEEKDAY"]))
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekday(configured) -> str:
+    """The configured day of the weekly newsletter ("fri") as the reader's language shortens it ("Fri"); a cron
+    expression other than one day's name is shown as written."""
+    name = str(configured).strip().lower()
+    if name in WEEKDAYS:
+        return get_day_names("abbreviated", locale=get_locale())[WEEKDAYS.index(name)]
+    return str(configured).capitalize()
