@@ -167,3 +167,12 @@ def test_the_pager_arrows_turn_with_the_page(app, factory):
     older = re.search(r'<a class="story-pager__older" href="([^"]+)"', html).group(1).replace("&amp;", "&")
     arabic = html_of(in_arabic(app).get(older))
     assert '<span class="flip" aria-hidden="true">← </span>قصص أحدث</a>' in arabic
+
+
+def test_the_sign_in_prompt_speaks_the_reader_s_language(app, clean_db):
+    reader = in_arabic(app)
+    response = reader.get("/queue", follow_redirects=True)
+    assert response.status_code == 200
+    assert "يرجى تسجيل الدخول لرؤية هذه الصفحة." in text_of(response)
+    english = Client(app).get("/queue", follow_redirects=True)
+    assert "Please sign in to see this page." in text_of(english)
