@@ -339,7 +339,7 @@ def test_public_pages_wear_the_outlet_s_header_and_the_desk_its_own(app, factory
     slug, editor = publish(app, factory)
     reader = Client(app).get(f"/articles/{slug}").get_data(as_text=True)
     assert "site-header--public" in reader and "Contributor desk" not in reader
-    assert '<a href="/sections/frontlines">Frontlines</a>' in reader
+    assert '<a href="/sections/frontlines" dir="auto">Frontlines</a>' in reader
     client = signed_in(app, editor)
     desk_page = client.get("/queue").get_data(as_text=True)
     assert "site-header--public" not in desk_page and "Contributor desk" in desk_page

@@ -144,7 +144,7 @@ def test_a_section_page_describes_itself_and_offers_its_feed(app, factory):
     assert '<link rel="canonical" href="http://desk.test/sections/analysis">' in html
     assert '<meta name="description" content="Why things happen.">' in html
     assert '<meta property="og:title" content="Analysis · ' in html and '<meta name="twitter:card"' in html
-    assert re.search(r'<link rel="alternate" type="application/atom\+xml" title="Analysis[^"]*" '
+    assert re.search(r'<link rel="alternate" type="application/atom\+xml"( dir="auto")? title="Analysis[^"]*" '
                      r'href="/sections/analysis/feed.atom">', html)
     assert '<meta name="robots"' not in html
 

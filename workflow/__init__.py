@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,7 +95,8 @@ def register_extensions(app: Flask) -> None:
     metrics.register_collector(OutboxCollector())
     login_manager.user_loader(load_signed_in_user)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.localize_callback = str  # the flash keeps the words in the reader's language, not a lazy string
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 

@@ -17,7 +17,9 @@ def html_of(response) -> str:
 
 
 def _plain(fragment: str) -> str:
-    """An HTML fragment as a person reads it: tags dropped, entities decoded, whitespace folded."""
+    """An HTML fragment as a person reads it: tags dropped, entities decoded, whitespace folded. A ``<bdi>``
+    (a name kept apart from the sentence around it) is read as if it were not there."""
+    fragment = re.sub(r"</?bdi\b[^>]*>", "", fragment)
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
 
 

@@ -28,12 +28,14 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from workflow.articles.models import Image, ImageStatus
 from workflow.core import metadata, storage
 from workflow.core.errors import DomainError, PermissionDenied
+from workflow.core.i18n import format_number
 from workflow.core.metadata.images import encode, srgb, upright
 from workflow.core.models import utcnow
 from workflow.core.transaction import after_commit
@@ -88,9 +90,9 @@ def _name(filename: str | None) -> str:
 
 def limits() -> str:
     """The rules of an upload, as the form tells them."""
-    return (f"{ACCEPTED}, up to {storage.human_size(current_app.config['MAX_IMAGE_BYTES'])} and "
-            f"{current_app.config['MAX_IMAGE_PIXELS'] // 1_000_000} megapixels, at least {MIN_WIDTH} pixels wide. "
-            "Location and camera data are removed.")
+    return _("JPEG, PNG or WebP, up to %(size)s and %(megapixels)d megapixels, at least %(width)d pixels wide. "
+             "Location and camera data are removed.", size=storage.human_size(current_app.config["MAX_IMAGE_BYTES"]),
+             megapixels=current_app.config["MAX_IMAGE_PIXELS"] // 1_000_000, width=MIN_WIDTH)
 
 
 def _refusals(name: str) -> tuple[DomainError, DomainError]:
@@ -107,10 +109,10 @@ def _open(name: str, data: bytes) -> PILImage.Image:
     not_a_photo, too_large = _refusals(name)
     limit = current_app.config["MAX_IMAGE_BYTES"]
     if not data:
-        raise DomainError(f"“{name}” is empty. Choose the photo again.", field="image")
+        raise DomainError(_("“%(name)s” is empty. Choose the photo again.", name=name), field="image")
     if len(data) > limit:
-        raise DomainError(f"“{name}” is {storage.human_size(len(data))}; photos may be at most "
-                          f"{storage.human_size(limit)}.", field="image")
+        raise DomainError(_("“%(name)s” is %(size)s; photos may be at most %(limit)s.", name=name,
+                            size=storage.human_size(len(data)), limit=storage.human_size(limit)), field="image")
     try:
         picture = PILImage.open(io.BytesIO(data), formats=tuple(FORMATS))
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
@@ -307,20 +309,21 @@ def _words(alt: str, caption: str, credit: str) -> tuple[str, str, str]:
     alt, credit = " ".join((alt or "").split()), " ".join((credit or "").split())
     caption = (caption or "").strip()
     if not alt:
-        raise DomainError("Describe the photo for readers who cannot see it: what does it show?", field="alt")
+        raise DomainError(_("Describe the photo for readers who cannot see it: what does it show?"), field="alt")
     if len(alt) > ALT_LENGTH:
-        raise DomainError(f"At most {ALT_LENGTH} characters; the caption can say more.", field="alt")
+        raise DomainError(_("At most %(count)d characters; the caption can say more.", count=ALT_LENGTH), field="alt")
     if len(caption) > CAPTION_LENGTH:
-        raise DomainError(f"At most {CAPTION_LENGTH:,} characters.", field="caption")
+        raise DomainError(_("At most %(count)s characters.", count=format_number(CAPTION_LENGTH)), field="caption")
     if len(credit) > CREDIT_LENGTH:
-        raise DomainError(f"At most {CREDIT_LENGTH} characters.", field="credit")
+        raise DomainError(_("At most %(count)s characters.", count=format_number(CREDIT_LENGTH)), field="credit")
     return alt, caption, credit
 
 
 def _check_manage(actor: User, submission: Submission) -> None:
     if not can_manage_images(actor, submission):
-        raise PermissionDenied("The story is with the desk now: ask your editor to change its photos."
-                               if permissions.is_owner(actor, submission) else "You cannot change this story's photos.")
+        raise PermissionDenied(_("The story is with the desk now: ask your editor to change its photos.")
+                               if permissions.is_owner(actor, submission) else
+                               _("You cannot change this story's photos."))
 
 
 def add_image(actor: User, submission: Submission, filename: str, data: bytes, alt: str = "", caption: str = "",
@@ -334,7 +337,7 @@ def add_image(actor: User, submission: Submission, filename: str, data: bytes, a
                                                        Image.sha256 == upload.sha256,
                                                        Image.status != ImageStatus.FAILED))
     if same is not None:
-        raise DomainError("This photo is already among the story's images.", field="image")
+        raise DomainError(_("This photo is already among the story's images."), field="image")
     image = Image(key=secrets.token_hex(16), submission_id=submission.id, uploaded_by_id=actor.id,
                   filename=storage.safe_filename(filename, upload.content_type, default="photo"),
                   content_type=upload.content_type, width=upload.width,

@@ -4,6 +4,8 @@ itself is built in ``panels``), and the photos as readers (and the desk) fetch t
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from workflow.articles import images
@@ -50,22 +52,22 @@ def _back(submission: Submission):
 @bp.post("/submissions/<int:submission_id>/images")
 @login_required
 def upload(submission_id: int):
-    submission, _ = _load(submission_id)
+    submission, _none = _load(submission_id)
     form = new_upload_form(submitted=True)
     file = form.image.data
     valid = form.validate()
     if not file or not file.filename:
-        form.image.errors = [*form.image.errors, "Choose the photo to upload."]
+        form.image.errors = [*form.image.errors, _("Choose the photo to upload.")]
         return _again(submission, FORM_ERROR_STATUS, upload_form=form)
     if not valid:  # a browser never keeps a chosen file across pages: say so next to the field
-        form.image.errors = [*form.image.errors, "Choose the photo again once the rest is right."]
+        form.image.errors = [*form.image.errors, _("Choose the photo again once the rest is right.")]
         return _again(submission, FORM_ERROR_STATUS, upload_form=form)
     over = limits.photo_upload_wait(current_user.id)
     if over is not None:
         wait, reached = over
-        form.image.errors = [*form.image.errors, (
-            f"You have uploaded {reached}: the desk takes the next one in {_how_long(wait)}. Your description, "
-            "caption and credit are kept here; choose the photo again then.")]
+        form.image.errors = [*form.image.errors, _(
+            "You have uploaded %(reached)s: the desk takes the next one in %(wait)s. Your description, caption and "
+            "credit are kept here; choose the photo again then.", reached=reached, wait=_how_long(wait))]
         response = make_response(_again(submission, 429, upload_form=form))
         response.headers["Retry-After"] = str(wait)
         return response
@@ -76,17 +78,17 @@ def upload(submission_id: int):
         attach_error(form, error)
         return _again(submission, error.status_code, upload_form=form)
     limits.count_photo_upload(current_user.id)
-    flash("Photo added. It is being prepared for the page, which takes a moment; paste its line into the draft "
-          "to place it in the text.", "success")
+    flash(_("Photo added. It is being prepared for the page, which takes a moment; paste its line into the draft "
+            "to place it in the text."), "success")
     return _back(submission)
 
 
 def _how_long(seconds: int) -> str:
     minutes = -(-seconds // 60)
     if minutes < 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("%(num)d minute", "%(num)d minutes", minutes)
     hours = -(-minutes // 60)
-    return f"{hours} hour{'s' if hours != 1 else ''}"
+    return ngettext("%(num)d hour", "%(num)d hours", hours)
 
 
 @bp.post("/submissions/<int:submission_id>/images/<int:image_id>")
@@ -100,7 +102,7 @@ def edit(submission_id: int, image_id: int):
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash("Photo details saved.", "success")
+            flash(_("Photo details saved."), "success")
             return _back(submission)
     return _again(submission, FORM_ERROR_STATUS, edited=(image, form))
 
@@ -113,9 +115,10 @@ def delete(submission_id: int, image_id: int):
         abort(400)
     snippet = images.snippet(image)
     if images.delete_image(current_user, image):
-        flash(f"Photo deleted. The text still places it: remove the line {snippet} from the draft.", "info")
+        flash(_("Photo deleted. The text still places it: remove the line %(line)s from the draft.", line=snippet),
+              "info")
     else:
-        flash("Photo deleted.", "info")
+        flash(_("Photo deleted."), "info")
     return _back(submission)
 
 

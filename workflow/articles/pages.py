@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
@@ -14,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 
 from workflow.articles.models import Page
 from workflow.articles.rendering import markdown_to_html
+from workflow.core import i18n
 from workflow.core.audit import record as record_admin_action
 from workflow.core.views import admin_required, render_form
 from workflow.extensions import db
@@ -21,16 +24,25 @@ from workflow.extensions import db
 bp = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)
 
-# Pages that exist from the start; until an admin edits one, its text comes from the file beside this module.
-DEFAULTS = {"guidelines": ("Guidelines for contributors", Path(__file__).with_name("guidelines.md"))}
+# Pages that exist from the start; until an admin edits one, its text comes from the file beside this module, in
+# the page's language when there is one ("guidelines.ar.md" beside "guidelines.md").
+DEFAULTS = {"guidelines": (_l("Guidelines for contributors"), Path(__file__).with_name("guidelines.md"))}
+
+
+def default_text(path: Path, language: str) -> str:
+    """The default text in ``language`` if it has been written, else the English one."""
+    translated = path.with_suffix(f".{language}{path.suffix}")
+    if language != i18n.DEFAULT_LANGUAGE and translated.is_file():
+        return translated.read_text(encoding="utf-8")
+    return path.read_text(encoding="utf-8")
 
 
 def page_of(slug: str) -> Page:
-    """The page as written by an admin, or its default (not stored)."""
+    """The page as written by an admin, or its default (not stored) in the language of the page."""
     page = db.session.get(Page, slug)
     if page is None:
         title, path = DEFAULTS[slug]
-        page = Page(slug=slug, title=title, body=path.read_text(encoding="utf-8"))
+        page = Page(slug=slug, title=str(title), body=default_text(path, i18n.current_language()))
     return page
 
 
@@ -49,11 +61,11 @@ def save_page(actor, slug: str, title: str, body: str) -> Page:
 
 
 class OutletPageForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired("Give the page a title."),
-                                             Length(max=200, message="At most 200 characters.")])
-    body = TextAreaField("Text (Markdown)", validators=[
-        DataRequired("The page is empty."), Length(max=50000, message="At most 50,000 characters.")],
-        description="Headings with ##, lists with -, links as [text](https://…).")
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Give the page a title.")),
+                                                 Length(max=200, message=_l("At most 200 characters."))])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[
+        DataRequired(_l("The page is empty.")), Length(max=50000, message=_l("At most 50,000 characters."))],
+        description=_l("Headings with ##, lists with -, links as [text](https://…)."))
 
 
 def retention_periods() -> dict[str, int]:
@@ -73,7 +85,11 @@ def guidelines():
                                              show_pitch=True, retention=periods))
     stamp = page.updated_at.isoformat() if page.updated_at else "default"
     kept = ":".join(str(days) for days in periods.values())
-    response.set_etag(hashlib.sha256(f"{page.title}:{stamp}:{len(page.body)}:{kept}".encode()).hexdigest()[:32])
+    # The language is part of the version: the same text is framed (and its default written) in each language.
+    language = i18n.current_language()
+    response.set_etag(hashlib.sha256(f"{page.title}:{stamp}:{len(page.body)}:{kept}:{language}".encode())
+                      .hexdigest()[:32])
+    response.vary.update(("Cookie", "Accept-Language"))
     if page.updated_at:
         response.last_modified = page.updated_at
     response.cache_control.public = True
@@ -90,6 +106,6 @@ def edit(slug: str):
     form = OutletPageForm(obj=page) if request.method == "GET" else OutletPageForm()
     if form.validate_on_submit():
         save_page(current_user, slug, form.title.data, form.body.data)
-        flash("The page is saved and public.", "success")
+        flash(_("The page is saved and public."), "success")
         return redirect(url_for("pages.edit", slug=slug), 303)
     return render_form("pages/edit.html", form, page=page, public_url=url_for(f"pages.{slug}"))

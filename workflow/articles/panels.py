@@ -5,6 +5,8 @@ page shows them (``create_app`` adds :func:`for_submission_page` to it), and the
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -47,30 +49,39 @@ def publication_panel(submission: Submission, page_form: PageForm | None = None,
 
 
 def page_form_choices(form: PageForm, submission: Submission, photos: list[Image] | None = None) -> None:
-    form.section_id.choices = [SelectChoice("", "No section")] + [
+    form.section_id.choices = [SelectChoice("", _("No section"))] + [
         SelectChoice(section.id, section.name) for section in articles.sections()]
     story_photos = photos if photos is not None else images.images_of(submission)
-    form.top_image_id.choices = [SelectChoice("", "No top image")] + [
-        SelectChoice(image.id, (image.alt or image.caption[:60] or image.filename or f"Image {image.id}")
-                     + (" (could not be prepared)" if image.status is ImageStatus.FAILED else ""))
-        for image in story_photos]
+    form.top_image_id.choices = [SelectChoice("", _("No top image"))] + [
+        SelectChoice(image.id, _photo_choice(image)) for image in story_photos]
+
+
+def _photo_choice(image: Image) -> str:
+    """How the top-image menu names a photo: its description, else its caption, its file name or its number."""
+    name = image.alt or image.caption[:60] or image.filename or _("Image %(number)d", number=image.id)
+    if image.status is ImageStatus.FAILED:
+        return _("%(photo)s (could not be prepared)", photo=name)
+    return name
 
 
 class _ImageWords(FlaskForm):
-    alt = StringField("Description (alt text)", validators=[
-        DataRequired("Describe the photo for readers who cannot see it: what does it show?"),
-        Length(max=images.ALT_LENGTH, message=f"At most {images.ALT_LENGTH} characters; the caption can say more.")],
-        description="What the photo shows, for readers who cannot see it. Not a caption.")
-    caption = TextAreaField("Caption (optional)", validators=[
-        Optional(), Length(max=images.CAPTION_LENGTH, message=f"At most {images.CAPTION_LENGTH:,} characters.")],
-        description="Shown under the photo: who, where, when.")
-    credit = StringField("Credit (optional)", validators=[
-        Optional(), Length(max=images.CREDIT_LENGTH, message=f"At most {images.CREDIT_LENGTH} characters.")],
-        description="The photographer or agency, shown as “Photo: …”.")
+    alt = StringField(_l("Description (alt text)"), validators=[
+        DataRequired(_l("Describe the photo for readers who cannot see it: what does it show?")),
+        Length(max=images.ALT_LENGTH, message=_l("At most %(count)d characters; the caption can say more.",
+                                                 count=images.ALT_LENGTH))],
+        description=_l("What the photo shows, for readers who cannot see it. Not a caption."))
+    caption = TextAreaField(_l("Caption (optional)"), validators=[
+        Optional(), Length(max=images.CAPTION_LENGTH, message=_l("At most %(count)s characters.",
+                                                                 count=f"{images.CAPTION_LENGTH:,}"))],
+        description=_l("Shown under the photo: who, where, when."))
+    credit = StringField(_l("Credit (optional)"), validators=[
+        Optional(), Length(max=images.CREDIT_LENGTH, message=_l("At most %(count)s characters.",
+                                                                count=images.CREDIT_LENGTH))],
+        description=_l("The photographer or agency, shown as “Photo: …”."))
 
 
 class UploadForm(_ImageWords):
-    image = FileField("Photo", render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    image = FileField(_l("Photo"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
 
 
 class ImageForm(_ImageWords):

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from slugify import slugify
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from workflow.articles.models import PreviousSlug, Section, Tag, submission_tags
 from workflow.core.audit import record as record_admin_action
 from workflow.core.errors import DomainError, PermissionDenied
+from workflow.core.i18n import format_number
 from workflow.core.numbers import whole_number
 from workflow.core.search_text import search_terms
 from workflow.extensions import db
@@ -195,6 +197,15 @@ def section_by_slug(slug: str) -> Section | None:
     return db.session.scalar(sa.select(Section).where(Section.slug == slug))
 
 
+def section_page_of(slug: str) -> tuple[Section, int] | None:
+    """The section at ``slug`` and how many of its stories are published, in the one query that finds it."""
+    published = (sa.select(sa.func.count()).select_from(Submission)
+                 .where(Submission.section_id == Section.id, Submission.state == State.PUBLISHED)
+                 .correlate(Section).scalar_subquery())
+    row = db.session.execute(sa.select(Section, published).where(Section.slug == slug)).first()
+    return (row[0], row[1]) if row else None
+
+
 def tag_by_slug(slug: str) -> Tag | None:
     return db.session.scalar(sa.select(Tag).where(Tag.slug == slug))
 
@@ -250,24 +261,25 @@ class SectionInput:
 
 def _check_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise PermissionDenied("Only admins manage the sections.")
+        raise PermissionDenied(_("Only admins manage the sections."))
 
 
 def _section_name(data: SectionInput, section: Section | None = None) -> str:
     """The name, trimmed, if no other section has it (whatever its capitals)."""
     name = " ".join(data.name.split())
     if not name:
-        raise DomainError("Give the section a name.", field="name")
+        raise DomainError(_("Give the section a name."), field="name")
     if len(name) > SECTION_NAME_LENGTH:
-        raise DomainError(f"At most {SECTION_NAME_LENGTH} characters.", field="name")
+        raise DomainError(_("At most %(count)s characters.", count=format_number(SECTION_NAME_LENGTH)), field="name")
     if not slugify(name):
-        raise DomainError("The name needs at least one letter or digit: it makes the section's address.",
+        raise DomainError(_("The name needs at least one letter or digit: it makes the section's address."),
                           field="name")
     same = sa.select(Section.id).where(sa.func.lower(Section.name) == name.lower())
     if section is not None:
         same = same.where(Section.id != section.id)
     if db.session.scalar(same) is not None:
-        raise DomainError(f"There is already a section called “{name}”. Choose another name.", field="name")
+        raise DomainError(_("There is already a section called “%(name)s”. Choose another name.", name=name),
+                          field="name")
     return name
 
 
@@ -278,7 +290,8 @@ def _flush_section(section: Section) -> None:
             db.session.add(section)
             db.session.flush()
     except sa.exc.IntegrityError as exc:
-        raise DomainError(f"There is already a section called “{section.name}”. Choose another name.",
+        raise DomainError(_("There is already a section called “%(name)s”. Choose another name.",
+                            name=section.name),
                           field="name") from exc
 
 

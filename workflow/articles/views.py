@@ -53,9 +53,7 @@ def article(slug: str):
                    + f":{story.top_image_id if story.top_image and story.top_image.ready else ''}")
     response.set_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])
     response.last_modified = story.published_at
-    response.cache_control.public = True
-    response.cache_control.max_age = 60
-    return response.make_conditional(request)
+    return _public(response, 60).make_conditional(request)
 
 
 @bp.route("/contributors/<public_id>")
@@ -69,11 +67,13 @@ def contributor(public_id: str):
 
 @bp.route("/sections/<slug>")
 def section(slug: str):
-    found = services.section_by_slug(slug)
+    found = services.section_page_of(slug)
     if found is None:
         abort(404)
+    found, published = found
     page = _page_of(section_id=found.id)
-    return cached_list_page(render_template("articles/section.html", section=found, page=page), page)
+    return cached_list_page(render_template("articles/section.html", section=found, page=page,
+                                            published=published), page)
 
 
 @bp.route("/sections/<slug>/feed.atom")
@@ -116,9 +116,16 @@ def cached_list_page(html: str, page: services.Page):
     if page.stories:
         response.last_modified = max(story.published_at for story in page.stories)
     response.add_etag()
+    return _public(response, 60).make_conditional(request)
+
+
+def _public(response, max_age: int):
+    """A page any cache may keep for ``max_age`` seconds, once per language: the page speaks the reader's
+    language, chosen by their switcher cookie or their browser's ``Accept-Language``."""
     response.cache_control.public = True
-    response.cache_control.max_age = 60
-    return response.make_conditional(request)
+    response.cache_control.max_age = max_age
+    response.vary.update(("Cookie", "Accept-Language"))
+    return response
 
 
 @bp.route("/feed.atom")

@@ -9,6 +9,8 @@ import logging
 from html import escape
 
 from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
@@ -17,15 +19,15 @@ from workflow.extensions import db
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("Something is wrong with that request", "The page could not understand what was sent."),
-    403: ("You cannot do that", "Your account does not have access to this page or action."),
-    404: ("Page not found", "There is nothing here, or you do not have access to it."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    409: ("It changed in the meantime", "Someone else changed this while you were looking at it."),
-    413: ("That is too large", "The files you sent are larger than we accept. Send smaller files."),
-    429: ("Too many attempts", "Please wait a minute and try again."),
-    500: ("Something went wrong on our side", "We have logged the problem. Please try again in a moment."),
-    503: ("The desk is busy", "Please try again in a few seconds."),
+    400: (_l("Something is wrong with that request"), _l("The page could not understand what was sent.")),
+    403: (_l("You cannot do that"), _l("Your account does not have access to this page or action.")),
+    404: (_l("Page not found"), _l("There is nothing here, or you do not have access to it.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    409: (_l("It changed in the meantime"), _l("Someone else changed this while you were looking at it.")),
+    413: (_l("That is too large"), _l("The files you sent are larger than we accept. Send smaller files.")),
+    429: (_l("Too many attempts"), _l("Please wait a minute and try again.")),
+    500: (_l("Something went wrong on our side"), _l("We have logged the problem. Please try again in a moment.")),
+    503: (_l("The desk is busy"), _l("Please try again in a few seconds.")),
 }
 
 
@@ -43,7 +45,7 @@ def _end_failed_transaction() -> None:
 
 def init_app(app: Flask) -> None:
     def render(code: int, detail: str | None = None):
-        title, text = MESSAGES.get(code, MESSAGES[500])
+        title, text = (str(words) for words in MESSAGES.get(code, MESSAGES[500]))
         if code < 500:
             return render_template("errors/error.html", code=code, title=title, text=detail or text), code
         _end_failed_transaction()
@@ -60,8 +62,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         log.info("CSRF refusal on %s %s: %s", request.method, request.path, error.description)
-        return render(400, "The form had expired or came from another site. Go back, reload the page and try "
-                           "again; what you typed may need to be entered again.")
+        return render(400, _("The form had expired or came from another site. Go back, reload the page and try "
+                             "again; what you typed may need to be entered again."))
 
     @app.errorhandler(OperationalError)
     def database_busy(error):

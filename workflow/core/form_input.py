@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from flask import Flask, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import ImmutableMultiDict
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -16,8 +17,8 @@ def clean(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
-MAILABLE_MESSAGE = ("We cannot send email to an address with letters outside A to Z (such as é or ж) yet. "
-                    "Use an address written with plain letters, digits and . _ - + only.")
+MAILABLE_MESSAGE = _l("We cannot send email to an address with letters outside A to Z (such as é or ж) yet. "
+                      "Use an address written with plain letters, digits and . _ - + only.")
 
 
 def mailable_address(form, field) -> None:
@@ -26,7 +27,7 @@ def mailable_address(form, field) -> None:
     from wtforms.validators import StopValidation
 
     if isinstance(field.data, str) and not field.data.isascii():
-        raise StopValidation(MAILABLE_MESSAGE)
+        raise StopValidation(str(MAILABLE_MESSAGE))
 
 
 def init_app(app: Flask) -> None:

@@ -19,6 +19,7 @@ import math
 import time
 
 from flask import current_app, request
+from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse, parse_many
@@ -134,6 +135,13 @@ _PHOTO_LIMITS = parse_many(PHOTO_UPLOADS)
 _PHOTO_NAMESPACE = "photo-uploads"
 
 
+def _photos_in_the_last(amount: int, period: str) -> str:
+    """The limit reached, as the refusal names it ("30 photos in the last hour")."""
+    if period == "day":
+        return ngettext("%(num)d photo in the last day", "%(num)d photos in the last day", amount)
+    return ngettext("%(num)d photo in the last hour", "%(num)d photos in the last hour", amount)
+
+
 def photo_upload_wait(user_id: int) -> tuple[int, str] | None:
     """Photos a person uploaded (each one a worker decodes): at most 30 an hour and 200 a day. None if this person
     may upload one now; else the seconds until they may, and the limit they reached ("30 photos in the last
@@ -146,7 +154,7 @@ def photo_upload_wait(user_id: int) -> tuple[int, str] | None:
         for limit in _PHOTO_LIMITS:
             if not limiter.limiter.test(limit, _PHOTO_NAMESPACE, key):
                 reset_at, _ = limiter.limiter.get_window_stats(limit, _PHOTO_NAMESPACE, key)
-                reached = f"{limit.amount} photos in the last {limit.GRANULARITY.name}"
+                reached = _photos_in_the_last(limit.amount, limit.GRANULARITY.name)
                 return max(1, math.ceil(reset_at - time.time())), reached
     except Exception as exc:  # a broken limit store must not stop the desk's work
         outage.limit_store.failed(exc, "photo uploads are not counted meanwhile")

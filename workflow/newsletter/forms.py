@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
@@ -22,9 +23,9 @@ class SignupForm(FlaskForm):
     class Meta:
         csrf = False
 
-    email = EmailField("Your email address", filters=[_normalised], validators=[
-        DataRequired("Enter your email address."),
+    email = EmailField(_l("Your email address"), filters=[_normalised], validators=[
+        DataRequired(_l("Enter your email address.")),
         mailable_address,
-        Email("Enter an email address like name@example.org.", check_deliverability=False),
-        Length(max=254, message="An email address has at most 254 characters."),
+        Email(_l("Enter an email address like name@example.org."), check_deliverability=False),
+        Length(max=254, message=_l("An email address has at most 254 characters.")),
     ], render_kw={"autocomplete": "email"})

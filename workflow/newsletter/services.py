@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from workflow.core import database, tokens
@@ -69,12 +70,12 @@ def _subscriber_of(purpose: str, token: str, max_age: int | None, message: str) 
 
 def read_confirmation_token(token: str) -> Subscriber:
     return _subscriber_of(tokens.NEWSLETTER_CONFIRM, token, tokens.NEWSLETTER_CONFIRM_MAX_AGE,
-                          "This confirmation link is not valid any more. Sign up again below: it takes a moment.")
+                          _("This confirmation link is not valid any more. Sign up again below: it takes a moment."))
 
 
 def read_unsubscribe_token(token: str) -> Subscriber:
     return _subscriber_of(tokens.NEWSLETTER_UNSUBSCRIBE, token, None,
-                          "This unsubscribe link is not valid. Check that you copied all of it from the email.")
+                          _("This unsubscribe link is not valid. Check that you copied all of it from the email."))
 
 
 # Signup, confirmation, unsubscribe ------------------------------------------------------------------------------

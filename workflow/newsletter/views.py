@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from babel.dates import get_day_names
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from workflow.core import limits
 from workflow.core.forms import ActionForm
@@ -18,7 +21,7 @@ from workflow.newsletter.forms import SignupForm
 
 bp = Blueprint("newsletter", __name__)
 
-FOREIGN_ORIGIN = "This form was sent from another site. Subscribe here instead."
+FOREIGN_ORIGIN = _l("This form was sent from another site. Subscribe here instead.")
 
 
 def _same_origin() -> bool:
@@ -63,7 +66,7 @@ def signup():
     """Whatever the address's state, the same answer: the page never tells who is subscribed."""
     form = SignupForm()
     if not _same_origin():
-        form.form_errors.append(FOREIGN_ORIGIN)
+        form.form_errors.append(str(FOREIGN_ORIGIN))
         return _signup_page(form, 403)
     if form.validate_on_submit():
         newsletter.request_subscription(form.email.data)
@@ -128,4 +131,17 @@ def unsubscribe(token: str):
 def admin():
     """Counts only: the desk needs to know how the newsletter does, not who reads it."""
     return render_template("newsletter/admin.html", counts=newsletter.subscriber_counts(),
-                           issues=newsletter.recent_issues())
+                           issues=newsletter.recent_issues(),
+                           weekday=_weekday(current_app.config["NEWSLETTER_WEEKDAY"]))
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekday(configured) -> str:
+    """The configured day of the weekly newsletter ("fri") as the reader's language shortens it ("Fri"); a cron
+    expression other than one day's name is shown as written."""
+    name = str(configured).strip().lower()
+    if name in WEEKDAYS:
+        return get_day_names("abbreviated", locale=get_locale())[WEEKDAYS.index(name)]
+    return str(configured).capitalize()
