@@ -112,7 +112,7 @@ def email_template(event: str):
     return render_form("admin/email_template.html", form, spec=spec, current=current, preview=shown,
                        row=wording.customisations(language).get(event), names=editing.context_names(event),
                        blocks=BLOCK_FIELDS, fixed=wording.fixed_blocks(event), language=LANGUAGES[language],
-                       language_links=_language_links(event, "admin.email_template", language),
+                       wording_links=_language_links(event, "admin.email_template", language),
                        default_language=LANGUAGES[wording.default_language()],
                        query={} if language == wording.default_language() else {"language": language})
 

@@ -29,6 +29,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 
 MIN_WIDTH = 320  # narrower than this, a photo looks blurred on any page
 ALT_LENGTH, CAPTION_LENGTH, CREDIT_LENGTH = 300, 1000, 200
-ACCEPTED = "JPEG, PNG or WebP"
+ACCEPTED = _l("JPEG, PNG or WebP")
 # A worker holds a photo this long while preparing it (seconds, even for 40 megapixels); if it dies (out of
 # memory), the sweep hands the photo over again once the lease has run out, at most MAX_ATTEMPTS times in all.
 PREPARE_LEASE = timedelta(minutes=10)
@@ -97,9 +98,10 @@ def limits() -> str:
 
 def _refusals(name: str) -> tuple[DomainError, DomainError]:
     megapixels = current_app.config["MAX_IMAGE_PIXELS"] // 1_000_000
-    not_a_photo = DomainError(f"“{name}” is not a photo we can publish: upload a {ACCEPTED} image.", field="image")
-    too_large = DomainError(f"“{name}” has too many pixels to process safely: at most {megapixels} megapixels. "
-                            "Export it smaller and upload again.", field="image")
+    not_a_photo = DomainError(_("“%(name)s” is not a photo we can publish: upload a %(types)s image.", name=name,
+                                types=ACCEPTED), field="image")
+    too_large = DomainError(_("“%(name)s” has too many pixels to process safely: at most %(megapixels)s megapixels. "
+                              "Export it smaller and upload again.", name=name, megapixels=megapixels), field="image")
     return not_a_photo, too_large
 
 

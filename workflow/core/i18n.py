@@ -50,11 +50,14 @@ def direction(code: str | None) -> str:
     return language.direction if language else "ltr"
 
 
+# Names kept in the zone database for old systems only ("US/Pacific" is "America/Los_Angeles"): not offered.
+LEGACY_ZONE_PREFIXES = ("Etc/", "posix/", "right/", "SystemV/", "US/", "Canada/", "Brazil/", "Chile/", "Mexico/")
+
+
 @cache
 def time_zone_names() -> frozenset[str]:
-    return frozenset(name for name in available_timezones() if "/" in name and not name.startswith(("Etc/",
-                                                                                                     "posix/",
-                                                                                                     "right/")))
+    return frozenset(name for name in available_timezones() if "/" in name and not name.startswith(
+        LEGACY_ZONE_PREFIXES))
 
 
 def valid_time_zone(name: str | None) -> bool:
@@ -72,10 +75,23 @@ def valid_time_zone(name: str | None) -> bool:
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
-    """Every zone a person may pick, as (name, label), UTC first then by name ("Asia/Beirut" reads "Asia /
-    Beirut")."""
-    return [("UTC", "UTC")] + [(name, name.replace("_", " ").replace("/", " / "))
-                               for name in sorted(time_zone_names())]
+    """Every zone a person may pick, as (name, label), UTC first then by name; the label is the zone's city in
+    the page's language, then its name in the zone database: "بيروت — Asia/Beirut"."""
+    return list(_time_zone_choices(current_language()))
+
+
+@cache
+def _time_zone_choices(language: str) -> tuple[tuple[str, str], ...]:
+    from babel.dates import get_timezone_location  # only here: the list is made once per language
+
+    choices = [("UTC", "UTC")]
+    for name in sorted(time_zone_names()):
+        try:
+            city = get_timezone_location(name, locale=language, return_city=True)
+        except (LookupError, ValueError):
+            city = ""
+        choices.append((name, f"{city} — {name}" if city else name))
+    return tuple(choices)
 
 
 def speaking_now() -> tuple[str, str] | None:
@@ -97,6 +113,14 @@ def speaking(locale: str | None, time_zone: str | None):
     finally:
         _speaking.reset(token)
         flask_babel.refresh()
+
+
+def language_name(code: str) -> str:
+    """A language's name in the language the page speaks ("الإنجليزية" for English on an Arabic page); the
+    switcher names each in itself instead (``LANGUAGES``)."""
+    from babel import Locale  # only here: a name asked for by an admin page
+
+    return Locale.parse(code).get_display_name(str(flask_babel.get_locale() or DEFAULT_LANGUAGE)) or code
 
 
 def current_language() -> str:
@@ -164,5 +188,6 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
 
 
 __all__ = ["LANGUAGES", "Language", "_", "ago", "current_direction", "current_language", "direction",
-           "format_date", "format_datetime", "format_number", "lazy_gettext", "speaking", "speaking_now",
+           "format_date", "format_datetime", "format_number", "language_name", "lazy_gettext", "speaking",
+           "speaking_now",
            "supported", "time_zone_choices", "valid_time_zone"]

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import filetype
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from workflow.core import sealed
 from workflow.core.errors import DomainError
@@ -50,9 +53,9 @@ EXTENSIONS = {
 # What a file input offers to choose (the type is read from the content all the same).
 ACCEPT_ATTRIBUTE = ",".join([*ALLOWED_TYPES, *(f".{ext}" for names in EXTENSIONS.values() for ext in names)])
 # What the forms and refusals say is accepted.
-ACCEPTED = ("a PDF, a document, spreadsheet or presentation (Word, Excel, PowerPoint or OpenDocument: DOCX, XLSX, "
+ACCEPTED = _l("a PDF, a document, spreadsheet or presentation (Word, Excel, PowerPoint or OpenDocument: DOCX, XLSX, "
             "PPTX, ODT, ODS, ODP) or an image (JPEG, PNG, GIF, WebP)")
-ACCEPTED_SHORT = ("PDF, documents, spreadsheets and presentations (DOCX, XLSX, PPTX, ODT, ODS, ODP) or images (JPEG, "
+ACCEPTED_SHORT = _l("PDF, documents, spreadsheets and presentations (DOCX, XLSX, PPTX, ODT, ODS, ODP) or images (JPEG, "
                   "PNG, GIF, WebP)")
 MAX_FILENAME = 120
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, bidi marks, zero-width, unassigned
@@ -112,7 +115,7 @@ def path_for(key: str) -> Path:
 def human_size(size: int) -> str:
     """A size as a person reads it, rounded up so that a file over the limit never looks equal to it."""
     if size < 1024:
-        return f"{size} bytes"
+        return ngettext("%(num)d byte", "%(num)d bytes", size)
     for unit, factor in (("KB", 1024), ("MB", 1024 * 1024)):
         if size < factor * 1024 or unit == "MB":
             tenths = math.ceil(size * 10 / factor)
@@ -128,13 +131,14 @@ def check_upload(filename: str, data: bytes) -> str:
     """Return the real content type, or raise DomainError saying what is wrong with the file."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not data:
-        raise DomainError(f"“{filename}” is empty.")
+        raise DomainError(_("“%(name)s” is empty.", name=filename))
     if len(data) > limit:
-        raise DomainError(f"“{filename}” is {human_size(len(data))}; files may be at most {human_size(limit)}.")
+        raise DomainError(_("“%(name)s” is %(size)s; files may be at most %(limit)s.", name=filename,
+                            size=human_size(len(data)), limit=human_size(limit)))
     kind = filetype.guess(data)
     if kind is None or kind.mime not in ALLOWED_TYPES:
-        raise DomainError(f"“{filename}” is of a type whose hidden data (author, location, history) we cannot "
-                          f"remove, so we cannot take it: we accept {ACCEPTED}.")
+        raise DomainError(_("“%(name)s” is of a type whose hidden data (author, location, history) we cannot "
+                            "remove, so we cannot take it: we accept %(types)s.", name=filename, types=ACCEPTED))
     return kind.mime
 
 

@@ -52,6 +52,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(i18n.ago, "ago")
     app.add_template_filter(i18n.format_number, "number")
     app.add_template_global(hidden_fields, "hidden_fields")
+    app.add_template_global(i18n.language_name, "language_name")
     app.add_template_global(external_url, "absolute_url")
     app.add_template_global(public_page, "public_page")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from workflow.core.numbers import INTEGER_MAX
@@ -38,7 +39,7 @@ def make_token(purpose: str, payload) -> str:
     return _serializer(purpose).dumps(payload)
 
 
-INVALID = "This link is not valid. Check that you copied all of it, or ask for a new one."
+INVALID = _l("This link is not valid. Check that you copied all of it, or ask for a new one.")
 
 # What a payload's value may be: an id (a whole number an id column can hold), text, or a yes/no.
 ID, TEXT, FLAG = "id", "text", "flag"

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import logging
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from workflow.core.errors import DomainError
 from workflow.core.metadata.cleaned import Cleaned, refusal
 from workflow.core.metadata.images import clean_image, image_leftovers
@@ -43,7 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # What the forms tell a contributor before they send a file.
-REMOVED_NOTICE = ("Before a file is stored, we remove what it says about you: author and editor names, company, "
+REMOVED_NOTICE = _l("Before a file is stored, we remove what it says about you: author and editor names, company, "
                   "comment authors and editing history, location and camera details. A file we cannot clean "
                   "(damaged or protected by a password) is refused.")
 
@@ -80,6 +83,6 @@ def clean(filename: str, data: bytes, content_type: str) -> Cleaned:
         raise
     except Exception as exc:  # a parser tripped on a crafted file: refused like a damaged one, never a 500
         log.warning("could not clean a %s file of %d bytes (%s)", content_type, len(data), type(exc).__name__)
-        raise refusal(filename, "is damaged or cannot be read") from exc
-    raise DomainError(f"“{filename}” is of a type whose hidden data (author, location, history) we cannot "
-                      f"remove: we accept {ACCEPTED}.")
+        raise refusal(filename, "unreadable") from exc
+    raise DomainError(_("“%(name)s” is of a type whose hidden data (author, location, history) we cannot "
+                        "remove: we accept %(types)s.", name=filename, types=ACCEPTED))

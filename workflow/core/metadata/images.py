@@ -49,7 +49,7 @@ def clean_image(filename: str, data: bytes, kind: str) -> Cleaned:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=(kind, "MPO") if kind == "JPEG" else (kind,)) as picture:
                 if picture.width * picture.height > _max_pixels():
-                    raise refusal(filename, "has too many pixels to process safely", "Export it smaller")
+                    raise refusal(filename, "too_many_pixels")
                 removed = image_leftovers(picture)
                 frames = getattr(picture, "n_frames", 1)
                 if kind in ("GIF", "WEBP") and frames > 1:
@@ -62,9 +62,9 @@ def clean_image(filename: str, data: bytes, kind: str) -> Cleaned:
     except DomainError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise refusal(filename, "has too many pixels to process safely", "Export it smaller") from exc
+        raise refusal(filename, "too_many_pixels") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, KeyError, IndexError) as exc:
-        raise refusal(filename, "is damaged or incomplete") from exc
+        raise refusal(filename, "damaged_image") from exc
     return Cleaned(encoded, removed)
 
 

@@ -107,9 +107,9 @@ def clean_zip(filename: str, data: bytes, odf: bool) -> Cleaned:
             members = source.infolist()
             if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > min(
                     MAX_EXPANSION * max(len(data), 1), MAX_UNPACKED):
-                raise refusal(filename, "unpacks to far more than its size (a zip bomb?)")
+                raise refusal(filename, "zip_bomb")
             if any(m.flag_bits & 0x1 for m in members):
-                raise refusal(filename, "is protected by a password", "Remove the password and send it again")
+                raise refusal(filename, "password")
             if source.comment:
                 removed.append("zip comment")
             for member in members:
@@ -128,5 +128,5 @@ def clean_zip(filename: str, data: bytes, odf: bool) -> Cleaned:
     except DomainError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise refusal(filename, "is damaged or not a document we can read") from exc
+        raise refusal(filename, "damaged_document") from exc
     return Cleaned(out.getvalue(), removed)

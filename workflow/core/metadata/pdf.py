@@ -94,7 +94,7 @@ def clean_pdf(filename: str, data: bytes) -> Cleaned:
             pdf.remove_unreferenced_resources()
             pdf.save(out, encryption=False, fix_metadata_version=False, deterministic_id=True)
     except pikepdf.PasswordError as exc:
-        raise refusal(filename, "is protected by a password", "Remove the password and send it again") from exc
+        raise refusal(filename, "password") from exc
     except (pikepdf.PdfError, OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
-        raise refusal(filename, "is damaged or not a PDF we can read") from exc
+        raise refusal(filename, "damaged_pdf") from exc
     return Cleaned(out.getvalue(), removed)
