@@ -28,7 +28,7 @@ import pytest
 
 from tests.browsers import page_opener
 from tests.conftest import REDIS_URL, fresh_postgres_database, missing_service, postgres_available, redis_available
-from tests.helpers import MailCatcher, free_port, plain_body
+from tests.helpers import MailCatcher, free_port, html_body, plain_body
 from tests.processes import Desk, LiveServer, RedisServer
 from workflow import ROOT
 from workflow.core.models import utcnow
@@ -645,3 +645,103 @@ def test_4_two_editors_on_one_page_the_second_gets_the_conflict_page(site, open_
     shot(second, site, 4, "current-version")
     message = site.wait_for_email(site.email("sami"), "Your pitch was commissioned: Six teachers")
     assert site.name("dana") in plain_body(message) and deadline.isoformat() in plain_body(message)
+
+
+# --- 5. a contributor who works in Arabic, from the first click ------------------------------------------------
+
+ARABIC_LETTERS = re.compile(r"[\u0600-\u06FF]")
+LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+# The months as Arabic-speaking readers of Modern Standard Arabic news read them (CLDR's "ar").
+ARABIC_MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر",
+                 "نوفمبر", "ديسمبر")
+AR_NAME, AR_BYLINE = "هدى الخطيب", "هدى خ."
+AR_HEADLINE = "مدرسة الأطفال في غزة تفتح أبوابها من جديد"
+AR_SUMMARY = "بعد أشهر من الإغلاق، يعود مئتا طفل إلى صفوف مؤقتة في قبو المدرسة، ويتناوب المعلمون على الحصص."
+AR_ANGLE = "بدأ الفصل الدراسي يوم الأحد."
+AR_SOURCES = "مديرة المدرسة، وثلاثة معلمين، وأولياء أمور."
+
+
+def arabic_page(page) -> None:
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+
+
+def submit_form_of(page, field: str, status: int = 303) -> None:
+    """Press the submit button of the form holding ``field``, whatever the page's language calls it."""
+    press(page, main(page).locator("form", has=page.locator(field)).locator("button[type=submit]").last, status)
+
+
+def test_5_a_contributor_works_in_arabic_from_the_first_click(site, open_page):
+    email = f"huda.{site.db}@example.org"
+    page = open_page()  # a browser that asks for English
+    page.goto("/register")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    switch = page.locator("a.language-switch[lang=ar]")
+    expect(switch).to_have_text("العربية")
+    switch.click()  # one click, and the desk speaks Arabic
+    page.wait_for_url("**/register")
+    arabic_page(page)
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert ARABIC_LETTERS.search(heading) and not LATIN_WORD.search(heading), heading
+    expect(page.locator("#locale")).to_have_value("ar")  # the language the page speaks, until she says otherwise
+    page.locator("#time_zone").select_option("Asia/Beirut")
+    page.locator("#email").fill(email)
+    page.locator("#display_name").fill(AR_NAME)
+    page.locator("#byline_name").fill(AR_BYLINE)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#confirm").fill(PASSWORD)
+    page.locator("#discreet_emails").uncheck()  # she wants her emails to name the story: the journey reads them
+    expect(page.locator("#display_name")).to_have_attribute("dir", "auto")
+    shot(page, site, 5, "register-ar")
+    submit_form_of(page, "#email")
+    page.wait_for_url("**/register/check-your-inbox")
+    arabic_page(page)
+
+    # The confirmation email, in Arabic over real SMTP: subject, text and an HTML part laid out right to left.
+    message = site.mail.wait_for(lambda m: m["To"] == email, timeout=45)[0]
+    assert ARABIC_LETTERS.search(message["Subject"]) and not LATIN_WORD.search(message["Subject"]), \
+        message["Subject"]
+    assert '<html lang="ar" dir="rtl">' in html_body(message)
+    assert ARABIC_LETTERS.search(plain_body(message))
+    assert AR_NAME in plain_body(message)
+    page.goto(site.link_in(message, "/confirm/"))
+    arabic_page(page)
+    submit_form_of(page, "input[name=csrf_token]")
+    page.wait_for_url("**/login")
+    arabic_page(page)
+
+    # Signed in, in a browser of her own that asks for English: her own choice wins.
+    elsewhere = open_page()
+    elsewhere.goto("/login")
+    expect(elsewhere.locator("html")).to_have_attribute("lang", "en")
+    elsewhere.locator("#email").fill(email)
+    elsewhere.locator("#password").fill(PASSWORD)
+    submit_form_of(elsewhere, "#password")
+    elsewhere.wait_for_url("**/dashboard")
+    arabic_page(elsewhere)
+    shot(elsewhere, site, 5, "dashboard-ar")
+
+    elsewhere.goto("/pitch")
+    arabic_page(elsewhere)
+    elsewhere.locator("#headline").fill(AR_HEADLINE)
+    elsewhere.locator("#summary").fill(AR_SUMMARY)
+    elsewhere.locator("#angle").fill(AR_ANGLE)
+    elsewhere.locator("#sources").fill(AR_SOURCES)
+    elsewhere.locator("#proposed_words").fill("1200")
+    submit_form_of(elsewhere, "#headline")
+    elsewhere.wait_for_url(re.compile(r".*/submissions/\d+$"))
+    arabic_page(elsewhere)
+    title = elsewhere.get_by_role("heading", level=1)
+    expect(title).to_have_text(AR_HEADLINE)
+    expect(title).to_have_attribute("dir", "auto")
+    # Dates in Arabic, and times in her own zone, named (Beirut: UTC+2 in winter, UTC+3 in summer).
+    now = utcnow()
+    body = main(elsewhere).inner_text()
+    assert ARABIC_MONTHS[now.month - 1] in body, body[:500]
+    assert "توقيت لبنان" in body, body[:800]
+    shot(elsewhere, site, 5, "pitch-sent-ar")
+
+    # The email that her pitch was received: Arabic, with the headline she typed.
+    received = site.mail.wait_for(lambda m: m["To"] == email and AR_HEADLINE in m["Subject"], timeout=45)[0]
+    assert '<html lang="ar" dir="rtl">' in html_body(received)
+    assert AR_HEADLINE in plain_body(received)
