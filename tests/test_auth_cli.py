@@ -227,3 +227,14 @@ def test_the_demo_contributors_have_discreet_emails_and_the_editors_do_not(app, 
         db.session.remove()
     assert chosen["reporter@example.org"] and chosen["reporter2@example.org"] and chosen["reporter3@example.org"]
     assert not chosen["editor@example.org"] and not chosen["admin@example.org"]
+
+
+def test_the_demo_has_a_contributor_who_reads_the_desk_in_arabic(app, clean_db):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load", "--quiet"]).exit_code == 0
+    huda = Client(app)
+    assert huda.login("reporter4@example.org", "demo-password-2026").status_code == 303
+    dashboard = huda.get("/dashboard", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in dashboard
+    devices = huda.get("/account/devices").get_data(as_text=True)
+    assert "توقيت لبنان" in devices  # her sign-in time, in Beirut's time

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from workflow import ROOT
-from workflow.demo.seed import DEMO_PASSWORD, PEOPLE
+from workflow.demo.seed import DEMO_PASSWORD, LANGUAGES, PEOPLE
 
 HOST = os.environ.get("WORKFLOW_HOST", "127.0.0.1")
 PORT = int(os.environ.get("WORKFLOW_PORT", "5000"))
@@ -43,7 +43,9 @@ def main() -> int:
 
   Demo sign-ins (password for all: {DEMO_PASSWORD}):""")
     for email, name, _, role in PEOPLE:
-        print(f"    {email:<{width}}  {role.value:<12} {name}")
+        language = f"  (reads the desk in {LANGUAGES[email][0]}, {LANGUAGES[email][1]})" if email in LANGUAGES else ""
+        print(f"    {email:<{width}}  {role.value:<12} {name}{language}")
+    print("\n  The desk speaks English and Arabic: the العربية link at the top of every page switches it.")
     staff = next(email for email, _, _, role in PEOPLE if role.is_staff)
     print(f"""
   Editors and admins sign in with a second step: a code from an authenticator app. The demo's

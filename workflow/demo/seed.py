@@ -45,7 +45,11 @@ PEOPLE = [
     ("reporter@example.org", "Samir Khoury", "Samir Khoury", Role.CONTRIBUTOR),
     ("reporter2@example.org", "Nour Aziz", "A. Correspondent", Role.CONTRIBUTOR),
     ("reporter3@example.org", "Daniel Osei", "Daniel Osei", Role.CONTRIBUTOR),
+    ("reporter4@example.org", "هدى الخطيب", "هدى خ.", Role.CONTRIBUTOR),
 ]
+# Who reads the desk in another language than the desk's default, and in which time zone: the desk speaks to
+# them in it, on its pages and in its emails.
+LANGUAGES = {"reporter4@example.org": ("ar", "Asia/Beirut")}
 
 SUBJECTS = [
     ("Bakeries in the north run on one generator", "How neighbourhood ovens keep bread coming through the blackouts."),
@@ -148,7 +152,9 @@ def load_demo(progress: bool = True, seed: int = 7) -> dict:
     start = datetime.now(UTC) - timedelta(days=60)
     with clock_set_to(start):
         for email, name, byline, role in PEOPLE:
-            people[email] = accounts.create_user(email, DEMO_PASSWORD, name, byline, role=role, confirmed=True)
+            locale, time_zone = LANGUAGES.get(email, (None, None))
+            people[email] = accounts.create_user(email, DEMO_PASSWORD, name, byline, role=role, confirmed=True,
+                                                 locale=locale, time_zone=time_zone)
             if role.is_staff:  # the desk's accounts come with an authenticator app: `flask users code EMAIL`
                 second_factor.enrol_with_secret(people[email], pyotp.random_base32())
             bar.update()
