@@ -19,6 +19,7 @@ from tests.helpers import (
     input_value,
     link_in,
     outbox,
+    page_language,
     redirect_path,
     signed_in,
     text_of,
@@ -26,14 +27,6 @@ from tests.helpers import (
 from workflow.auth import services
 from workflow.extensions import db
 from workflow.people.models import Role, User
-
-HTML_TAG = re.compile(r"<html lang=\"([^\"]+)\" dir=\"([^\"]+)\">")
-
-
-def page_language(response) -> tuple[str, str]:
-    match = HTML_TAG.search(html_of(response))
-    assert match, f"no <html lang dir> on the page ({response.status_code})"
-    return match.group(1), match.group(2)
 
 
 def select_of(response, name: str) -> str:

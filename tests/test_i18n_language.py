@@ -8,18 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.helpers import html_of, redirect_path, signed_in
+from tests.helpers import html_of, page_language, redirect_path, signed_in
 from workflow.config import ConfigurationError, from_environment
 from workflow.core import i18n
 from workflow.extensions import db
-
-HTML_TAG = re.compile(r"<html lang=\"([^\"]+)\" dir=\"([^\"]+)\">")
-
-
-def page_language(response) -> tuple[str, str]:
-    match = HTML_TAG.search(html_of(response))
-    assert match, f"no <html lang dir> on the page ({response.status_code})"
-    return match.group(1), match.group(2)
 
 
 def switcher(response) -> dict[str, str]:

@@ -7,19 +7,14 @@ import re
 
 import pytest
 
-from tests.helpers import html_of, redirect_path, signed_in, text_of
+from tests.helpers import html_of, in_arabic, page_language, signed_in, text_of
 
 ARABIC_HEADLINE = "طوابير الخبز في الليل"
 ARABIC_NAME = "رنا الحقل"
 
 
-def in_arabic(client) -> None:
-    """What a person does: follow the switcher's link to Arabic."""
-    assert redirect_path(client.get("/language/ar?next=/notifications")) == "/notifications"
-
-
 def is_arabic_page(response) -> bool:
-    return '<html lang="ar" dir="rtl">' in html_of(response)
+    return page_language(response) == ("ar", "rtl")
 
 
 def fieldset_text(response, legend: str) -> str:

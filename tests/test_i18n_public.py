@@ -7,25 +7,15 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import Client, html_of, publish, text_of
+from tests.helpers import Client, html_of, in_arabic, page_language, publish, text_of
 from workflow.articles.models import Section
 from workflow.extensions import db
 from workflow.submissions.models import Submission
 
-HTML_TAG = re.compile(r'<html lang="([^"]+)" dir="([^"]+)">')
 
-
-def in_arabic(app) -> Client:
+def reader_in_arabic(app) -> Client:
     """A reader who pressed the switcher's Arabic link."""
-    reader = Client(app)
-    assert reader.get("/language/ar?next=/").status_code in (302, 303)
-    return reader
-
-
-def language_of(response) -> tuple[str, str]:
-    match = HTML_TAG.search(html_of(response))
-    assert match, f"no <html lang dir> on the page ({response.status_code})"
-    return match.group(1), match.group(2)
+    return in_arabic(Client(app))
 
 
 def _section(app, name: str = "Analysis", slug: str = "analysis") -> int:
@@ -59,13 +49,13 @@ def _publish_in(app, factory, section_id: int, count: int, prefix: str = "Story"
 
 def test_the_home_page_speaks_arabic_after_the_switcher(app, clean_db):
     english = Client(app).get("/")
-    assert language_of(english) == ("en", "ltr")
+    assert page_language(english) == ("en", "ltr")
     assert 'href="/search">Search</a>' in html_of(english)
 
-    reader = in_arabic(app)
+    reader = reader_in_arabic(app)
     home = reader.get("/")
     assert home.status_code == 200
-    assert language_of(home) == ("ar", "rtl")
+    assert page_language(home) == ("ar", "rtl")
     page = text_of(home)
     assert "انتقل إلى المحتوى" in page  # skip link
     assert 'href="/search">بحث</a>' in html_of(home)  # the navigation's search link
@@ -76,11 +66,11 @@ def test_the_home_page_speaks_arabic_after_the_switcher(app, clean_db):
 
 def test_a_section_page_in_arabic_counts_its_stories_in_arabic_plural_forms(app, factory):
     section_id = _section(app)
-    reader = in_arabic(app)
+    reader = reader_in_arabic(app)
 
     _publish_in(app, factory, section_id, 1, "First")
     response = reader.get("/sections/analysis")
-    assert language_of(response) == ("ar", "rtl")
+    assert page_language(response) == ("ar", "rtl")
     assert "قصة واحدة" in text_of(response)
     assert "القسم" in text_of(response)
 
@@ -97,10 +87,10 @@ def test_a_section_page_in_arabic_counts_its_stories_in_arabic_plural_forms(app,
 
 def test_the_search_in_arabic_shows_the_results_and_keeps_the_query_apart(app, factory):
     publish(app, factory, headline="Night shifts at the bakery")
-    reader = in_arabic(app)
+    reader = reader_in_arabic(app)
     response = reader.get("/search", query_string={"q": "bakery"})
     assert response.status_code == 200
-    assert language_of(response) == ("ar", "rtl")
+    assert page_language(response) == ("ar", "rtl")
     html = html_of(response)
     assert "القصص المطابقة لـ «bakery»" in text_of(response)
     assert "«<bdi>bakery</bdi>»" in html  # the words typed, isolated from the Arabic around them
@@ -115,10 +105,10 @@ def test_the_search_in_arabic_shows_the_results_and_keeps_the_query_apart(app, f
 def test_the_guidelines_in_arabic_state_the_configured_periods(app, clean_db):
     app.config.update(RETENTION_DAYS=45, LEDGER_REPLY_DAYS=2, READ_NOTIFICATION_DAYS=365)
     english = Client(app).get("/guidelines")
-    reader = in_arabic(app)
+    reader = reader_in_arabic(app)
     response = reader.get("/guidelines")
     assert response.status_code == 200
-    assert language_of(response) == ("ar", "rtl")
+    assert page_language(response) == ("ar", "rtl")
     page = text_of(response)
     assert "إرشادات للمساهمين" in page
     assert "ما الذي نبحث عنه" in page  # the Arabic text of the guidelines, not the English one
@@ -135,10 +125,10 @@ def test_the_guidelines_in_arabic_state_the_configured_periods(app, clean_db):
 
 
 def test_the_newsletter_signup_in_arabic(app, clean_db):
-    reader = in_arabic(app)
+    reader = reader_in_arabic(app)
     response = reader.get("/newsletter")
     assert response.status_code == 200
-    assert language_of(response) == ("ar", "rtl")
+    assert page_language(response) == ("ar", "rtl")
     page = text_of(response)
     assert "لا يفُتك أي جديد" in page and "عنوان بريدك الإلكتروني" in page and "اشترك" in page
     refused = reader.post("/newsletter", data={"email": ""})
@@ -147,10 +137,10 @@ def test_the_newsletter_signup_in_arabic(app, clean_db):
 
 
 def test_a_missing_page_in_arabic(app, clean_db):
-    reader = in_arabic(app)
+    reader = reader_in_arabic(app)
     response = reader.get("/no-such-page")
     assert response.status_code == 404
-    assert language_of(response) == ("ar", "rtl")
+    assert page_language(response) == ("ar", "rtl")
     page = text_of(response)
     assert "الصفحة غير موجودة" in page
     assert "اذهب إلى الصفحة الرئيسية" in page
@@ -165,12 +155,12 @@ def test_the_pager_arrows_turn_with_the_page(app, factory):
     html = html_of(Client(app).get("/sections/analysis"))
     assert 'Older stories<span class="flip" aria-hidden="true"> →</span>' in html
     older = re.search(r'<a class="story-pager__older" href="([^"]+)"', html).group(1).replace("&amp;", "&")
-    arabic = html_of(in_arabic(app).get(older))
+    arabic = html_of(reader_in_arabic(app).get(older))
     assert '<span class="flip" aria-hidden="true">← </span>قصص أحدث</a>' in arabic
 
 
 def test_the_sign_in_prompt_speaks_the_reader_s_language(app, clean_db):
-    reader = in_arabic(app)
+    reader = reader_in_arabic(app)
     response = reader.get("/queue", follow_redirects=True)
     assert response.status_code == 200
     assert "يرجى تسجيل الدخول لرؤية هذه الصفحة." in text_of(response)

@@ -11,17 +11,11 @@ import re
 
 import pytest
 
-from tests.helpers import act, html_of, in_days, ok, signed_in, text_of, valid_pitch
+from tests.helpers import act, html_of, in_arabic, in_days, ok, signed_in, text_of, valid_pitch
 
 ARABIC_PAGE = '<html lang="ar" dir="rtl">'
 HEADLINE = "طوابير الخبز في الليل"  # typed by the contributor, in Arabic
 ENGLISH_HEADLINE = "Night bakers defy the curfew"
-
-
-def in_arabic(client):
-    """The person chooses Arabic with the switcher (a plain link); their pages speak it from then on."""
-    assert client.get("/language/ar").status_code in (302, 303)
-    return client
 
 
 @pytest.fixture

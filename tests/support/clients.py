@@ -52,6 +52,13 @@ class Client:
         return response
 
 
+def in_arabic(client: Client, back: str = "/") -> Client:
+    """What a person does to read the desk in Arabic: follow the switcher's link (it leads back to ``back``)."""
+    response = client.get(f"/language/ar?next={back}")
+    assert response.status_code in (302, 303) and redirect_path(response) == back, response.status_code
+    return client
+
+
 def signed_in(app, person, password: str = PASSWORD, *, remember: bool = False) -> Client:
     """A browser signed in as ``person`` (a factory's person, or an email address) through the real sign-in form.
 

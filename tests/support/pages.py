@@ -29,6 +29,16 @@ def text_of(response) -> str:
     return _plain(html)
 
 
+HTML_TAG_RE = re.compile(r'<html lang="([^"]+)" dir="([^"]+)">')
+
+
+def page_language(response) -> tuple[str, str]:
+    """The language and direction a page says it is in, from its ``<html lang dir>``."""
+    match = HTML_TAG_RE.search(html_of(response))
+    assert match, f"no <html lang dir> on the page ({response.status_code})"
+    return match.group(1), match.group(2)
+
+
 def ok(response):
     """The response, once it is a page that opened (200); else fails with what the page said."""
     assert response.status_code == 200, (response.status_code, text_of(response)[:500])
