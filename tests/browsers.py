@@ -133,3 +133,42 @@ def shot(page, name: str, app) -> Path:
     path = SCREENSHOTS / f"{name}.png" if dialect == "sqlite" else SCREENSHOTS / f"{dialect}-{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- what the page tests share ------------------------------------------------------------------------------------
+
+# Where a page's layout fails a person on a narrow screen: a control or heading beyond the edges, touching the top, or
+# text that does not fit its box (a list, as strings).
+LAYOUT_PROBLEMS = """() => {
+    const width = document.documentElement.clientWidth;
+    const edge = 8;
+    const problems = [];
+    const items = document.querySelectorAll('h1, h2, h3, h4, label, .label, legend, button, .button,'
+        + ' input:not([type=hidden]), select, textarea, .brand, .site-nav a');
+    for (const el of items) {
+        const box = el.getBoundingClientRect();
+        if (!box.width || !box.height || el.closest('.table-scroll, .section-nav, .visually-hidden')) continue;
+        const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : '')
+            + ' "' + (el.innerText || el.value || '').trim().slice(0, 30) + '"';
+        if (box.left < edge || box.right > width - edge) {
+            problems.push(`${name} spans ${Math.round(box.left)}..${Math.round(box.right)}px of ${width}px`);
+        }
+        if (box.top + window.scrollY < edge) {
+            problems.push(`${name} touches the top of the page (${Math.round(box.top + window.scrollY)}px)`);
+        }
+        const inline = getComputedStyle(el).display === 'inline';
+        if (!inline && !['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) && el.scrollWidth > el.clientWidth + 1) {
+            problems.push(`${name} holds ${el.scrollWidth}px of text in ${el.clientWidth}px`);
+        }
+    }
+    return problems;
+}"""
+
+
+def article_slug(app, submission_id: int) -> str:
+    from workflow.submissions.models import Submission
+
+    with app.app_context():
+        slug = db.session.get(Submission, submission_id).slug
+        db.session.remove()
+    return slug

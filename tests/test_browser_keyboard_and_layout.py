@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.browsers import no_horizontal_scroll, shot, sign_in
+from tests.browsers import LAYOUT_PROBLEMS, article_slug, no_horizontal_scroll, shot, sign_in
 from tests.helpers import PASSWORD, seed_desk
 from workflow.core.models import utcnow
 from workflow.extensions import db
@@ -190,15 +190,6 @@ def assert_field_in_sight(page, field_id: str) -> None:
     for selector in (f"label[for={field_id}]", f"#{field_id}-error"):
         top = page.locator(selector).evaluate("el => el.getBoundingClientRect().top")
         assert top >= 0, f"{selector} is scrolled out of sight ({top}px) when #{field_id} gets the focus"
-
-
-def article_slug(app, submission_id: int) -> str:
-    from workflow.submissions.models import Submission
-
-    with app.app_context():
-        slug = db.session.get(Submission, submission_id).slug
-        db.session.remove()
-    return slug
 
 
 # --- 1. keyboard only -------------------------------------------------------------------------------------------------
@@ -578,30 +569,6 @@ def test_without_javascript_the_error_summary_still_takes_the_focus(open_page, f
 # tables and the section bar (which scroll in their own container): what pokes out of the viewport's width or
 # sits on its very edge (less than 8px from it), and what holds more text than its box (a long word running out
 # of a heading).
-LAYOUT_PROBLEMS = """() => {
-    const width = document.documentElement.clientWidth;
-    const edge = 8;
-    const problems = [];
-    const items = document.querySelectorAll('h1, h2, h3, h4, label, .label, legend, button, .button,'
-        + ' input:not([type=hidden]), select, textarea, .brand, .site-nav a');
-    for (const el of items) {
-        const box = el.getBoundingClientRect();
-        if (!box.width || !box.height || el.closest('.table-scroll, .section-nav, .visually-hidden')) continue;
-        const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : '')
-            + ' "' + (el.innerText || el.value || '').trim().slice(0, 30) + '"';
-        if (box.left < edge || box.right > width - edge) {
-            problems.push(`${name} spans ${Math.round(box.left)}..${Math.round(box.right)}px of ${width}px`);
-        }
-        if (box.top + window.scrollY < edge) {
-            problems.push(`${name} touches the top of the page (${Math.round(box.top + window.scrollY)}px)`);
-        }
-        const inline = getComputedStyle(el).display === 'inline';
-        if (!inline && !['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) && el.scrollWidth > el.clientWidth + 1) {
-            problems.push(`${name} holds ${el.scrollWidth}px of text in ${el.clientWidth}px`);
-        }
-    }
-    return problems;
-}"""
 
 
 def assert_readable(page, app, name: str) -> None:

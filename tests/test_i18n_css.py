@@ -19,9 +19,8 @@ import re
 
 import pytest
 
-from tests.browsers import no_horizontal_scroll, sign_in
+from tests.browsers import LAYOUT_PROBLEMS, article_slug, no_horizontal_scroll, sign_in
 from tests.helpers import seed_desk
-from tests.test_browser_keyboard_and_layout import LAYOUT_PROBLEMS, article_slug
 from workflow import ROOT
 from workflow.articles.models import Section
 from workflow.extensions import db
