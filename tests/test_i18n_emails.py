@@ -199,7 +199,7 @@ def test_a_missing_arabic_wording_falls_back_to_english_and_the_wording_pages_sa
 
     page = client.get("/admin/emails/submission.published?language=ar")
     assert page.status_code == 200
-    assert "This email has no العربية wording yet" in text_of(page)
+    assert "This email has no Arabic wording yet" in text_of(page)
     assert input_value(page, "subject") == "Published: {{ headline }}"  # what Arabic readers get now
 
     # An admin who reads Arabic sees the same, in Arabic.
@@ -207,7 +207,7 @@ def test_a_missing_arabic_wording_falls_back_to_english_and_the_wording_pages_sa
     listing = client.get("/admin/emails").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in listing and "<h1>صياغة الرسائل</h1>" in listing
     row = re.search(r'<tr>\s*<td><a href="/admin/emails/submission\.published">.*?</tr>', listing, re.S).group(0)
-    assert "ناقصة (يتلقى القرّاء الصياغة باللغة English)" in text_of_html(row)
+    assert "ناقصة (يتلقى القرّاء الصياغة باللغة الإنجليزية)" in text_of_html(row)
     page = client.get("/admin/emails/submission.published?language=ar")
     assert page.status_code == 200 and "لا صياغة لهذه الرسالة باللغة العربية بعد" in text_of(page)
 

@@ -539,7 +539,7 @@ def test_the_queue_flags_pitches_past_the_promise_and_filters_them(app, factory,
     with clock_set_to(now):
         html = client.get("/queue").get_data(as_text=True)
         flagged = [int(i) for i in re.findall(
-            r'<a href="/submissions/(\d+)">(?:(?!</tr>).)*?Past our promise</span>', html, re.S)]
+            r'<a href="/submissions/(\d+)"[^>]*>(?:(?!</tr>).)*?Past our promise</span>', html, re.S)]
         assert flagged == [stories["late"].id]
         assert '<label for="late">Past our promise</label>' in html
 
