@@ -102,8 +102,9 @@ def test_the_search_in_arabic_shows_the_results_and_keeps_the_query_apart(app, f
     assert "لا توجد قصص تطابق «nothing-like-this»" in empty
 
 
-def test_the_guidelines_in_arabic_state_the_configured_periods(app, clean_db):
-    app.config.update(RETENTION_DAYS=45, LEDGER_REPLY_DAYS=2, READ_NOTIFICATION_DAYS=365)
+def test_the_guidelines_in_arabic_state_the_configured_periods(app, clean_db, monkeypatch):
+    for name, days in (("RETENTION_DAYS", 45), ("LEDGER_REPLY_DAYS", 2), ("READ_NOTIFICATION_DAYS", 365)):
+        monkeypatch.setitem(app.config, name, days)  # given back after the test
     english = Client(app).get("/guidelines")
     reader = reader_in_arabic(app)
     response = reader.get("/guidelines")

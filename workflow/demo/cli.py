@@ -20,10 +20,15 @@ def load(quiet):
     if current_app.config["WORKFLOW_ENV"] == "production":
         raise click.ClickException("The demo's accounts have a published password: they are never loaded in "
                                    "production.")
-    logging.getLogger("workflow").setLevel(logging.WARNING)  # the progress bar says enough
-    if demo_already_loaded():
-        click.echo("Demo data is already loaded.")
-        return
-    summary = load_demo(progress=not quiet)
-    db.session.commit()
+    desk_log = logging.getLogger("workflow")
+    level = desk_log.level
+    desk_log.setLevel(logging.WARNING)  # the progress bar says enough; the level is given back after
+    try:
+        if demo_already_loaded():
+            click.echo("Demo data is already loaded.")
+            return
+        summary = load_demo(progress=not quiet)
+        db.session.commit()
+    finally:
+        desk_log.setLevel(level)
     click.echo(f"Loaded {summary['submissions']} demo submissions.")
