@@ -499,7 +499,7 @@ def test_3_the_story_is_written_edited_revised_published_and_read(site, open_pag
     expect(contributor.locator(".diff-row del", has_text="leave")).to_have_count(1)
     expect(contributor.locator(".diff-row ins", has_text="a few crews still sail")).to_have_count(1)
     shot(contributor, site, 3, "diff")
-    contributor.get_by_role("link", name=f"← {HEADLINE}").click()
+    contributor.get_by_role("link", name=HEADLINE, exact=True).click()  # back (the arrow is hidden from readers)
     contributor.get_by_role("link", name="Revise the draft").click()
     contributor.wait_for_url(f"**{detail}/draft")
     body = contributor.get_by_label("Body (Markdown)")

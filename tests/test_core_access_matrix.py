@@ -428,7 +428,7 @@ def test_the_post_table_has_a_form_for_every_row_and_keeps_outsiders_out():
     outside their own account, public forms and emailed links (they are refused or sent away)."""
     assert set(FORMS) == set(EXPECTED_POST)
     assert len(EXPECTED_POST) == POST_ROUTES and all(set(row) == set(ROLES) for row in EXPECTED_POST.values())
-    assert sum(len(row) for row in EXPECTED_POST.values()) == POST_CELLS == 305
+    assert sum(len(row) for row in EXPECTED_POST.values()) == POST_CELLS == 310
     for endpoint, row in EXPECTED_POST.items():
         for role in ("anonymous", "contributor_b"):
             if endpoint not in OUTSIDERS_MAY:
