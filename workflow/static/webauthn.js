@@ -68,7 +68,7 @@
     return json;
   }
 
-  function post(url, token, body) {
+  function post(button, url, token, body) {
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
@@ -77,7 +77,8 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          throw new Error(data.error || "The desk could not take the key's answer. Reload the page and try again.");
+          throw new Error(data.error || words(button, "failed",
+            "The desk could not take the key’s answer. Reload the page and try again."));
         }
         return data;
       });
@@ -107,44 +108,50 @@
     panel.querySelector("h2").focus();
   }
 
+  // What the page says while the key is used, in the page's language: the template gives each sentence in a
+  // data-say-* attribute (the English here is only a fallback).
+  function words(button, key, english) {
+    return button.getAttribute("data-say-" + key) || english;
+  }
+
   function register(button) {
     var token = button.getAttribute("data-csrf");
     var name = document.getElementById(button.getAttribute("data-name"));
     if (!name.value.trim()) {
-      say(button, "Give the key a name first.");
+      say(button, words(button, "name-first", "Give the key a name first."));
       name.focus();
       return;
     }
-    say(button, "Touch your key, or confirm on your device, when it asks.");
-    post(button.getAttribute("data-options"), token).then(function (options) {
+    say(button, words(button, "touch", "Touch your key, or confirm on your device, when it asks."));
+    post(button, button.getAttribute("data-options"), token).then(function (options) {
       return navigator.credentials.create({ publicKey: creationOptions(options) });
     }).then(function (credential) {
-      return post(button.getAttribute("data-submit"), token, { name: name.value, credential: answer(credential) });
+      return post(button, button.getAttribute("data-submit"), token, { name: name.value, credential: answer(credential) });
     }).then(function (data) {
       if (data.codes && data.codes.length) {
-        say(button, "The key “" + data.name + "” is added.");
+        say(button, words(button, "added", "The key “{name}” is added.").replace("{name}", data.name));
         showCodes(button, data);
       } else {
         window.location.assign(data.next);
       }
     }).catch(function (error) {
-      say(button, error.name === "NotAllowedError" ? "The key was not used in time, or was refused. Try again."
-        : error.message);
+      say(button, error.name === "NotAllowedError"
+        ? words(button, "refused", "The key was not used in time, or was refused. Try again.") : error.message);
     });
   }
 
   function signIn(button) {
     var token = button.getAttribute("data-csrf");
-    say(button, "Touch your key, or confirm on your device, when it asks.");
-    post(button.getAttribute("data-options"), token).then(function (options) {
+    say(button, words(button, "touch", "Touch your key, or confirm on your device, when it asks."));
+    post(button, button.getAttribute("data-options"), token).then(function (options) {
       return navigator.credentials.get({ publicKey: requestOptions(options) });
     }).then(function (credential) {
-      return post(button.getAttribute("data-submit"), token, answer(credential));
+      return post(button, button.getAttribute("data-submit"), token, answer(credential));
     }).then(function (data) {
       window.location.assign(data.next);
     }).catch(function (error) {
-      say(button, error.name === "NotAllowedError" ? "The key was not used in time, or was refused. Try again."
-        : error.message);
+      say(button, error.name === "NotAllowedError"
+        ? words(button, "refused", "The key was not used in time, or was refused. Try again.") : error.message);
     });
   }
 
