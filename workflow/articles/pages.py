@@ -89,7 +89,6 @@ def guidelines():
     language = i18n.current_language()
     response.set_etag(hashlib.sha256(f"{page.title}:{stamp}:{len(page.body)}:{kept}:{language}".encode())
                       .hexdigest()[:32])
-    response.vary.update(("Cookie", "Accept-Language"))
     if page.updated_at:
         response.last_modified = page.updated_at
     response.cache_control.public = True

@@ -120,11 +120,10 @@ def cached_list_page(html: str, page: services.Page):
 
 
 def _public(response, max_age: int):
-    """A page any cache may keep for ``max_age`` seconds, once per language: the page speaks the reader's
-    language, chosen by their switcher cookie or their browser's ``Accept-Language``."""
+    """A page any cache may keep for ``max_age`` seconds (once per language: every HTML answer says
+    ``Vary: Accept-Language, Cookie``, workflow/core/language.py)."""
     response.cache_control.public = True
     response.cache_control.max_age = max_age
-    response.vary.update(("Cookie", "Accept-Language"))
     return response
 
 

@@ -15,6 +15,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import flask_babel
+from flask import current_app
 from flask_babel import gettext, lazy_gettext
 
 _ = gettext
@@ -101,8 +102,6 @@ def speaking_now() -> tuple[str, str] | None:
 @contextmanager
 def speaking(locale: str | None, time_zone: str | None):
     """Write in ``locale`` and give times in ``time_zone`` (an email to one person, from a worker or a page)."""
-    from flask import current_app  # an app is needed only to know the desk's defaults
-
     chosen = supported(locale) or current_app.config.get("DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     zone = time_zone if valid_time_zone(time_zone) else current_app.config.get("TIME_ZONE", "UTC")
     token = _speaking.set((chosen, zone))
