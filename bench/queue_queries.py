@@ -124,7 +124,7 @@ def insert_submissions(app, start: int, stop: int, contributors: list[int], edit
                     "created_at": t0 + timedelta(minutes=k * 13),
                     "last_activity_at": t0 + timedelta(minutes=k * 29 % 500_000),
                     "last_activity_by_id": contributors[k % len(contributors)],
-                    "last_activity": "pitched the story",
+                    "last_activity": "pitched",
                     "version": 1,
                     "published_at": t0 + timedelta(minutes=k * 13 + 60) if published else None,
                     "slug": f"story-{k}" if published else None,

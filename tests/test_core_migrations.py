@@ -46,3 +46,32 @@ def test_downgrade_and_upgrade_again(app, clean_db):
         assert "submissions" not in sa.inspect(db.engine).get_table_names()
         upgrade()
         assert "submissions" in sa.inspect(db.engine).get_table_names()
+
+
+@pytest.mark.slow
+def test_the_last_activity_s_sentences_become_codes_and_back(app, clean_db, factory):
+    """The stories' last activity, stored as English sentences before it was kept as codes, becomes the codes
+    they say; and going back writes the sentences again, with the names."""
+    from workflow.submissions.models import Submission
+
+    rana = factory.user("contributor", name="Rana Reporter")
+    edna = factory.user("editor", name="Edna Editor")
+    pitched = factory.submission(rana).id
+    assigned = factory.submission(rana, state="assigned", editor=edna, with_draft=False).id
+    with app.app_context():
+        codes = dict(db.session.execute(sa.select(Submission.id, Submission.last_activity)).all())
+        assert codes == {pitched: "pitched", assigned: "done:assigned-the-story"}
+        db.session.remove()
+
+        downgrade(revision="b5e0c7a3d914")
+        with db.engine.connect() as connection:
+            sentences = dict(connection.execute(sa.text("SELECT id, last_activity FROM submissions")).all())
+        assert sentences == {pitched: "Rana Reporter pitched the story", assigned: "Edna Editor assigned the story"}
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE submissions SET last_activity = :text WHERE id = :id"),
+                               {"text": "Edna Editor scheduled publication for 07 Dec 2026, 10:00 UTC",
+                                "id": assigned})
+
+        upgrade()
+        assert dict(db.session.execute(sa.select(Submission.id, Submission.last_activity)).all()) == {
+            pitched: "pitched", assigned: "scheduled:2026-12-07T10:00+00:00"}

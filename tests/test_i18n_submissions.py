@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.helpers import act, html_of, in_arabic, in_days, ok, signed_in, text_of, valid_pitch
+from tests.helpers import act, html_of, in_arabic, in_days, input_value, ok, signed_in, text_of, valid_pitch
 
 ARABIC_PAGE = '<html lang="ar" dir="rtl">'
 HEADLINE = "طوابير الخبز في الليل"  # typed by the contributor, in Arabic
@@ -143,3 +143,45 @@ def test_the_desk_metrics_read_in_arabic(factory, people):
     assert "مؤشرات الديسك" in text  # Desk metrics
     assert "آخر 12 أسبوعًا" in text  # the period offered: Last 12 weeks
     assert "المقترحات الواردة" in text  # Pitches received
+
+
+def test_a_story_s_last_activity_is_worded_for_each_reader_in_their_language(app, factory, people):
+    """What happened last is kept as what it was, not as an English sentence: the contributor reading in Arabic
+    and the same contributor in an English browser each read it in their language, the name isolated."""
+    submission = factory.submission(people["rana"], headline=HEADLINE)
+    in_english = signed_in(app, people["rana"])
+
+    assert "<bdi>Rana Reporter</bdi>: اقتراح القصة" in html_of(ok(people["reporter"].get("/dashboard")))
+    assert "just now Rana Reporter pitched the story" in text_of(ok(in_english.get("/dashboard")))
+
+    assert act(people["desk"], submission.id, "assign", editor_id=str(people["edna"].id),
+               deadline=in_days(9)).status_code == 303
+    assert "<bdi>Edna Editor</bdi>: إسناد القصة" in html_of(ok(people["reporter"].get("/dashboard")))
+    assert "<bdi>Edna Editor</bdi>: إسناد القصة" in html_of(ok(people["desk"].get("/queue")))
+    assert "Edna Editor assigned the story" in text_of(ok(in_english.get("/dashboard")))
+
+    page = f"/submissions/{submission.id}/draft"
+    version = input_value(ok(people["reporter"].get(page)), "version")
+    assert version
+    saved = people["reporter"].post(page, {"headline": HEADLINE, "dek": "سطر تحت العنوان.", "body": "النص الأول.",
+                                           "note": "", "version": version}, page=page)
+    assert saved.status_code == 303
+    dashboard = html_of(ok(people["reporter"].get("/dashboard")))
+    assert "<bdi>Rana Reporter</bdi>: حفظ مسودة (المراجعة 1)" in dashboard  # saved a draft (revision 1)
+    assert "Rana Reporter saved a draft (revision 1)" in text_of(ok(in_english.get("/dashboard")))
+
+    factory.message(people["edna"], submission, "Thank you, reading it now.")
+    assert "<bdi>Edna Editor</bdi>: إرسال رسالة" in html_of(ok(people["reporter"].get("/dashboard")))
+    assert "Edna Editor sent a message" in text_of(ok(in_english.get("/dashboard")))
+
+
+def test_a_last_activity_written_before_it_was_kept_as_a_code_shows_as_it_was_written(app, factory, people):
+    from workflow.extensions import db
+    from workflow.submissions.models import Submission
+
+    submission = factory.submission(people["rana"], headline=HEADLINE)
+    with app.app_context():
+        db.session.get(Submission, submission.id).last_activity = "Rana Reporter pitched the story"
+        db.session.commit()
+    text = text_of(ok(people["reporter"].get("/dashboard")))
+    assert "Rana Reporter pitched the story" in text

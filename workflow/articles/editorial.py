@@ -21,12 +21,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.articles.models import Image, ImageStatus, PreviousSlug, Section, StoryLanguage, Tag
 from workflow.core.errors import Conflict, DomainError, PermissionDenied
-from workflow.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from workflow.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, stored_moment
 from workflow.core.models import utcnow
 from workflow.core.transaction import unit_of_work
 from workflow.extensions import db
 from workflow.people.models import User
-from workflow.submissions import services
+from workflow.submissions import activity, services
 from workflow.submissions.models import AuditEntry, Submission
 from workflow.submissions.workflow import State
 
@@ -214,7 +214,7 @@ def _pair(actor: User, submission: Submission, setting: StoryLanguage, translati
     for story_id in sorted(changed):
         story = db.session.get(Submission, story_id)
         if story is not None:
-            services.touch(story, actor, f"{actor.display_name} changed the translation of the story")
+            services.touch(story, actor, activity.TRANSLATION)
     return True
 
 
@@ -266,7 +266,7 @@ def _check(actor: User, submission: Submission, seen_version: int) -> None:
 
 def _save(actor: User, submission: Submission, action: str, what: str, comment: str, seen_version: int) -> None:
     """Flush the change as one UPDATE guarded by the version, and write it to the audit trail."""
-    services.touch(submission, actor, f"{actor.display_name} {what}")
+    services.touch(submission, actor, what)
     try:
         db.session.flush()
     except StaleDataError as exc:
@@ -312,7 +312,7 @@ def update_page(actor: User, submission: Submission, settings: PageSettings, see
         if setting is not None:
             setting.language = chosen
             _pair(actor, submission, setting, translation)
-    _save(actor, submission, "page_settings", "set how the story's page looks", "", seen_version)
+    _save(actor, submission, "page_settings", activity.PAGE, "", seen_version)
     log.info("user %s set the page of submission %s (section %s, %s tags, image %s, language %s, translation %s)",
              actor.id, submission.id, settings.section_id, len(tags), settings.top_image_id, chosen or "guessed",
              translation.id if translation is not None else None)
@@ -327,8 +327,7 @@ def schedule(actor: User, submission: Submission, at: datetime, seen_version: in
         raise DomainError(_("Choose a time at least a few minutes from now, or publish now."), field="publish_at")
     submission.scheduled_at = at
     submission.scheduled_by_id = actor.id
-    when = at.strftime("%d %b %Y, %H:%M UTC")
-    _save(actor, submission, "schedule", f"scheduled publication for {when}", when, seen_version)
+    _save(actor, submission, "schedule", activity.scheduled(at), stored_moment(at), seen_version)
     log.info("user %s scheduled submission %s for %s", actor.id, submission.id, at.isoformat())
 
 
@@ -338,7 +337,7 @@ def unschedule(actor: User, submission: Submission, seen_version: int) -> None:
         raise DomainError(_("This story is not scheduled."))
     submission.scheduled_at = None
     submission.scheduled_by_id = None
-    _save(actor, submission, "unschedule", "cancelled the scheduled publication", "", seen_version)
+    _save(actor, submission, "unschedule", activity.UNSCHEDULED, "", seen_version)
     log.info("user %s cancelled the schedule of submission %s", actor.id, submission.id)
 
 

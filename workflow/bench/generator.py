@@ -31,9 +31,10 @@ from workflow.core.search_text import joined
 from workflow.extensions import db
 from workflow.notifications.models import Notification
 from workflow.people.models import Role, User
+from workflow.submissions import activity
 from workflow.submissions.counts import recount_states
 from workflow.submissions.models import AuditEntry, Message, Revision, Submission
-from workflow.submissions.workflow import State
+from workflow.submissions.workflow import State, find_transition
 
 BENCH_DOMAIN = "bench.example.org"
 BENCH_PASSWORD = "bench-password-2026"
@@ -367,7 +368,7 @@ class _Stories:
                                           when))
 
         # The audit trail and the contributor's notifications for each transition.
-        last_actor, last_action = contributor, "pitched"
+        last_actor, last_action = contributor, activity.PITCHED
         for action, source, target, actor, when in events:
             version += 1 if source is not None else 0
             self.rows["audit_entries"].append((self._id("audit_entries"), sid, actor, action,
@@ -379,7 +380,8 @@ class _Stories:
                     self._id("notifications"), event, contributor, self.emails[contributor], sid,
                     {"submission_id": sid, "headline": headline}, "sent", 1, 0, when,
                     when + timedelta(seconds=r.randint(1, 30)), True, read))
-            last_actor, last_action = actor, "pitched" if source is None else action.replace("_", " ")
+            rule = find_transition(source, action) if source is not None else None
+            last_actor, last_action = actor, activity.done(rule.done) if rule is not None else activity.PITCHED
 
         slug = section = dek = body = None
         if state is State.PUBLISHED:

@@ -159,6 +159,21 @@ def format_datetime(value: datetime | None, seconds: bool = False) -> str:
     return f"{shown} {_zone_name(value)}"
 
 
+def stored_moment(at: datetime) -> str:
+    """``at`` as text to store where a sentence is worded later, for each reader (:func:`worded_moment`): ISO 8601
+    in UTC, to the minute."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="minutes")
+
+
+def worded_moment(text: str) -> str:
+    """A moment stored by :func:`stored_moment`, in the reader's language and time zone; other text (written
+    before moments were stored so) as it is."""
+    try:
+        return format_datetime(datetime.fromisoformat(text))
+    except ValueError:
+        return text
+
+
 def format_date(value: date | None) -> str:
     """A day: "06 Dec 2026". Deadlines are days in the desk's time zone, so a day has no zone to convert."""
     if not value:

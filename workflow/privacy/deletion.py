@@ -27,6 +27,7 @@ from workflow.extensions import db
 from workflow.newsletter.models import Subscriber
 from workflow.notifications.models import Notification, Preference
 from workflow.people.models import User
+from workflow.submissions import activity
 from workflow.submissions.models import Attachment, Message, Revision, Submission
 from workflow.submissions.workflow import State
 
@@ -60,7 +61,7 @@ def delete_account(user: User, password: str) -> None:
     for story in kept:
         story.headline = story.published_headline or story.headline
         story.summary = story.angle = story.sources = story.experience = ""
-        story.last_activity = "The contributor's account was deleted"
+        story.last_activity = activity.DELETED
         story.last_activity_by_id = None
     for story in dropped:
         db.session.delete(story)

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from workflow.core import i18n
 from workflow.core.models import utcnow
 from workflow.core.sealed import SealedText
 from workflow.core.search_text import joined
@@ -278,7 +279,8 @@ class AuditEntry(db.Model):
                             "erased the pitch's private text and files, %(num)d days after the decision, as the "
                             "retention period says", days)
         if self.action in PAGE_ACTIONS:
-            return str(PAGE_ACTIONS[self.action]) % {"comment": self.comment}
+            comment = i18n.worded_moment(self.comment) if self.action == "schedule" else self.comment
+            return str(PAGE_ACTIONS[self.action]) % {"comment": comment}
         if self.from_state is None:
             return _("pitched the story")
         return _("moved it from %(from_state)s to %(to_state)s", from_state=str(self.from_state.title).lower(),

@@ -146,9 +146,10 @@ class QueueRow:
     pitched_at: datetime
     deadline: date | None
     last_activity_at: datetime
-    last_activity: str
+    last_activity: str  # a code of workflow/submissions/activity.py
     contributor_name: str
     editor_name: str | None
+    last_activity_name: str | None  # who did it
 
     @property
     def is_overdue(self) -> bool:
@@ -273,19 +274,21 @@ def counts_by_state(filters: QueueFilters, viewer: User, promise: ResponsePromis
 
 @cache
 def _people_aliases():
-    """The contributor's and the editor's aliases, made once (an alias is a tree of new objects), and not at
-    import: making one configures every mapper, which needs every feature's models loaded."""
-    return aliased(User), aliased(User)
+    """The contributor's, the editor's and the last actor's aliases, made once (an alias is a tree of new
+    objects), and not at import: making one configures every mapper, which needs every feature's models loaded."""
+    return aliased(User), aliased(User), aliased(User)
 
 
 def _rows_query() -> sa.Select:
-    """The columns of :class:`QueueRow`, in its order, with the contributor's and the editor's names joined."""
-    contributor, editor = _people_aliases()
+    """The columns of :class:`QueueRow`, in its order, with the contributor's, the editor's and the last actor's
+    names joined."""
+    contributor, editor, actor = _people_aliases()
     return (sa.select(Submission.id, Submission.headline, Submission.state, Submission.created_at,
                       Submission.pitched_at, Submission.deadline, Submission.last_activity_at,
-                      Submission.last_activity, contributor.display_name, editor.display_name)
+                      Submission.last_activity, contributor.display_name, editor.display_name, actor.display_name)
             .join(contributor, contributor.id == Submission.contributor_id)
-            .outerjoin(editor, editor.id == Submission.editor_id))
+            .outerjoin(editor, editor.id == Submission.editor_id)
+            .outerjoin(actor, actor.id == Submission.last_activity_by_id))
 
 
 def queue_page(filters: QueueFilters, viewer: User, *, after: str | None = None, before: str | None = None,

@@ -22,7 +22,7 @@ from workflow.core.transaction import after_commit
 from workflow.extensions import db
 from workflow.notifications.services import notify
 from workflow.people.models import Role, User
-from workflow.submissions import permissions
+from workflow.submissions import activity, permissions
 from workflow.submissions.models import (
     Attachment,
     AuditEntry,
@@ -72,6 +72,7 @@ class TransitionInput:
 
 
 def touch(submission: Submission, actor: User, what: str) -> None:
+    """``actor`` did ``what`` (a code of workflow/submissions/activity.py) to the story, just now."""
     submission.last_activity_at = utcnow()
     submission.last_activity_by_id = actor.id
     submission.last_activity = what[:200]
@@ -123,7 +124,7 @@ def submit_pitch(contributor: User, pitch: PitchInput) -> Submission:
         proposed_deadline=pitch.proposed_deadline,
         experience=pitch.experience.strip(),
         last_activity_by=contributor,
-        last_activity=f"{contributor.display_name} pitched the story",
+        last_activity=activity.PITCHED,
     )
     db.session.add(submission)
     db.session.flush()
@@ -175,7 +176,7 @@ def transition(actor: User, submission: Submission, data: TransitionInput) -> Au
         if rule.target is not State.EDITED:  # a schedule holds only while the story waits, edited
             submission.scheduled_at = None
             submission.scheduled_by_id = None
-        touch(submission, actor, f"{actor.display_name} {rule.done}")
+        touch(submission, actor, activity.done(rule.done))
     try:
         db.session.flush()
     except StaleDataError as exc:
@@ -324,8 +325,7 @@ def save_draft(actor: User, submission: Submission, headline: str, dek: str, bod
     number = (db.session.scalar(
         sa.select(sa.func.max(Revision.number)).where(Revision.submission_id == submission.id)) or 0) + 1
     kind = RevisionKind.EDITOR if actor.is_staff else RevisionKind.CONTRIBUTOR
-    verb = "edited the draft" if kind is RevisionKind.EDITOR else "saved a draft"
-    touch(submission, actor, f"{actor.display_name} {verb} (revision {number})")
+    touch(submission, actor, activity.revision(number, by_editor=kind is RevisionKind.EDITOR))
     try:
         db.session.flush()
     except StaleDataError as exc:
@@ -354,14 +354,13 @@ def post_message(actor: User, submission: Submission, body: str, internal: bool 
         raise DomainError(_("Write a message first."), field="body")
     message = Message(submission_id=submission.id, author_id=actor.id, body=body.strip(), internal=internal)
     db.session.add(message)
-    what = "added an internal note" if internal else "sent a message"
     if not internal:
         # The contributor's dashboard shows the last activity, so an internal note must not become it.
         # Last activity only: a message does not change the editorial version, so open pages stay valid.
         db.session.execute(
             sa.update(Submission).where(Submission.id == submission.id)
             .values(last_activity_at=utcnow(), last_activity_by_id=actor.id,
-                    last_activity=f"{actor.display_name} {what}"[:200])
+                    last_activity=activity.MESSAGE)
             .execution_options(synchronize_session=False)
         )
         params = {**_headline_params(submission), "author": actor.display_name, "body": message.body}
@@ -373,7 +372,8 @@ def post_message(actor: User, submission: Submission, body: str, internal: bool 
             for editor in active_editors():
                 notify("submission.message", editor, submission=submission, **params)
     db.session.flush()
-    log.info("user %s %s on submission %s", actor.id, what, submission.id)
+    log.info("user %s %s on submission %s", actor.id, "added an internal note" if internal else "sent a message",
+             submission.id)
     return message
 
 

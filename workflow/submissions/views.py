@@ -18,8 +18,8 @@ from workflow.core.forms import ActionForm
 from workflow.core.numbers import record_id, whole_number
 from workflow.core.views import FORM_ERROR_STATUS, attach_error, render_form, staff_required
 from workflow.extensions import db
+from workflow.submissions import activity, permissions, services
 from workflow.submissions import desk_metrics as metrics
-from workflow.submissions import permissions, services
 from workflow.submissions.diff import diff_revisions
 from workflow.submissions.forms import DraftForm, MessageForm, PitchForm, SavedViewForm, TransitionForm
 from workflow.submissions.models import Attachment, Revision, RevisionKind, SavedView, Submission
@@ -28,6 +28,7 @@ from workflow.submissions.queue import ASSIGNEES, SORTS, QueueFilters, queue_pag
 from workflow.submissions.workflow import DONE_BY_YOU, State, find_transition
 
 bp = Blueprint("submissions", __name__)
+bp.add_app_template_global(activity.sentence, "last_activity")
 
 
 @bp.route("/dashboard")
