@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from PIL import ExifTags, ImageCms, ImageFile
 from PIL import Image as PILImage
 
-from tests.helpers import Client, large_png, prepare_images, signed_in, text_of
+from tests.helpers import Client, in_arabic, large_png, prepare_images, signed_in, text_of
 from workflow.articles.models import Image, ImageStatus
 from workflow.articles.rendering import markdown_to_html
 from workflow.extensions import db
@@ -479,10 +479,13 @@ def test_a_photo_that_cannot_be_read_is_marked_with_the_reason_and_kept_off_the_
     assert _upload(owner, story.id, broken, "broken.jpg", alt="Broken one").status_code == 303
     [image] = _images(app, story.id)
     assert image.status is ImageStatus.FAILED and image.widths == []
-    assert "“broken.jpg” is damaged or incomplete: it cannot be read. Export it again." in image.problem
+    assert image.problem  # why, kept to be worded for each reader
     assert _stored_files(app) == before  # the upload is gone too
     page = text_of(owner.get(f"/submissions/{story.id}"))
-    assert "Could not be prepared" in page and "“broken.jpg” is damaged or incomplete" in page
+    assert "Could not be prepared" in page
+    assert "“broken.jpg” is damaged or incomplete: it cannot be read. Export it again." in page
+    arabic = text_of(in_arabic(owner).get(f"/submissions/{story.id}"))
+    assert "الملف «broken.jpg» تالف أو ناقص ولا يمكن قراءته. صدّره مرة أخرى." in arabic  # damaged or incomplete
     assert "delete it and upload the photo again" in page
     assert owner.get(f"/images/{image.key}/480").status_code == 404
     # The same file again is not "already among the story's images": it failed.
@@ -515,7 +518,8 @@ def test_a_photo_that_kills_the_workers_is_given_up_after_three_attempts(app, fa
             assert sweep_images.run() == 0
     [image] = _images(app, story.id)
     assert image.status is ImageStatus.FAILED and image.attempts == images.MAX_ATTEMPTS
-    assert "“heavy.jpg” could not be prepared: it stopped the worker 3 times" in image.problem
+    page = text_of(owner.get(f"/submissions/{story.id}"))
+    assert "“heavy.jpg” could not be prepared: it stopped the worker 3 times" in page
     assert not _upload_path(app, image).exists()
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import secrets
 import warnings
@@ -30,6 +31,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
@@ -96,13 +98,58 @@ def limits() -> str:
              megapixels=current_app.config["MAX_IMAGE_PIXELS"] // 1_000_000, width=MIN_WIDTH)
 
 
+# Why a photo is refused, or could not be prepared by the worker: the code and what the sentence needs are what a
+# failed photo keeps (``Image.problem``, as JSON), so that each reader reads the reason in their own language.
+PROBLEMS = {
+    "empty": _l("“%(name)s” is empty. Choose the photo again."),
+    "too_big": _l("“%(name)s” is %(size)s; photos may be at most %(limit)s."),
+    "not_a_photo": _l("“%(name)s” is not a photo we can publish: upload a %(types)s image."),
+    "too_many_pixels": _l("“%(name)s” has too many pixels to process safely: at most %(megapixels)s megapixels. "
+                          "Export it smaller and upload again."),
+    "too_narrow": _l("“%(name)s” is only %(width)s pixels wide: photos need at least %(least)s pixels across to "
+                     "look sharp on the page."),
+    "damaged": _l("“%(name)s” is damaged or incomplete: it cannot be read. Export it again."),
+    "colours": _l("This photo's colour format is not supported: save it as an 8-bit RGB image."),
+    "lost": _l("“%(name)s” was lost before it could be prepared: upload it again."),
+    "gave_up": lambda name, num: ngettext(
+        "“%(name)s” could not be prepared: it stopped the worker %(num)d time. Export it smaller (or as a JPEG) "
+        "and upload it again.",
+        "“%(name)s” could not be prepared: it stopped the worker %(num)d times. Export it smaller (or as a JPEG) "
+        "and upload it again.", num, name=name),
+}
+_SIZES = ("size", "limit")  # bytes, shown as a person reads a size
+_NUMBERS = ("megapixels", "width", "least")
+
+
+class PhotoRefused(DomainError):
+    """A photo refused (at upload) or failed (in the worker): ``code`` is a key of PROBLEMS, ``params`` the plain
+    values its sentence needs (the file's name, sizes in bytes, numbers)."""
+
+    def __init__(self, code: str, **params):
+        self.code, self.params = code, params
+        super().__init__(problem_text(self.stored()), field="image")
+
+    def stored(self) -> str:
+        return json.dumps({"problem": self.code, **self.params}, ensure_ascii=False)
+
+
+def problem_text(stored: str) -> str:
+    """A failed photo's reason in the reader's language; a reason stored before the codes, as it was written."""
+    try:
+        problem = json.loads(stored)
+        words = PROBLEMS[problem.pop("problem")]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return stored
+    if callable(words):  # a count: the sentence's plural form is chosen by the number
+        return words(**problem)
+    params = {key: storage.human_size(value) if key in _SIZES else format_number(value) if key in _NUMBERS
+              else value for key, value in problem.items()}
+    return str(words) % {"types": ACCEPTED, **params}
+
+
 def _refusals(name: str) -> tuple[DomainError, DomainError]:
     megapixels = current_app.config["MAX_IMAGE_PIXELS"] // 1_000_000
-    not_a_photo = DomainError(_("“%(name)s” is not a photo we can publish: upload a %(types)s image.", name=name,
-                                types=ACCEPTED), field="image")
-    too_large = DomainError(_("“%(name)s” has too many pixels to process safely: at most %(megapixels)s megapixels. "
-                              "Export it smaller and upload again.", name=name, megapixels=megapixels), field="image")
-    return not_a_photo, too_large
+    return PhotoRefused("not_a_photo", name=name), PhotoRefused("too_many_pixels", name=name, megapixels=megapixels)
 
 
 def _open(name: str, data: bytes) -> PILImage.Image:
@@ -111,10 +158,9 @@ def _open(name: str, data: bytes) -> PILImage.Image:
     not_a_photo, too_large = _refusals(name)
     limit = current_app.config["MAX_IMAGE_BYTES"]
     if not data:
-        raise DomainError(_("“%(name)s” is empty. Choose the photo again.", name=name), field="image")
+        raise PhotoRefused("empty", name=name)
     if len(data) > limit:
-        raise DomainError(_("“%(name)s” is %(size)s; photos may be at most %(limit)s.", name=name,
-                            size=storage.human_size(len(data)), limit=storage.human_size(limit)), field="image")
+        raise PhotoRefused("too_big", name=name, size=len(data), limit=limit)
     try:
         picture = PILImage.open(io.BytesIO(data), formats=tuple(FORMATS))
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
@@ -146,8 +192,7 @@ def _turned(picture: PILImage.Image) -> bool:
 
 
 def _too_narrow(name: str, width: int) -> DomainError:
-    return DomainError(f"“{name}” is only {width} pixels wide: photos need at least {MIN_WIDTH} pixels across to "
-                       "look sharp on the page.", field="image")
+    return PhotoRefused("too_narrow", name=name, width=width, least=MIN_WIDTH)
 
 
 def check(filename: str, data: bytes) -> Upload:
@@ -187,8 +232,7 @@ def process(filename: str, data: bytes) -> Processed:
             except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
                 raise too_large from exc
             except (OSError, SyntaxError, ValueError, EOFError) as exc:
-                raise DomainError(f"“{name}” is damaged or incomplete: it cannot be read. Export it again.",
-                                  field="image") from exc
+                raise PhotoRefused("damaged", name=name) from exc
             pixels = _srgb(turned, alpha=encoding["format"] != "JPEG" and _has_alpha(turned))
     if pixels.width < MIN_WIDTH:
         raise _too_narrow(name, pixels.width)
@@ -215,8 +259,7 @@ def _srgb(picture: PILImage.Image, alpha: bool) -> PILImage.Image:
     try:
         return srgb(picture, "RGBA" if alpha else ("L" if picture.mode in ("1", "L") else "RGB"))
     except ValueError as exc:
-        raise DomainError("This photo's colour format is not supported: save it as an 8-bit RGB image.",
-                          field="image") from exc
+        raise PhotoRefused("colours") from exc
 
 
 def storage_key(image: Image, width: int) -> str:
@@ -394,10 +437,12 @@ def prepare(image_id: int) -> str:
     try:
         data = storage.read(upload_key(image))
     except FileNotFoundError:
-        return _fail(image, f"“{image.filename}” was lost before it could be prepared: upload it again.")
+        return _fail(image, PhotoRefused("lost", name=image.filename).stored())
     try:
         processed = process(image.filename, data)
-    except DomainError as error:
+    except PhotoRefused as refusal:
+        return _fail(image, refusal.stored())
+    except DomainError as error:  # none is raised today; worded in the desk's language if one ever is
         return _fail(image, error.message)
     image_id, submission_id, key = image.id, image.submission_id, upload_key(image)
     keys = [storage_key(image, width) for width in processed.files]
@@ -454,8 +499,7 @@ def waiting(limit: int = 100) -> list[int]:
     given_up = db.session.scalars(sa.select(Image).where(Image.status == ImageStatus.PROCESSING, free,
                                                          Image.attempts >= MAX_ATTEMPTS)).all()
     for image in given_up:
-        _fail(image, f"“{image.filename}” could not be prepared: it stopped the worker {image.attempts} times. "
-                     "Export it smaller (or as a JPEG) and upload it again.")
+        _fail(image, PhotoRefused("gave_up", name=image.filename, num=image.attempts).stored())
     grace = now - timedelta(seconds=current_app.config["OUTBOX_GRACE_SECONDS"])
     return list(db.session.scalars(
         sa.select(Image.id).where(Image.status == ImageStatus.PROCESSING, free, Image.attempts < MAX_ATTEMPTS,

@@ -143,6 +143,9 @@ def image(key: str, width: int):
     return response
 
 
+bp.add_app_template_global(images.problem_text, "photo_problem")
+
+
 @bp.app_template_global("image_url")
 def image_url(image: Image, width: int) -> str:
     return images.url(image, width)

@@ -35,7 +35,7 @@ class WordingInvalid(DomainError):
     """Some fields of a wording do not work; ``errors`` maps each field to its messages."""
 
     def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("The wording cannot be used as it is. Check the fields marked below.")
+        super().__init__(_("The wording cannot be used as it is. Check the fields marked below."))
         self.errors = errors
 
 
@@ -124,7 +124,7 @@ def save_wording(actor, event: str, subject: str, blocks: Mapping[str, str],
     (WordingInvalid); only the blocks that differ from the language's default are stored, and wording identical
     to that default removes the customisation."""
     if not can_edit_wording(actor, event):
-        raise PermissionDenied("You cannot change the wording of this email.")
+        raise PermissionDenied(_("You cannot change the wording of this email."))
     wording = check(event, subject, blocks, language)
     default = default_wording(event, language)
     changed = {name: text for name, text in wording.blocks.items() if text != default.blocks[name]}
@@ -164,7 +164,7 @@ def _record(actor, action: str, event: str, language: str, detail: str = "") -> 
 def reset_wording(actor, event: str, language: str = BASE_LANGUAGE) -> bool:
     """Go back to the language's default wording; False if the event had no wording of its own in it."""
     if not can_edit_wording(actor, event):
-        raise PermissionDenied("You cannot change the wording of this email.")
+        raise PermissionDenied(_("You cannot change the wording of this email."))
     row = db.session.get(EmailTemplate, _key(event, language))
     forget_overrides()
     if row is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from workflow.core import tokens
@@ -101,7 +102,7 @@ def set_preference(user: User, event: str, choice: Choice) -> bool:
     """Record a choice; False if it was already so. Security mail cannot be turned off."""
     spec = EVENTS.get(event)
     if spec is None or not spec.has_choice or choice not in spec.choices:
-        raise DomainError("This kind of email cannot be set that way.", field=event)
+        raise DomainError(_("This kind of email cannot be set that way."), field=event)
     preference = db.session.get(Preference, (user.id, event))
     if preference is None:
         if choice is Choice.IMMEDIATELY:
@@ -199,9 +200,9 @@ def mark_all_read(user: User) -> int:
 def retry_delivery(actor: User, notification: Notification) -> None:
     """An admin sends a failed notification again, to the recipient's current address."""
     if not actor.is_admin:
-        raise PermissionDenied("Only an admin can retry a delivery.")
+        raise PermissionDenied(_("Only an admin can retry a delivery."))
     if notification.status is not DeliveryStatus.FAILED:
-        raise DomainError("Only a failed delivery can be retried.")
+        raise DomainError(_("Only a failed delivery can be retried."))
     if notification.recipient is not None:
         notification.email = notification.recipient.email
     notification.status = DeliveryStatus.PENDING

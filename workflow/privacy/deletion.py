@@ -14,6 +14,7 @@ import logging
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from workflow.articles import images
 from workflow.articles.models import Image
@@ -38,9 +39,9 @@ DELETED_NAME = "Deleted account"
 
 def delete_account(user: User, password: str) -> None:
     if user.is_staff:
-        raise DomainError("An editor's or admin's account is closed by an admin, so that the desk keeps working.")
+        raise DomainError(_("An editor's or admin's account is closed by an admin, so that the desk keeps working."))
     if not verify_password(user.password_hash, password):
-        raise DomainError("That is not your password.", field="password")
+        raise DomainError(_("That is not your password."), field="password")
     stories = db.session.scalars(sa.select(Submission).where(Submission.contributor_id == user.id)).all()
     kept = [s for s in stories if s.state is State.PUBLISHED]
     dropped = [s for s in stories if s.state is not State.PUBLISHED]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import zlib
 
+from flask_babel import gettext as _
 from PIL import Image
 
 from workflow.core.errors import DomainError
@@ -33,8 +34,9 @@ def strip_photo(data: bytes, content_type: str) -> bytes:
     except (ValueError, IndexError, SyntaxError, OSError) as exc:
         log.warning("could not strip a %s upload of %d bytes before its worker (%s)", content_type, len(data),
                     type(exc).__name__)
-        raise DomainError("This photo is damaged or cannot be read, so we cannot remove its hidden data (location, "
-                          "camera). Export or save it again, and send the new file.", field="image") from exc
+        raise DomainError(_("This photo is damaged or cannot be read, so we cannot remove its hidden data "
+                            "(location, camera). Export or save it again, and send the new file."),
+                          field="image") from exc
     return data
 
 
