@@ -4,7 +4,7 @@ and times in the person's time zone, with the zone named."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -88,6 +88,25 @@ def test_times_are_given_in_the_persons_zone_and_language(app):
             assert shown.startswith("6 ديسمبر 2026، 16:05 "), shown
             assert "لبنان" in shown  # the zone is named
             assert i18n.format_date(moment) == "6 ديسمبر 2026"
+
+
+@pytest.mark.parametrize("elapsed, english, arabic", [
+    (timedelta(seconds=59), "just now", "الآن"),
+    (timedelta(minutes=1, seconds=59), "1 minute ago", "قبل دقيقة واحدة"),
+    (timedelta(minutes=90), "1 hour ago", "قبل ساعة واحدة"),  # an hour and a half: not "2 hours ago"
+    (timedelta(hours=2, minutes=59), "2 hours ago", "قبل ساعتين"),
+    (timedelta(days=6, hours=23), "6 days ago", "قبل 6 أيام"),
+    (timedelta(days=13), "1 week ago", "قبل أسبوع واحد"),
+    (timedelta(days=59), "1 month ago", "قبل شهر واحد"),
+    (timedelta(days=364), "12 months ago", "قبل 12 شهرًا"),
+])
+def test_how_long_ago_counts_whole_units_never_rounded_up(app, elapsed, english, arabic):
+    now = datetime(2026, 12, 6, 14, 5, tzinfo=UTC)
+    with app.app_context():
+        with i18n.speaking("en", "UTC"):
+            assert i18n.ago(now - elapsed, now=now) == english
+        with i18n.speaking("ar", "Asia/Beirut"):
+            assert i18n.ago(now - elapsed, now=now) == arabic
 
 
 def test_a_person_with_a_time_zone_sees_their_times(app, factory):

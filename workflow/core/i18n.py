@@ -15,6 +15,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import flask_babel
+from babel.dates import TIMEDELTA_UNITS
 from flask import current_app
 from flask_babel import gettext, lazy_gettext
 
@@ -189,16 +190,25 @@ def format_number(value: int | float) -> str:
     return flask_babel.format_decimal(value)
 
 
+# Babel's units of time, largest first, in seconds (a month is 30 days, a year 365).
+_UNITS = tuple(seconds for unit, seconds in TIMEDELTA_UNITS if unit != "second")
+
+
 def ago(value: datetime | None, now: datetime | None = None) -> str:
-    """How long ago, in words: "5 minutes ago"."""
+    """How long ago, in words: "5 minutes ago", counted in whole units of the largest that fits and never rounded
+    up (an hour and a half is "1 hour ago", not "2 hours ago": the thing did not happen two hours ago)."""
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     delta = value - (now or datetime.now(UTC))
-    if abs(delta) < timedelta(minutes=1):
+    seconds = abs(delta.total_seconds())
+    if seconds < 60:
         return _("just now")
-    return flask_babel.format_timedelta(delta, add_direction=True, threshold=1.0, granularity="minute")
+    unit = next(size for size in _UNITS if seconds >= size)
+    whole = timedelta(seconds=seconds // unit * unit)  # Babel words a whole number of that unit as it is
+    return flask_babel.format_timedelta(whole if delta > timedelta(0) else -whole, add_direction=True,
+                                        threshold=1.0, granularity="minute")
 
 
 __all__ = ["LANGUAGES", "Language", "_", "ago", "current_direction", "current_language", "direction",
