@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from urllib.parse import quote, unquote
 
 import pytest
 import sqlalchemy as sa
@@ -201,22 +202,23 @@ def test_a_translation_is_named_once_and_each_page_links_to_the_other(app, facto
 
     client = signed_in(app, editor)
     # Named on the English story's settings by the Arabic one's full address.
-    response = _settings(client, _story_id(app, english), translation=f"http://desk.test/articles/{arabic}")
+    copied = f"http://desk.test/articles/{quote(arabic)}"  # an Arabic address, as a browser copies it
+    response = _settings(client, _story_id(app, english), translation=copied)
     assert response.status_code == 303
 
     english_page = html_of(reader.get(f"/articles/{english}"))
     assert _alternates(english_page) == {"en": f"http://desk.test/articles/{english}",
-                                         "ar": f"http://desk.test/articles/{arabic}"}
+                                         "ar": f"http://desk.test/articles/{quote(arabic)}"}
     link = re.search(r'<p class="article__translation"[^>]*><a href="/articles/([^"]+)" hreflang="ar">(.*?)</a>',
                      english_page)
-    assert link and link.group(1) == arabic
+    assert link and unquote(link.group(1)) == arabic
     assert link.group(2) == 'Read this in <span lang="ar" dir="rtl">العربية</span>'
 
     # The Arabic page points back, and it changed: a reader holding its old ETag gets the new page.
     again = reader.get(f"/articles/{arabic}", headers={"If-None-Match": before.headers["ETag"]})
     assert again.status_code == 200
     arabic_page = html_of(again)
-    assert _alternates(arabic_page) == {"ar": f"http://desk.test/articles/{arabic}",
+    assert _alternates(arabic_page) == {"ar": f"http://desk.test/articles/{quote(arabic)}",
                                         "en": f"http://desk.test/articles/{english}"}
     assert re.search(rf'<a href="/articles/{english}" hreflang="en">Read this in '
                      r'<span lang="en" dir="ltr">English</span></a>', arabic_page)
@@ -244,7 +246,7 @@ def test_naming_another_translation_unlinks_the_old_one(app, factory):
     assert _settings(client, _story_id(app, first), translation=english).status_code == 303
     assert _settings(client, _story_id(app, second), translation=english).status_code == 303
     assert "Read this in" not in text_of(Client(app).get(f"/articles/{first}"))
-    assert _alternates(html_of(Client(app).get(f"/articles/{english}")))["ar"].endswith(f"/articles/{second}")
+    assert _alternates(html_of(Client(app).get(f"/articles/{english}")))["ar"].endswith(f"/articles/{quote(second)}")
 
 
 @pytest.mark.parametrize(("which", "message"), [
@@ -298,4 +300,32 @@ def test_the_demo_has_an_arabic_story_that_translates_an_english_one(app, clean_
     assert 'lang="ar"' in _article_tag(page) and 'dir="rtl"' in _article_tag(page)
     assert _alternates(page)["en"].endswith(f"/articles/{english}")
     assert '<p dir="auto">The bridge is the bottleneck, not the roads.</p>' in page  # an English line, its way
-    assert _alternates(html_of(reader.get(f"/articles/{english}")))["ar"].endswith(f"/articles/{arabic}")
+    assert _alternates(html_of(reader.get(f"/articles/{english}")))["ar"].endswith(f"/articles/{quote(arabic)}")
+
+
+# --- addresses ----------------------------------------------------------------------------------------------
+
+def test_an_arabic_headline_gives_an_address_in_arabic_letters(app, factory):
+    """Not a transliteration: the address reads as the headline does, without its short vowels."""
+    slug, _ = _arabic(app, factory)
+    assert slug == "العبارة-التي-ما-زالت-تعبر-النهر"  # "العبّارة": the shadda is not part of an address
+    reader = Client(app)
+    address = f"/articles/{quote(slug)}"
+    assert f'href="{address}"' in html_of(reader.get("/"))  # the home page links to it, percent-encoded
+    article = reader.get(address)
+    assert article.status_code == 200 and ARABIC_HEADLINE in text_of(article)
+
+
+def test_an_english_headline_keeps_its_plain_address(app, factory):
+    slug, _ = publish(app, factory, headline="Café owners: “we stay” (for now)")
+    assert slug == "cafe-owners-we-stay-for-now"
+
+
+def test_arabic_tags_that_differ_by_one_letter_are_two_tags(app, factory):
+    slug, editor = _arabic(app, factory)
+    story_id = _story_id(app, slug)
+    desk = signed_in(app, editor)
+    assert _settings(desk, story_id, tags="غزة، عزة, غزة").status_code == 303
+    article = html_of(Client(app).get(f"/articles/{slug}"))
+    tags = re.findall(r'<a [^>]*href="/tags/([^"]+)"', article)
+    assert sorted(unquote(tag) for tag in tags) == sorted(["غزة", "عزة"])

@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from slugify import slugify
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,6 +23,7 @@ from workflow.articles.models import Image, ImageStatus, PreviousSlug, Section, 
 from workflow.core.errors import Conflict, DomainError, PermissionDenied
 from workflow.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, stored_moment
 from workflow.core.models import utcnow
+from workflow.core.slugs import slug as slug_of
 from workflow.core.transaction import unit_of_work
 from workflow.extensions import db
 from workflow.people.models import User
@@ -156,8 +157,8 @@ def languages_of(stories: Iterable[Submission]) -> dict[int, str]:
 
 def _published_by_address(address: str) -> Submission | None:
     """The story a slug or an address of the site names (``https://…/articles/<slug>``, ``/articles/<slug>``),
-    following an old slug to its story."""
-    slug = address.strip().split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    following an old slug to its story. An Arabic address may come percent-encoded (as browsers copy it) or not."""
+    slug = unquote(address.strip().split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1])
     if not slug:
         return None
     story = db.session.scalar(sa.select(Submission).where(Submission.slug == slug))
@@ -218,12 +219,16 @@ def _pair(actor: User, submission: Submission, setting: StoryLanguage, translati
     return True
 
 
+TAG_SEPARATOR = re.compile("[,\u060c]")  # a comma, or the Arabic comma
+
+
 def tag_names(text: str) -> list[str]:
-    """The tags typed as "Kharkiv, drones, Kharkiv": each once (by slug), trimmed, in the order typed."""
+    """The tags typed as "Kharkiv, drones, Kharkiv" (or with Arabic commas: "غزة، رفح"): each once (by slug),
+    trimmed, in the order typed."""
     names, seen = [], set()
-    for raw in text.split(","):
+    for raw in TAG_SEPARATOR.split(text):
         name = " ".join(raw.split())
-        slug = slugify(name, max_length=TAG_LENGTH)
+        slug = slug_of(name, max_length=TAG_LENGTH)
         if not slug or slug in seen:
             continue
         if len(name) > TAG_LENGTH:
@@ -240,7 +245,7 @@ def tag_names(text: str) -> list[str]:
 def tags_for(names: list[str]) -> list[Tag]:
     """The Tag rows for these names, creating the new ones. Two editors creating one tag at once: the unique
     slug keeps one, and the loser reads it."""
-    slugs = [slugify(name, max_length=TAG_LENGTH) for name in names]
+    slugs = [slug_of(name, max_length=TAG_LENGTH) for name in names]
     existing = {tag.slug: tag for tag in db.session.scalars(sa.select(Tag).where(Tag.slug.in_(slugs)))}
     tags = []
     for name, slug in zip(names, slugs):

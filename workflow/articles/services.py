@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from slugify import slugify
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from workflow.articles.models import PreviousSlug, Section, Tag, submission_tags
@@ -19,6 +18,7 @@ from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.i18n import format_number
 from workflow.core.numbers import whole_number
 from workflow.core.search_text import search_terms
+from workflow.core.slugs import slug as slug_of
 from workflow.extensions import db
 from workflow.people.models import User
 from workflow.submissions.models import PUBLISHED_SEARCH_WHERE, Submission
@@ -219,7 +219,7 @@ def give_address(story: Submission, revision) -> None:
 def slug_for(story: Submission, headline: str) -> str:
     """The address of a story published under ``headline``: its slug if the headline still gives it, else a
     new one, and the old one is kept to redirect. Slugs are never given to two stories, past or present."""
-    base = slugify(headline, max_length=200, word_boundary=True) or f"story-{story.id}"
+    base = slug_of(headline, max_length=200, word_boundary=True) or f"story-{story.id}"
     current = story.slug
     if current is not None and (current == base or _numbered(current, base)):
         return current
@@ -271,7 +271,7 @@ def _section_name(data: SectionInput, section: Section | None = None) -> str:
         raise DomainError(_("Give the section a name."), field="name")
     if len(name) > SECTION_NAME_LENGTH:
         raise DomainError(_("At most %(count)s characters.", count=format_number(SECTION_NAME_LENGTH)), field="name")
-    if not slugify(name):
+    if not slug_of(name):
         raise DomainError(_("The name needs at least one letter or digit: it makes the section's address."),
                           field="name")
     same = sa.select(Section.id).where(sa.func.lower(Section.name) == name.lower())
@@ -299,7 +299,7 @@ def create_section(actor: User, data: SectionInput) -> Section:
     """A new section; its address (slug) comes from the name and is never the address of another section."""
     _check_admin(actor)
     name = _section_name(data)
-    base = slugify(name, max_length=SECTION_NAME_LENGTH - 4, word_boundary=True)
+    base = slug_of(name, max_length=SECTION_NAME_LENGTH - 4, word_boundary=True)
     slug, n = base, 1
     while db.session.scalar(sa.select(Section.id).where(Section.slug == slug)) is not None:
         n += 1
