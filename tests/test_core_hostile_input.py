@@ -21,7 +21,7 @@ import time
 from collections import Counter
 
 import pytest
-from flask import got_request_exception
+from flask import got_request_exception, request
 
 from tests.helpers import forms_on, path_of, url_of
 
@@ -316,6 +316,34 @@ def test_the_error_page_never_fails_after_a_failed_statement(another_app, factor
         assert "Something went wrong on our side" in page
         assert person.display_name in page and "Notifications" in page  # the desk's layout, after the failure
     assert browser.get("/account").status_code == 200  # and the next request is served as usual
+
+
+def test_the_plain_error_page_when_even_the_error_page_fails_speaks_the_reader_s_language(another_app):
+    """The last resort, when the desk's own error page cannot be drawn either, is still in the reader's language
+    and direction."""
+    from tests.helpers import Client, in_arabic
+
+    broken_app = another_app({"PROPAGATE_EXCEPTIONS": False})
+
+    @broken_app.route("/broken")
+    def broken():
+        raise RuntimeError("the page fails")
+
+    @broken_app.context_processor
+    def the_layout_fails_too():
+        if request.path == "/broken":
+            raise RuntimeError("and so does the error page")
+        return {}
+
+    reader = Client(broken_app)
+    response = reader.get("/broken")
+    assert response.status_code == 500
+    assert '<html lang="en" dir="ltr">' in response.get_data(as_text=True)
+    assert "Go to the front page" in response.get_data(as_text=True)
+    page = in_arabic(reader).get("/broken").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "حدث خطأ من جهتنا" in page  # Something went wrong on our side
+    assert "Go to the front page" not in page
 
 
 NON_ASCII_ADDRESS = "jos\u00e9@example.org"

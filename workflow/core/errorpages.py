@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
+from workflow.core import i18n
 from workflow.extensions import db
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,8 @@ MESSAGES = {
 }
 
 
-PLAIN_PAGE = ("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{title}</title>"
-              "<h1>{title}</h1><p>{text}</p><p><a href=\"/\">Go to the front page</a></p></html>")
+PLAIN_PAGE = ("<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><meta charset=\"utf-8\"><title>{title}</title>"
+              "<h1>{title}</h1><p>{text}</p><p><a href=\"/\">{front}</a></p></html>")
 
 
 def _end_failed_transaction() -> None:
@@ -54,7 +55,10 @@ def init_app(app: Flask) -> None:
         except Exception:
             log.exception("the error page for %s %s could not be drawn", request.method, request.path)
             _end_failed_transaction()
-            return PLAIN_PAGE.format(title=escape(title), text=escape(detail or text)), code
+            # The title and text were worded above, so the page's language is known: the plain page speaks it too.
+            language = i18n.current_language()
+            return PLAIN_PAGE.format(lang=language, dir=i18n.direction(language), title=escape(title),
+                                     text=escape(detail or text), front=escape(_("Go to the front page"))), code
 
     for code in (400, 403, 404, 405, 409, 413, 429):
         app.register_error_handler(code, lambda error, code=code: render(code))
