@@ -211,8 +211,8 @@ def run(label: str, database_url: str, sizes: list[int], runs: int, workdir: Pat
             fill(app, size, inserted)
             inserted = size
             print(f"{label}: {size:,} submissions made in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-            if editor.post("/login", data={"email": f"editor2@{BENCH_DOMAIN}",
-                                           "password": BENCH_PASSWORD}).status_code != 303:
+            if inserted == sorted(sizes)[0] and editor.post("/login", data={
+                    "email": f"editor2@{BENCH_DOMAIN}", "password": BENCH_PASSWORD}).status_code != 303:
                 raise SystemExit(f"could not sign in on {label}")
             with app.app_context():
                 engine = db.engine
