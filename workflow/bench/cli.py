@@ -18,14 +18,16 @@ bench = AppGroup("bench", help="Data for the benchmarks (bench/).")
               help="Over how many years they were pitched.")
 @click.option("--seed", "random_seed", type=int, default=2026, show_default=True,
               help="The same seed gives the same data.")
+@click.option("--arabic", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
+              help="The share of stories written in Arabic.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def seed_command(submissions, years, random_seed, quiet):
+def seed_command(submissions, years, random_seed, arabic, quiet):
     """Add SUBMISSIONS made-up submissions, with their people, drafts, messages, audit rows and notifications.
 
     In one transaction: PostgreSQL COPY, SQLite batched inserts. Run it again to add more.
     """
     logging.getLogger("workflow").setLevel(logging.WARNING)
-    plan = Plan(submissions=submissions, years=years, seed=random_seed)
+    plan = Plan(submissions=submissions, years=years, seed=random_seed, arabic=arabic)
     started = time.perf_counter()
     with click.progressbar(length=submissions, label="Submissions", hidden=quiet) as bar:
         loaded = seed(plan, progress=bar.update)

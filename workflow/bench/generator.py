@@ -10,7 +10,9 @@ writes are history (sent, or digested), never pending.
 The spread is meant to look like a desk that has run for ``years``: more pitches each year than the last;
 old pitches finished (published, declined, withdrawn) and recent ones still moving (pitched, assigned,
 edited); twenty editors, one contributor for every 25 pitches, some far busier than others. The same
-``seed`` gives the same data.
+``seed`` gives the same data. ``Plan.arabic`` (0 unless asked) is the share of stories written in Arabic, as a
+desk's Arabic reporters write it: some words with their short vowels, shadda and hamza, some without (what the
+searches fold, workflow/core/search_text.py); with 0 the data are exactly what they were before Arabic came.
 """
 
 from __future__ import annotations
@@ -62,6 +64,26 @@ WORDS = ("the city council said shelling damaged a substation overnight and crew
          "receipts for a generator bought with savings meant for a wedding the mayor declined to comment on "
          "the figures which could not be independently verified local journalists have documented each strike "
          "since the first winter and shared their archive with prosecutors").split()
+# Arabic: the same kinds of stories, in words written as reporters write them: most without diacritics, some
+# with a fatha, a shadda or a tanween; hamza on its seat (أ إ ؤ ئ) and taa marbuta (ة) as they come.
+PLACES_AR = ["خاركيف", "أوديسا", "زاباروجيا", "خيرسون", "ميكولايف", "دنيبرو", "سومي", "تشيرنيهيف", "لفيف", "كييف",
+             "غزة", "رفح", "خان يونس", "دير البلح", "حلب", "إدلب", "الرقة", "دير الزور", "الموصل", "الفاشر"]
+SUBJECTS_AR = ["خبّازو الليل", "عمّال السكك الحديدية", "معلّمو المدارس", "الأَطِبَّاء الميدانيون", "مزارعو القمح",
+               "السائقون المتطوعون", "نازعو الألغام", "أطباء الأسنان", "أمناء المكتبات", "مذيعو الإذاعة",
+               "الصيّادون", "الممرّضات", "مهندسو الكهرباء", "سائقو الحافلات", "الصيادلة", "المحامون", "الطلاب",
+               "رجال الإطفاء", "مربّو النحل", "المسؤولون المحليون"]
+TWISTS_AR = ["يُبقون الأنوار مضاءة", "بعد حظر التجوّل", "تحت المسيّرات", "يُحصون ما فُقد", "يعيدون البناء في الشتاء",
+             "ينتظرون أخبار الجبهة", "يدرّبون المناوبة التالية", "ينقلون المحصول", "يحاربون الأوراق الرسمية",
+             "يفتحون أبوابهم من جديد", "ينفد منهم الإنسولين", "يبحثون عن المفقودين", "يبقون رغم كل شيء",
+             "يعودون إلى بيوتهم", "يتعلّمون العيش مع صفّارات الإنذار", "يتقاسمون آخر مولّد"]
+WORDS_AR = ("قال مجلس المدينة إن القصف ألحق أضرارًا بمحطة الكهرباء ليلًا وعمل الفنيّون حتى الفجر لإعادة التيار إلى "
+            "المستشفى بينما وزّع المتطوعون الماء والبطانيات ووصف السكان طوابير أمام الصيدلية الوحيدة التي ما زالت "
+            "مفتوحة ومدرسةً نقلت دروسها إلى الملجأ ويقول المعلّمون إن الحضور تضاعف منذ تجهيز القبو بالإنارة والتدفئة "
+            "ووعدت الإدارة المحلية بملاجئ جديدة قبل الصقيع لكنّ المقاولين لم يتقاضوا أجورهم منذ الربيع ويزرع "
+            "المزارعون قرب خط الجبهة حول الحفر ويعلّمون القذائف غير المنفجرة بطلاء أحمر وأظهرت عائلة إيصالات مولّد "
+            "اشترته بمدخرات كانت مخصّصة لعرس ورفض المسؤول التعليق على الأرقام التي تعذّر التحقق منها بشكل مستقل "
+            "ووثّق الصحفيون المحليون كل ضربة منذ الشتاء الأول وسلّموا أرشيفهم إلى المدّعين العامّين ويقول الأَطِبَّاء "
+            "إن الأدوية تصل متأخرة وإن سيارات الإسعاف تنتظر ساعات عند الحواجز").split()
 SECTIONS = [("news", "News"), ("analysis", "Analysis"), ("reportage", "Reportage"), ("opinion", "Opinion"),
             ("culture", "Culture")]
 TAGS = [place.lower() for place in PLACES[:12]] + ["energy", "health", "education", "agriculture", "justice",
@@ -83,6 +105,7 @@ class Plan:
     submissions: int
     years: int = 10
     seed: int = 2026
+    arabic: float = 0.0  # the share of stories written in Arabic
     now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
 
     @property
@@ -98,6 +121,27 @@ class Loaded:
 
     def add(self, table: str, count: int) -> None:
         self.rows[table] = self.rows.get(table, 0) + count
+
+
+class Prose:
+    """Pools of one language's text, combined at random (the benchmarks measure rows, not prose)."""
+
+    def __init__(self, pick: random.Random, words, places, subjects, twists, headline: str):
+        self.places, self.subjects, self.twists, self.pattern = places, subjects, twists, headline
+        self.sentences = [self._sentence(pick, words) for _ in range(400)]
+        self.paragraphs = [" ".join(pick.choices(self.sentences, k=4)) for _ in range(300)]
+
+    @staticmethod
+    def _sentence(pick: random.Random, words) -> str:
+        chosen = pick.choices(words, k=pick.randint(9, 18))
+        return " ".join(chosen).capitalize() + "."
+
+    def headline(self, r: random.Random) -> str:
+        return self.pattern.format(place=r.choice(self.places), subject=r.choice(self.subjects),
+                                   twist=r.choice(self.twists))
+
+    def body(self, r: random.Random) -> str:
+        return "\n\n".join(r.choices(self.paragraphs, k=r.randint(3, 5)))
 
 
 class Writer:
@@ -163,22 +207,16 @@ class Generator:
         self.writer = Writer(connection)
         self.progress = progress or (lambda n: None)
         self.loaded = Loaded()
-        # Pools of text: a few hundred of each, combined at random (the benchmarks measure rows, not prose).
-        self.sentences = [self._sentence() for _ in range(400)]
-        self.paragraphs = [" ".join(self.random.choices(self.sentences, k=4)) for _ in range(300)]
+        self.english = Prose(self.random, WORDS, PLACES, SUBJECTS, TWISTS, "{place}: the {subject} who {twist}")
+        # Arabic from random streams of its own: with no Arabic asked for, the English data stay what they were.
+        self.arabic = Prose(random.Random(plan.seed + 1), WORDS_AR, PLACES_AR, SUBJECTS_AR, TWISTS_AR,
+                            "{place}: {subject} {twist}")
+        self.language = random.Random(plan.seed + 2)
 
-    # --- text ------------------------------------------------------------------------------------------------
-
-    def _sentence(self) -> str:
-        words = self.random.choices(WORDS, k=self.random.randint(9, 18))
-        return " ".join(words).capitalize() + "."
-
-    def headline(self) -> str:
-        r = self.random
-        return f"{r.choice(PLACES)}: the {r.choice(SUBJECTS)} who {r.choice(TWISTS)}"
-
-    def body(self) -> str:
-        return "\n\n".join(self.random.choices(self.paragraphs, k=self.random.randint(3, 5)))
+    def prose(self) -> Prose:
+        """The language of the next story."""
+        arabic = self.plan.arabic > 0 and self.language.random() < self.plan.arabic
+        return self.arabic if arabic else self.english
 
     # --- people ----------------------------------------------------------------------------------------------
 
@@ -313,7 +351,8 @@ class _Stories:
     def _story(self, contributor: int, created: datetime, state: State) -> None:
         r, g = self.r, self.g
         sid = self._id("submissions")
-        headline = g.headline()
+        prose = g.prose()
+        headline = prose.headline(r)
         editor = r.choice(self.editors)
         version = 1
         moments = [created]
@@ -356,15 +395,15 @@ class _Stories:
             for number, (author, kind, when) in enumerate(drafts, start=1):
                 version += 1
                 self.rows["revisions"].append((
-                    self._id("revisions"), sid, number, author, kind, headline, r.choice(self.g.sentences),
-                    g.body(), "", version, max(when, assigned_at)))
+                    self._id("revisions"), sid, number, author, kind, headline, r.choice(prose.sentences),
+                    prose.body(r), "", version, max(when, assigned_at)))
 
         # The conversation: a few messages, some of them the desk's internal notes, while the story moved.
         for _ in range(r.choice((0, 0, 1, 1, 2, 3))):
             internal = r.random() < 0.25
             author = editor if internal or r.random() < 0.5 else contributor
             when = created + (moments[-1] - created) * r.random()
-            self.rows["messages"].append((self._id("messages"), sid, author, r.choice(self.g.sentences), internal,
+            self.rows["messages"].append((self._id("messages"), sid, author, r.choice(prose.sentences), internal,
                                           when))
 
         # The audit trail and the contributor's notifications for each transition.
@@ -387,13 +426,13 @@ class _Stories:
         if state is State.PUBLISHED:
             slug = f"{_slugify(headline)}-{sid}"
             section = r.choice(self.sections)
-            dek, body = r.choice(self.g.sentences), g.body()
+            dek, body = r.choice(prose.sentences), prose.body(r)
             for tag in r.sample(self.tags, 2):
                 self.rows["submission_tags"].append((sid, tag))
-        summary = " ".join(r.choices(self.g.sentences, k=2))
+        summary = " ".join(r.choices(prose.sentences, k=2))
         self.rows["submissions"].append((
             sid, contributor, editor if commissioned or state is State.DECLINED else None, state.value, headline,
-            summary, r.choice(self.g.sentences), r.choice(self.g.sentences), r.choice((800, 1200, 1500, None)),
+            summary, r.choice(prose.sentences), r.choice(prose.sentences), r.choice((800, 1200, 1500, None)),
             None, "", deadline, r.choice((800, 1000, 1200)) if commissioned else None,
             r.choice((150, 200, 300)) if commissioned else None, published_at, slug,
             headline if slug else None, dek, body, section, None, created, created, max(moments), last_actor,
