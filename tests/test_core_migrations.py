@@ -63,7 +63,7 @@ def test_the_last_activity_s_sentences_become_codes_and_back(app, clean_db, fact
         assert codes == {pitched: "pitched", assigned: "done:assigned-the-story"}
         db.session.remove()
 
-        downgrade(revision="b5e0c7a3d914")
+        downgrade(revision="c7d2f9a41e60")
         with db.engine.connect() as connection:
             sentences = dict(connection.execute(sa.text("SELECT id, last_activity FROM submissions")).all())
         assert sentences == {pitched: "Rana Reporter pitched the story", assigned: "Edna Editor assigned the story"}

@@ -165,7 +165,7 @@ def test_a_decided_pitch_loses_its_private_text_and_files_after_the_retention_pe
             assert "The desk erased the pitch's private text and files, 180 days after the decision" in page
             assert client.get(f"/submissions/{story}/revisions/1").status_code == 404
         log = text_of(signed_in(app, admin).get("/admin/log"))
-        assert "The desk (automatic)" in log and "1 declined or withdrawn pitches, 180 days after the decision" in log
+        assert "The desk (automatic)" in log and "1 declined or withdrawn pitch, 180 days after the decision" in log
         assert _admin_log(app)[0][0] == "expire_private_text"
 
 

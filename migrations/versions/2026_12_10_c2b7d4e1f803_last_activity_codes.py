@@ -2,7 +2,7 @@
 already stored ("Olga pitched the story") become the codes they say (workflow/submissions/activity.py).
 
 Revision ID: c2b7d4e1f803
-Revises: b5e0c7a3d914
+Revises: c7d2f9a41e60
 Create Date: 2026-12-10 09:00:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c2b7d4e1f803'
-down_revision = 'b5e0c7a3d914'
+down_revision = 'c7d2f9a41e60'
 branch_labels = None
 depends_on = None
 

@@ -375,7 +375,7 @@ def create_section(actor: User, data: SectionInput) -> Section:
         slug = f"{base}-{n}"
     section = Section(slug=slug, name=name, description=data.description.strip(), position=data.position)
     _flush_section(section)
-    record_admin_action(actor, "create_section", f"section {section.id}", slug)
+    record_admin_action(actor, "create_section", f"section {section.id}", slug, {"slug": slug})
     log.info("section %s created by user %s", slug, actor.id)
     return section
 
@@ -387,7 +387,7 @@ def update_section(actor: User, section: Section, data: SectionInput) -> None:
     section.description = data.description.strip()
     section.position = data.position
     _flush_section(section)
-    record_admin_action(actor, "update_section", f"section {section.id}", section.slug)
+    record_admin_action(actor, "update_section", f"section {section.id}", section.slug, {"slug": section.slug})
     log.info("section %s updated by user %s", section.slug, actor.id)
 
 
@@ -415,7 +415,8 @@ def delete_section(actor: User, section: Section) -> int:
         sa.update(Submission).where(Submission.section_id == section.id)
         .values(section_id=None, version=Submission.version + 1)
         .execution_options(synchronize_session=False)).rowcount
-    record_admin_action(actor, "delete_section", f"section {section.id}", f"{section.slug}, {moved} stories moved out")
+    record_admin_action(actor, "delete_section", f"section {section.id}", f"{section.slug}, {moved} stories moved out",
+                        {"slug": section.slug, "moved": moved})
     db.session.delete(section)
     db.session.flush()
     log.info("section %s deleted by user %s (%d stories moved out)", section.slug, actor.id, moved)

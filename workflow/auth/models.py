@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from workflow.core.devices import NAME_LENGTH, device_name
 from workflow.core.models import utcnow
 from workflow.core.sealed import SealedText
 from workflow.extensions import db
@@ -23,7 +24,12 @@ class UserSession(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    device: Mapped[str] = mapped_column(sa.String(120))
+    # The browser's and the system's families (product names, None where the browser does not say), worded in
+    # the reader's language when shown (``name``). ``device`` is the whole English name that rows written
+    # before kept, and is empty in the others.
+    browser: Mapped[str | None] = mapped_column(sa.String(NAME_LENGTH))
+    system: Mapped[str | None] = mapped_column(sa.String(NAME_LENGTH))
+    device: Mapped[str] = mapped_column(sa.String(120), default="")
     # "Keep me signed in": the same record, with a longer life.
     remembered: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -31,6 +37,11 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The last time the person proved who they are in this session (password, second factor).
     proved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def name(self) -> str:
+        """"Firefox on Windows", in the language being spoken."""
+        return device_name(self.browser, self.system, self.device)
 
     def __repr__(self) -> str:
         return f"<UserSession {self.id} of user {self.user_id}>"
@@ -97,9 +108,15 @@ class KnownDevice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     key_hash: Mapped[str] = mapped_column(sa.String(64))
-    device: Mapped[str] = mapped_column(sa.String(120))
+    browser: Mapped[str | None] = mapped_column(sa.String(NAME_LENGTH))  # as UserSession's
+    system: Mapped[str | None] = mapped_column(sa.String(NAME_LENGTH))
+    device: Mapped[str] = mapped_column(sa.String(120), default="")
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def name(self) -> str:
+        return device_name(self.browser, self.system, self.device)
 
 
 class PasswordResetRequest(db.Model):

@@ -393,7 +393,7 @@ def invite(actor: User, email: str, role: Role) -> Invitation:
     db.session.flush()
     notify("account.invitation", email=email, invitation_id=invitation.id, role=role.value,
            inviter=actor.display_name)
-    record_admin_action(actor, "invite", f"invitation {invitation.id}", f"as {role.value}")
+    record_admin_action(actor, "invite", f"invitation {invitation.id}", f"as {role.value}", {"role": role.value})
     log.info("admin %s invited a new %s (invitation %s)", actor.id, role.value, invitation.id)
     return invitation
 
@@ -441,7 +441,8 @@ def change_role(actor: User, user: User, role: Role) -> None:
         raise DomainError(_("You cannot remove your own admin role; ask another admin."), field="role")
     if user.role is role:
         return
-    record_admin_action(actor, "change_role", f"user {user.id}", f"{user.role.value} to {role.value}")
+    record_admin_action(actor, "change_role", f"user {user.id}", f"{user.role.value} to {role.value}",
+                        {"old": user.role.value, "new": role.value})
     user.role = role
     if second_factor.required_for(user) and not second_factor.has_factor(user):
         sessions.end_all(user)  # the desk's pages only after a second step: set up at the next sign-in
@@ -467,7 +468,7 @@ def end_sessions(actor: User, user: User) -> int:
     """An admin signs someone out everywhere (a lost phone, a seized laptop); returns how many sessions ended."""
     _require_admin(actor)
     ended = sessions.end_all(user, keep=actor.current_session if user.id == actor.id else None)
-    record_admin_action(actor, "end_sessions", f"user {user.id}", f"{ended} ended")
+    record_admin_action(actor, "end_sessions", f"user {user.id}", f"{ended} ended", {"count": ended})
     db.session.flush()
     log.info("admin %s ended %s sessions of user %s", actor.id, ended, user.id)
     return ended

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from workflow.auth.models import KnownDevice, UserSession
+from workflow.core.devices import NAME_LENGTH
 from workflow.core.models import utcnow
 from workflow.extensions import db
 from workflow.notifications.services import notify
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 # "Last seen" is kept to the minute: a request writes it at most once a minute.
 LAST_SEEN_STEP = timedelta(minutes=1)
-UNKNOWN_DEVICE = "An unknown browser"
 
 
 @dataclass(frozen=True)
@@ -57,20 +57,17 @@ def device_hash(user_id: int, key: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def device_label(user_agent: str | None) -> str:
-    """What the devices page calls a browser: "Firefox on Windows", "Mobile Safari on iOS"."""
+def device_families(user_agent: str | None) -> tuple[str | None, str | None]:
+    """The browser's and the system's families a user agent names ("Firefox", "Windows"), or None for what it
+    does not tell. Product names: kept as they are, and worded at display (``core.devices.device_name``)."""
     if not user_agent:
-        return UNKNOWN_DEVICE
+        return None, None
     import ua_parser  # loads its regular expressions on first use: only sign-ins pay for it
 
     parsed = ua_parser.parse(user_agent[:1000])
     browser = parsed.user_agent.family if parsed.user_agent and parsed.user_agent.family != "Other" else None
     system = parsed.os.family if parsed.os and parsed.os.family != "Other" else None
-    if browser and system:
-        return f"{browser} on {system}"[:120]
-    if browser or system:
-        return (f"{browser} on an unknown system" if browser else f"A browser on {system}")[:120]
-    return UNKNOWN_DEVICE
+    return (browser[:NAME_LENGTH] if browser else None), (system[:NAME_LENGTH] if system else None)
 
 
 def start(user: User, remember: bool, user_agent: str | None) -> str:
@@ -78,7 +75,8 @@ def start(user: User, remember: bool, user_agent: str | None) -> str:
     is also set on ``user`` for Flask-Login."""
     key = secrets.token_urlsafe(32)
     now = utcnow()
-    row = UserSession(user_id=user.id, key_hash=hash_key(key), device=device_label(user_agent), remembered=remember,
+    browser, system = device_families(user_agent)
+    row = UserSession(user_id=user.id, key_hash=hash_key(key), browser=browser, system=system, remembered=remember,
                       created_at=now, last_seen_at=now, proved_at=now)
     db.session.add(row)
     db.session.flush()
@@ -101,11 +99,12 @@ def recognise_device(user: User, device_key: str | None, user_agent: str | None)
     if known:
         return key
     first_ever = db.session.scalar(sa.select(KnownDevice.id).where(KnownDevice.user_id == user.id).limit(1)) is None
-    label = device_label(user_agent)
-    db.session.add(KnownDevice(user_id=user.id, key_hash=mine, device=label, first_seen_at=now,
+    browser, system = device_families(user_agent)
+    db.session.add(KnownDevice(user_id=user.id, key_hash=mine, browser=browser, system=system, first_seen_at=now,
                                last_seen_at=now))
     if not first_ever:
-        notify("account.new_sign_in", user, user_id=user.id, device=label)
+        # The families, not a sentence: the email words them in the recipient's language when it is written.
+        notify("account.new_sign_in", user, user_id=user.id, browser=browser, system=system)
         log.info("user %s signed in from a new device", user.id)
     return key
 

@@ -3,6 +3,10 @@
 Shared plumbing: accounts, articles, notifications and admin write to it, in the transaction of the change it
 records; admins read it at ``/admin/log``. Entries name ids, never content (``"user 12"``,
 ``"email submission.assigned"``).
+
+``detail`` is the English sentence, as it always was; ``params`` holds what the sentence says as data (a role's
+name, counts, a section's slug), so that the log can word it in its reader's language (``templates/admin/
+_log_words.html``). Entries written before params were kept show their detail as it is.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class AdminAction(db.Model):
     action: Mapped[str] = mapped_column(sa.String(60))
     target: Mapped[str] = mapped_column(sa.String(200))  # "user 12", "email submission.assigned": ids, no content
     detail: Mapped[str] = mapped_column(sa.String(300), default="")
+    params: Mapped[dict | None] = mapped_column(sa.JSON)  # ids, role names, counts, slugs: never content
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship("User")
@@ -45,16 +50,19 @@ class AdminAction(db.Model):
         return "The desk (automatic)" if self.action in AUTOMATIC_ACTIONS else "A deleted account"
 
 
-def record(actor, action: str, target: str, detail: str = "") -> None:
-    """Write an entry in the transaction of the change it records."""
-    db.session.add(AdminAction(actor_id=actor.id, action=action, target=target[:200], detail=detail[:300]))
+def record(actor, action: str, target: str, detail: str = "", params: dict | None = None) -> None:
+    """Write an entry in the transaction of the change it records; ``params`` are what ``detail`` says, as data
+    for the log to word in its reader's language."""
+    db.session.add(AdminAction(actor_id=actor.id, action=action, target=target[:200], detail=detail[:300],
+                               params=params or None))
 
 
-def record_automatic(action: str, target: str, detail: str = "") -> None:
+def record_automatic(action: str, target: str, detail: str = "", params: dict | None = None) -> None:
     """Write what the desk did by itself (one of ``AUTOMATIC_ACTIONS``), in the transaction of the change."""
     if action not in AUTOMATIC_ACTIONS:
         raise ValueError(f"{action!r} is not an action the desk takes by itself")
-    db.session.add(AdminAction(actor_id=None, action=action, target=target[:200], detail=detail[:300]))
+    db.session.add(AdminAction(actor_id=None, action=action, target=target[:200], detail=detail[:300],
+                               params=params or None))
 
 
 def entries(before: int | None = None, limit: int = PAGE_SIZE) -> tuple[list[AdminAction], int | None]:

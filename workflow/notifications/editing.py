@@ -134,7 +134,7 @@ def save_wording(actor, event: str, subject: str, blocks: Mapping[str, str],
         if row is not None:
             db.session.delete(row)
             db.session.flush()
-        _record(actor, "save_email_wording", event, language, "the default")
+        _record(actor, "save_email_wording", event, language, "the default", {"default": True})
         log.info("user %s saved the default wording of %s (%s)", actor.id, event, language)
         return None
     if row is None:
@@ -155,10 +155,10 @@ def save_wording(actor, event: str, subject: str, blocks: Mapping[str, str],
     return row
 
 
-def _record(actor, action: str, event: str, language: str, detail: str = "") -> None:
+def _record(actor, action: str, event: str, language: str, detail: str = "", params: dict | None = None) -> None:
     # The default language's entries read as they always did.
     about = f"email {event}" if language == BASE_LANGUAGE else f"email {event} ({language})"
-    record(actor, action, about, detail)
+    record(actor, action, about, detail, params)
 
 
 def reset_wording(actor, event: str, language: str = BASE_LANGUAGE) -> bool:

@@ -139,7 +139,8 @@ SAMPLES: dict[str, dict] = {
     "account.invitation": {"invitation_id": 3, "role": "editor", "inviter": "Ada Admin"},
     "account.role_changed": {"role": "editor"},
     "account.sign_in_link": {"user_id": 7, "remember": False, "next_page": ""},
-    "account.new_sign_in": {"user_id": 7, "device": "Firefox on Windows"},
+    # The device's name is worded from its browser and system in the reader's language (notifications.render).
+    "account.new_sign_in": {"user_id": 7, "browser": "Firefox", "system": "Windows", "device": "Firefox on Windows"},
     "account.factor_added": {"user_id": 7, "factor": "authenticator app"},
     "account.factor_removed": {"user_id": 7, "factor": "authenticator app", "by_admin": False},
     "account.recovery_code_used": {"user_id": 7, "left": 9},

@@ -28,6 +28,7 @@ from jinja2 import Environment, Template
 from jinja2.utils import concat
 from markupsafe import Markup
 
+from workflow.core.devices import device_name
 from workflow.core.i18n import _, current_direction, current_language, format_date, format_datetime, speaking
 from workflow.notifications.email_files import LAYOUT_BLOCKS, email_file, has_file, template_name
 from workflow.notifications.events import EVENTS, READERS
@@ -91,8 +92,12 @@ def _at(value):
 
 
 def localised(event: str, params: Mapping) -> dict:
-    """The params with their days and moments written in the language being spoken, in the reader's zone."""
+    """The params with their days and moments written in the language being spoken, in the reader's zone, and
+    a new device's name worded in it from its browser and system (those written before carry ``device``, the
+    English name, alone: it is left as it is)."""
     params = dict(params)
+    if event == "account.new_sign_in" and ("browser" in params or "system" in params):
+        params["device"] = device_name(params.get("browser"), params.get("system"))
     if event not in LOCALISED_EVENTS:
         return params
     for name in _DAYS & params.keys():

@@ -145,7 +145,9 @@ def erase_expired_pitches(now: datetime | None = None) -> ErasedPitches:
             record_automatic("expire_private_text", f"submissions {_ids(batch.submissions)}",
                              f"{len(batch.submissions)} declined or withdrawn pitches, {days} days after the decision: "
                              f"why now, sources, experience, comments, {batch.messages} messages and notes, "
-                             f"{batch.revisions} revisions, {batch.files} files erased")
+                             f"{batch.revisions} revisions, {batch.files} files erased",
+                             {"pitches": len(batch.submissions), "days": days, "messages": batch.messages,
+                              "revisions": batch.revisions, "files": batch.files})
             after_commit(session, lambda keys=files: [storage.remove(key) for key in keys])
         log.info("erased the private text of %s pitches (submissions %s): %s messages, %s revisions, %s files",
                  len(batch.submissions), _ids(batch.submissions), batch.messages, batch.revisions, batch.files)
@@ -174,7 +176,8 @@ def expire_ledger_replies(now: datetime | None = None) -> ClearedReplies:
                 session.execute(sa.update(DeliveryAttempt).where(DeliveryAttempt.id.in_(ids))
                                 .values(server_reply="").execution_options(synchronize_session=False))
                 record_automatic("expire_ledger_replies", "delivery attempts",
-                                 f"{len(ids)} mail server replies older than {days} days cleared")
+                                 f"{len(ids)} mail server replies older than {days} days cleared",
+                                 {"count": len(ids), "days": days})
         if not ids:
             break
         result.attempts += len(ids)
@@ -194,7 +197,8 @@ def expire_ledger_replies(now: datetime | None = None) -> ClearedReplies:
                                 .values(server_reply=None, last_error=None)
                                 .execution_options(synchronize_session=False))
                 record_automatic("expire_ledger_replies", "emails",
-                                 f"{len(ids)} emails' last mail server reply or error, older than {days} days, cleared")
+                                 f"{len(ids)} emails' last mail server reply or error, older than {days} days, cleared",
+                                 {"count": len(ids), "days": days})
         if not ids:
             break
         result.emails += len(ids)
@@ -223,7 +227,8 @@ def expire_read_notifications(now: datetime | None = None) -> int:
                 session.execute(sa.delete(Notification).where(Notification.id.in_(ids))
                                 .execution_options(synchronize_session=False))
                 record_automatic("expire_read_notifications", "notifications",
-                                 f"{len(ids)} notifications read more than {days} days ago deleted")
+                                 f"{len(ids)} notifications read more than {days} days ago deleted",
+                                 {"count": len(ids), "days": days})
         if not ids:
             break
         deleted += len(ids)

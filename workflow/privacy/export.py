@@ -93,9 +93,10 @@ def data_of(user: User) -> tuple[dict, list[tuple[str, str]]]:
                            "about": n.params} for n in emails],
         "email_preferences": {p.event: p.choice.value for p in preferences},
         # How they sign in: no secret (keys, codes, the app's secret) is ever in the export.
-        "sessions": [_row(row, ["device", "remembered", "created_at", "last_seen_at"])
+        "sessions": [{"device": row.name, **_row(row, ["browser", "system", "remembered", "created_at",
+                                                        "last_seen_at"])}
                      for row in sessions.sessions_of(user)],
-        "known_browsers": [_row(row, ["device", "first_seen_at", "last_seen_at"])
+        "known_browsers": [{"device": row.name, **_row(row, ["browser", "system", "first_seen_at", "last_seen_at"])}
                            for row in sessions.known_devices(user)],
         "second_step": {
             "authenticator_app_since": _plain(totp.created_at) if (totp := second_factor.totp_of(user)) else None,
