@@ -107,6 +107,10 @@ def test_the_normaliser_folds_each_rule(text, expected):
     ("في", ["في"]),  # nor when there is nothing else
     ("the or", ["the", "or"]),
     ("علي حسن", ["علي", "حسن"]),  # على folds to the name علي: kept
+    ("bread -curfew", ["bread", "-curfew"]),  # a word after a minus sign: left out of the stories found
+    ("مدرسة -غزّة", ["مدرسه", "-غزه"]),
+    ("-curfew", []),  # nothing but words left out: nothing to look for
+    ("covid-19 -the", ["covid", "19"]),  # a minus inside a word is not one; a stop word left out is no term
 ])
 def test_a_question_becomes_normalised_terms(question, expected):
     assert search_terms(question) == expected
@@ -138,6 +142,10 @@ QUESTIONS = [
     ("مدرسة جامعة", set()),  # one known word and one unknown: nothing
     ('"الأطفال مدرسة"', set()),  # the phrase's words in the other order
     ("مستشفى غزة", set()),  # two words of two different stories
+    ("مدرسة -غزة", set()),  # a word after a minus sign: the story must not hold it
+    ("مدرسة -جامعة", {"school"}),
+    ("BAKERS -curfew", set()),
+    ("-غزة", set()),  # nothing but words left out: nothing to look for
 ]
 QUEUE_ONLY = [  # the summary is the queue's, the dek and body the readers'
     ("٣ أيام", {"hospital"}),  # Arabic-Indic digit, أ

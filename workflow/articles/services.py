@@ -17,7 +17,7 @@ from workflow.core.audit import record as record_admin_action
 from workflow.core.errors import DomainError, PermissionDenied
 from workflow.core.i18n import format_number
 from workflow.core.numbers import whole_number
-from workflow.core.search_text import search_terms
+from workflow.core.search_text import holding, search_terms
 from workflow.core.slugs import slug as slug_of
 from workflow.extensions import db
 from workflow.people.models import User
@@ -169,8 +169,7 @@ class _Listing:
             .order_by(*_order(backwards)).offset(SEARCH_WINDOW - 1).limit(1)).first()
         # The window's test is written so that no index can serve it (coalesce() of the column): the planner then
         # keeps to the published_at order and stops early, instead of fetching every match through the index.
-        window = self.query.where(*(sa.func.coalesce(Submission.published_search_text, "").like(f"%{term}%")
-                                    for term in self.terms))
+        window = self.query.where(holding(Submission.published_search_text, self.terms, indexed=False))
         if edge is not None:
             window = window.where(_beyond(None, edge, not backwards, inclusive=True))
         rows = self._read(window, after, backwards, wanted)
@@ -244,8 +243,7 @@ def search_condition(q: str):
 
 
 def _matching(terms: list[str]):
-    return sa.and_(sa.text(PUBLISHED_SEARCH_WHERE),
-                   *(Submission.published_search_text.like(f"%{term}%") for term in terms))
+    return sa.and_(sa.text(PUBLISHED_SEARCH_WHERE), holding(Submission.published_search_text, terms))
 
 
 def public_contributor(public_id: str) -> User | None:

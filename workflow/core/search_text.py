@@ -28,14 +28,19 @@ What :func:`normalise` folds, and why:
 - Anything that is neither a letter nor a digit (punctuation, spaces, LIKE's wildcards) separates words: the
   result is the words separated by single spaces, so that a quoted phrase is a plain substring too.
 
-Pure: no database, no Flask. A change to these rules changes what the search columns hold: it needs a
-migration that fills them again.
+A word after a minus sign (``bread -curfew``) is one the story must not hold; a question of such words alone
+looks for nothing.
+
+No database connection, no Flask (:func:`holding` builds a condition, it runs nothing). A change to these rules
+changes what the search columns hold: it needs a migration that fills them again.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+import sqlalchemy as sa
 
 ALEF, WAW, YAA, HEH, KAF = "\u0627", "\u0648", "\u064a", "\u0647", "\u0643"
 
@@ -68,6 +73,9 @@ STOP_WORDS = frozenset(
     "في من الي عن مع ان او ثم قد هذا هذه ذلك تلك التي الذي الذين و".split())
 
 
+EXCLUDED = "-"  # before a term of search_terms(): the story must not hold it (a normalised word never starts so)
+
+
 def normalise(text: str | None) -> str:
     """``text`` as the search columns hold it and as a question is compared with them (see the module)."""
     if not text:
@@ -79,16 +87,35 @@ def normalise(text: str | None) -> str:
 def search_terms(question: str, limit: int = 8) -> list[str]:
     """What a question looks for: each word, and each "quoted phrase" as one term (its words in that order),
     normalised; repeats once, at most ``limit`` terms (each one more ``LIKE``). An unclosed quote runs to the
-    end. Stop words are left out, unless the question has nothing else. No letter nor digit: nothing to look
-    for (an empty list)."""
+    end. Stop words are left out, unless the question has nothing else. A word after a minus sign is a term
+    the story must not hold, written with EXCLUDED before it. No letter nor digit, or nothing but words left
+    out: nothing to look for (an empty list)."""
     terms: list[str] = []
     for n, part in enumerate(question.split('"')):
-        text = normalise(part)
-        for term in ([text] if n % 2 else text.split()):
+        if n % 2:  # a quoted phrase
+            found = [normalise(part)]
+        else:  # words; a word after a minus sign ("-curfew") is one the story must not hold
+            found = []
+            for token in part.split():
+                if token.startswith("-") and (word := normalise(token)):
+                    found.append(EXCLUDED + word)
+                else:
+                    found += normalise(token).split()
+        for term in found:
             if term and term not in terms:
                 terms.append(term)
-    meaningful = [term for term in terms if term not in STOP_WORDS]
-    return (meaningful or terms)[:limit]
+    meaningful = [term for term in terms if term.removeprefix(EXCLUDED) not in STOP_WORDS]
+    chosen = (meaningful or terms)[:limit]
+    return chosen if any(not term.startswith(EXCLUDED) for term in chosen) else []
+
+
+def holding(column, terms: list[str], indexed: bool = True):
+    """The SQL condition that ``column`` (a search column) holds each term of :func:`search_terms` and none of
+    those it leaves out. Not ``indexed``: the column is wrapped (``coalesce``) so that no index can serve the
+    test, for a query that must keep to another index's order."""
+    tested = column if indexed else sa.func.coalesce(column, "")
+    return sa.and_(*(sa.func.coalesce(column, "").not_like(f"%{term.removeprefix(EXCLUDED)}%")
+                     if term.startswith(EXCLUDED) else tested.like(f"%{term}%") for term in terms))
 
 
 def joined(*parts: str | None) -> str | None:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
 from workflow.core.models import utcnow
-from workflow.core.search_text import search_terms
+from workflow.core.search_text import holding, search_terms
 from workflow.extensions import db
 from workflow.people.models import User
 from workflow.submissions.counts import state_counts
@@ -232,12 +232,12 @@ def _search_condition(q: str):
     Each term is a substring of the story's normalised ``search_text`` (workflow/core/search_text.py), the
     same test on SQLite and PostgreSQL; on PostgreSQL the trigram index ``ix_submissions_search`` serves it.
     Terms hold letters, digits and spaces only, so ``%`` and ``_`` are never wildcards; a search with no
-    letter nor digit finds nothing.
+    letter nor digit finds nothing. A word after a minus sign is one the story must not hold.
     """
     terms = search_terms(q)
     if not terms:
         return sa.false()
-    return sa.and_(*(Submission.search_text.like(f"%{term}%") for term in terms))
+    return holding(Submission.search_text, terms)
 
 
 def _filter_conditions(filters: QueueFilters, viewer: User, promise: ResponsePromise,
