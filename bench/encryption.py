@@ -348,17 +348,9 @@ def rotation(count: int) -> dict:
 # --- the report ------------------------------------------------------------------------------------------------------
 
 def postgres_reachable() -> bool:
-    import socket
+    from bench.common import postgres_reachable as reachable
 
-    import sqlalchemy as sa
-
-    url = sa.engine.make_url(os.environ.get("WORKFLOW_TEST_POSTGRES_URL",
-                                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
-    try:
-        with socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=1):
-            return True
-    except OSError:
-        return False
+    return reachable(os.environ.get("WORKFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
 
 
 def main() -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -32,10 +31,9 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
 
+from bench.common import build_app, postgres_reachable  # noqa: E402
 from tests.conftest import fresh_postgres_database  # noqa: E402
-from workflow import create_app  # noqa: E402
 from workflow.articles.models import Image, Section, Tag, submission_tags  # noqa: E402
 from workflow.auth import services as accounts  # noqa: E402
 from workflow.auth.models import User  # noqa: E402
@@ -54,32 +52,6 @@ PAGES = {
 }
 WORDS = ["bakers", "curfew", "teachers", "school", "clinic", "border", "radio", "water", "wedding", "pharmacy",
          "football", "satellite", "barter", "interpreters", "manuscripts", "beekeepers", "convoy", "river"]
-
-
-def postgres_reachable(url: str) -> bool:
-    parsed = sa.engine.make_url(url)
-    try:
-        with socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def build_app(database_url: str, workdir: Path):
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": False,
-        "UPLOAD_DIR": str(workdir / "uploads"),
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_COST": 8192,
-        "LOG_LEVEL": "WARNING",
-        "CELERY": {"broker_url": "memory://", "broker_transport_options": {}},
-        "REQUIRE_SECOND_FACTOR": "none",  # pages are counted, not the second step
-    })
-    with app.app_context():
-        upgrade()
-    return app
 
 
 def seed_people(app) -> tuple[int, list[int], list[int]]:
@@ -198,7 +170,7 @@ def second_page(client) -> str | None:
 
 
 def run(label: str, database_url: str, sizes: list[int], workdir: Path) -> list[tuple]:
-    app = build_app(database_url, workdir)
+    app = build_app(database_url, workdir, ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=8192)
     results = []
     try:
         _, contributors, editors = seed_people(app)

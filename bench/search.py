@@ -33,7 +33,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -46,10 +45,9 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
 
+from bench.common import build_app, postgres_reachable  # noqa: E402
 from tests.conftest import fresh_postgres_database  # noqa: E402
-from workflow import create_app  # noqa: E402
 from workflow.bench.generator import BENCH_DOMAIN, BENCH_PASSWORD, Plan, seed  # noqa: E402
 from workflow.core.search_text import joined  # noqa: E402
 from workflow.extensions import db  # noqa: E402
@@ -70,30 +68,6 @@ PAGES = {"queue": "/queue?q={q}", "search": "/search?q={q}"}
 LINKS = {"queue": re.compile(r'href="(/submissions/\d+)"'), "search": re.compile(r'href="(/articles/[^"#?]+)"')}
 NEXT = re.compile(r'<a [^>]*href="([^"]+)"[^>]*rel="next"')
 COUNTS = re.compile(r'class="(?:count|page-head__count)">([^<]*)<')
-
-
-def postgres_reachable(url: str) -> bool:
-    parsed = sa.engine.make_url(url)
-    try:
-        with socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def build_app(database_url: str, workdir: Path):
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": False,
-        "UPLOAD_DIR": str(workdir / "uploads"),
-        "LOG_LEVEL": "WARNING",
-        "CELERY": {"broker_url": "memory://", "broker_transport_options": {}},
-        "REQUIRE_SECOND_FACTOR": "none",  # the searches are measured, not the sign-in
-    })
-    with app.app_context():
-        upgrade()
-    return app
 
 
 def fill(app, submissions: int, already: int) -> None:

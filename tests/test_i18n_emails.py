@@ -17,11 +17,10 @@ import sqlalchemy as sa
 import time_machine
 from jinja2 import TemplateNotFound
 
-from tests.helpers import html_body, input_value, plain_body, signed_in, text_of
+from tests.helpers import delivered, html_body, input_value, plain_body, signed_in, text_of
 from workflow.core.models import clock_set_to
 from workflow.core.transaction import discard_after_commit
 from workflow.extensions import db
-from workflow.notifications import delivery
 from workflow.notifications.models import Choice, Notification
 
 ARABIC = re.compile(r"[\u0600-\u06FF]")
@@ -50,18 +49,6 @@ def set_language(app, person, locale: str | None, time_zone: str | None = None) 
         db.session.commit()
 
 
-def deliver(app, mailbox, notification_id: int):
-    """Deliver one notification as a worker does, and the message as the mail server received it. (A schedule
-    that commits hands its notifications to the broker too: a worker left running by another test may send it
-    first, to the same mail server.)"""
-    with app.app_context():
-        assert delivery.deliver_batch([notification_id])[notification_id].outcome in ("sent", "skipped")
-        db.session.remove()
-    [message] = mailbox.wait_for(lambda m: str(m["Message-ID"]).startswith(f"<notification-{notification_id}@"),
-                                 timeout=30)
-    return message
-
-
 def notify_now(app, event: str, person, always_email: bool = True, **params) -> int:
     from workflow.notifications.services import notify
     from workflow.people.models import User
@@ -75,7 +62,7 @@ def notify_now(app, event: str, person, always_email: bool = True, **params) -> 
 
 def send(app, mailbox, event: str, person, **params):
     mailbox.clear()
-    return deliver(app, mailbox, notify_now(app, event, person, **params))
+    return delivered(app, mailbox, notify_now(app, event, person, **params))
 
 
 def visible(page: str) -> str:
@@ -143,7 +130,7 @@ def test_an_arabic_digest_gives_the_time_in_the_readers_zone_and_names_it(app, r
         digests = dict(db.session.execute(sa.select(Notification.recipient_id, Notification.id)
                                           .where(Notification.event == "digest.daily")).all())
 
-    message = deliver(app, mailbox, digests[arabic.id])
+    message = delivered(app, mailbox, digests[arabic.id])
     text = plain_body(message)
     assert str(message["Subject"]).startswith("ملخصك اليومي")
     assert "رسالة جديدة من" in text  # the held message's own subject, in Arabic
@@ -151,7 +138,7 @@ def test_an_arabic_digest_gives_the_time_in_the_readers_zone_and_names_it(app, r
     assert "ديسمبر" in text  # the month, in Arabic
     assert html_tag(message) == '<html lang="ar" dir="rtl">'
 
-    message = deliver(app, mailbox, digests[english.id])
+    message = delivered(app, mailbox, digests[english.id])
     text = plain_body(message)
     assert str(message["Subject"]) == "Your daily digest from the Frontline Deeply desk"
     assert "New message from Edna Editor about: Night bakers (07 Dec 2026, 14:05 UTC)" in text
@@ -297,7 +284,7 @@ def test_a_deadline_reminder_turns_on_the_desks_midnight_not_utcs(app, factory, 
     with app.app_context():
         soon = db.session.scalar(sa.select(Notification.id).where(Notification.event == "reminder.deadline_soon",
                                                                   Notification.submission_id == story.id))
-    message = deliver(app, mailbox, soon)
+    message = delivered(app, mailbox, soon)
     assert str(message["Subject"]) == f"Your draft is due on 10 Dec 2026: {HEADLINE}"
     assert "is due on 10 Dec 2026, at the end of the day (Asia/Beirut)" in plain_body(message)
 

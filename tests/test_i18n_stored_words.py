@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 import time_machine
 
-from tests.helpers import Client, html_body, html_of, in_arabic, page_language, plain_body, signed_in
+from tests.helpers import Client, delivered, html_body, html_of, in_arabic, page_language, plain_body, signed_in
 from workflow.core.transaction import discard_after_commit
 from workflow.extensions import db
-from workflow.notifications import delivery
 
 FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SAFARI_ON_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
@@ -60,18 +59,6 @@ def new_device_emails(app, user_id: int) -> list[int]:
             Notification.recipient_id == user_id, Notification.event == NEW_DEVICE).order_by(Notification.id)).all()
         db.session.remove()
     return list(ids)
-
-
-def delivered(app, mailbox, notification_id: int):
-    """The email as the mail server received it, delivered as a worker does (a worker of the session may have
-    sent it first, to the same server)."""
-    mailbox.clear()
-    with app.app_context():
-        assert delivery.deliver_batch([notification_id])[notification_id].outcome in ("sent", "skipped")
-        db.session.remove()
-    [message] = mailbox.wait_for(lambda m: str(m["Message-ID"]).startswith(f"<notification-{notification_id}@"),
-                                 timeout=30)
-    return message
 
 
 def old_device_row(app, model_name: str, user_id: int, name: str) -> None:

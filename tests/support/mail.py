@@ -204,3 +204,18 @@ def tampered(path: str) -> str:
     position = len(path) - 6
     replacement = "A" if path[position] != "A" else "B"
     return path[:position] + replacement + path[position + 1:]
+
+
+def delivered(app, mailbox, notification_id: int) -> EmailMessage:
+    """Deliver one notification as a worker does, and the message as the mail server received it. (A commit
+    hands notifications to the broker too: a worker left running by another test may send it first, to the same
+    mail server.)"""
+    from workflow.notifications import delivery
+
+    mailbox.clear()
+    with app.app_context():
+        assert delivery.deliver_batch([notification_id])[notification_id].outcome in ("sent", "skipped")
+        db.session.remove()
+    [message] = mailbox.wait_for(lambda m: str(m["Message-ID"]).startswith(f"<notification-{notification_id}@"),
+                                 timeout=30)
+    return message
