@@ -114,6 +114,7 @@ def test_the_edit_page_works_on_one_language_and_says_which_are_missing(app, adm
     assert re.search(r"Edit this page for readers in: English \(written\) · العربية \(missing: they get the "
                      r"English text\)", text_of(public)), text_of(public)
     assert 'href="/admin/pages/guidelines?language=ar"' in html_of(public)
+    assert '<a href="/admin/pages/guidelines" lang="en"' in html_of(public)  # the default language's address
 
     response = save(admin, "ar", "اكتب معنا", ARABIC_BODY)
     assert response.headers["Location"].endswith("/admin/pages/guidelines?language=ar")

@@ -47,7 +47,7 @@ def guidelines():
     periods = retention_periods()
     response = make_response(render_template(
         "pages/page.html", page=page, body=markdown_to_html(page.body), show_pitch=True, retention=periods,
-        languages=outlet_pages.page_states("guidelines", rows) if _is_admin() else None))
+        languages=_language_links("guidelines", rows) if _is_admin() else None))
     # The version: the text shown (its save, or the default), every language's save (an admin's links say which
     # languages are written), the periods, and the reader's language (the page is framed in it).
     saves = ",".join(f"{code}@{row.updated_at.isoformat()}" for code, row in sorted(rows.items()))
@@ -84,6 +84,13 @@ def _edit_url(slug: str, language: str) -> str:
     return url_for("pages.edit", slug=slug, language=language)
 
 
+def _language_links(slug: str, rows: dict, chosen: str | None = None) -> list[dict]:
+    """The page's edit page in each language, saying whether the language's readers have a text of their own."""
+    return [{"code": state.asked, "name": state.asked_name, "current": state.asked == chosen,
+             "url": _edit_url(slug, state.asked), "state": state.state, "shown": state.language}
+            for state in outlet_pages.page_states(slug, rows)]
+
+
 @bp.route("/admin/pages/<slug>", methods=["GET", "POST"])
 @admin_required
 def edit(slug: str):
@@ -99,10 +106,7 @@ def edit(slug: str):
         outlet_pages.save_page(current_user, slug, language, form.title.data, form.body.data)
         flash(_("The page is saved and public."), "success")
         return redirect(_edit_url(slug, language), 303)
-    links = [{"code": state.asked, "name": i18n.LANGUAGES[state.asked].name, "current": state.asked == language,
-              "url": _edit_url(slug, state.asked), "state": state.state}
-             for state in outlet_pages.page_states(slug, rows)]
     return render_form("pages/edit.html", form, page=page, page_name=outlet_pages.DEFAULTS[slug][0],
                        public_url=url_for(f"pages.{slug}"),
-                       language=i18n.LANGUAGES[language], language_links=links,
+                       language=i18n.LANGUAGES[language], language_links=_language_links(slug, rows, language),
                        default_language=outlet_pages.default_language(), action=_edit_url(slug, language))
