@@ -139,11 +139,13 @@ class Image(db.Model):
 
 
 class Page(db.Model):
-    """A page of the outlet that admins write (the contributor guidelines), in Markdown."""
+    """A page of the outlet that admins write (the contributor guidelines), in Markdown, in one language; a
+    language with no row of its own is read in the default language's (``workflow.articles.outlet_pages``)."""
 
     __tablename__ = "pages"
 
     slug: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)  # a code of workflow.core.i18n.LANGUAGES
     title: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,10 +1,10 @@
-"""The outlet's own pages that admins write (the contributor guidelines), in Markdown like the stories."""
+"""The outlet's own pages that admins write (the contributor guidelines), in Markdown like the stories: the public
+page, in the reader's language, and the admins' edit page, one language at a time (``?language=ar``; the default
+language's without it). What each language's readers get is chosen in ``outlet_pages``."""
 
 from __future__ import annotations
 
 import hashlib
-import logging
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,50 +14,12 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from workflow.articles.models import Page
+from workflow.articles import outlet_pages
 from workflow.articles.rendering import markdown_to_html
 from workflow.core import i18n
-from workflow.core.audit import record as record_admin_action
 from workflow.core.views import admin_required, render_form
-from workflow.extensions import db
 
 bp = Blueprint("pages", __name__)
-log = logging.getLogger(__name__)
-
-# Pages that exist from the start; until an admin edits one, its text comes from the file beside this module, in
-# the page's language when there is one ("guidelines.ar.md" beside "guidelines.md").
-DEFAULTS = {"guidelines": (_l("Guidelines for contributors"), Path(__file__).with_name("guidelines.md"))}
-
-
-def default_text(path: Path, language: str) -> str:
-    """The default text in ``language`` if it has been written, else the English one."""
-    translated = path.with_suffix(f".{language}{path.suffix}")
-    if language != i18n.DEFAULT_LANGUAGE and translated.is_file():
-        return translated.read_text(encoding="utf-8")
-    return path.read_text(encoding="utf-8")
-
-
-def page_of(slug: str) -> Page:
-    """The page as written by an admin, or its default (not stored) in the language of the page."""
-    page = db.session.get(Page, slug)
-    if page is None:
-        title, path = DEFAULTS[slug]
-        page = Page(slug=slug, title=str(title), body=default_text(path, i18n.current_language()))
-    return page
-
-
-def save_page(actor, slug: str, title: str, body: str) -> Page:
-    page = db.session.get(Page, slug)
-    if page is None:
-        page = Page(slug=slug)
-        db.session.add(page)
-    page.title = title.strip()
-    page.body = body
-    page.updated_by_id = actor.id
-    db.session.flush()
-    record_admin_action(actor, "edit_page", f"page {slug}")
-    log.info("user %s edited the page %s", actor.id, slug)
-    return page
 
 
 class OutletPageForm(FlaskForm):
@@ -77,34 +39,74 @@ def retention_periods() -> dict[str, int]:
 
 @bp.route("/guidelines")
 def guidelines():
-    page = page_of("guidelines")
+    language = i18n.current_language()
+    rows = outlet_pages.saved_rows("guidelines")
+    page = outlet_pages.page_text("guidelines", language, rows)
     # Stated below the admins' text, from the configuration, so that the page never promises other periods than
     # the ones the desk applies.
     periods = retention_periods()
-    response = make_response(render_template("pages/page.html", page=page, body=markdown_to_html(page.body),
-                                             show_pitch=True, retention=periods))
+    response = make_response(render_template(
+        "pages/page.html", page=page, body=markdown_to_html(page.body), show_pitch=True, retention=periods,
+        languages=_language_links("guidelines", rows) if _is_admin() else None))
+    # The version: the text shown (its save, or the default), every language's save (an admin's links say which
+    # languages are written), the periods, and the reader's language (the page is framed in it).
+    saves = ",".join(f"{code}@{row.updated_at.isoformat()}" for code, row in sorted(rows.items()))
     stamp = page.updated_at.isoformat() if page.updated_at else "default"
     kept = ":".join(str(days) for days in periods.values())
-    # The language is part of the version: the same text is framed (and its default written) in each language.
-    language = i18n.current_language()
-    response.set_etag(hashlib.sha256(f"{page.title}:{stamp}:{len(page.body)}:{kept}:{language}".encode())
-                      .hexdigest()[:32])
-    if page.updated_at:
-        response.last_modified = page.updated_at
+    response.set_etag(hashlib.sha256(
+        f"{page.title}:{page.language}:{stamp}:{len(page.body)}:{saves}:{kept}:{language}".encode()).hexdigest()[:32])
+    if rows:
+        response.last_modified = max(row.updated_at for row in rows.values())
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response.make_conditional(request)
 
 
+def _is_admin() -> bool:
+    return current_user.is_authenticated and current_user.is_admin
+
+
+def _language() -> str:
+    """The language whose text the edit page is about: ``?language=`` (404 if the desk does not speak it), the
+    default language without it."""
+    asked = request.args.get("language")
+    if asked is None:
+        return outlet_pages.default_language()
+    if asked not in i18n.LANGUAGES:
+        abort(404)
+    return asked
+
+
+def _edit_url(slug: str, language: str) -> str:
+    """The edit page of this language (the default language's address has no ``?language=``)."""
+    if language == outlet_pages.default_language():
+        return url_for("pages.edit", slug=slug)
+    return url_for("pages.edit", slug=slug, language=language)
+
+
+def _language_links(slug: str, rows: dict, chosen: str | None = None) -> list[dict]:
+    """The page's edit page in each language, saying whether the language's readers have a text of their own."""
+    return [{"code": state.asked, "name": state.asked_name, "current": state.asked == chosen,
+             "url": _edit_url(slug, state.asked), "state": state.state, "shown": state.language}
+            for state in outlet_pages.page_states(slug, rows)]
+
+
 @bp.route("/admin/pages/<slug>", methods=["GET", "POST"])
 @admin_required
 def edit(slug: str):
-    if slug not in DEFAULTS:
+    """Edit what readers of one language get of the page, starting from what they get now."""
+    if slug not in outlet_pages.DEFAULTS:
         abort(404)
-    page = page_of(slug)
-    form = OutletPageForm(obj=page) if request.method == "GET" else OutletPageForm()
+    language = _language()
+    rows = outlet_pages.saved_rows(slug)
+    page = outlet_pages.page_text(slug, language, rows)
+    form = OutletPageForm(data={"title": page.title, "body": page.body}) if request.method == "GET" \
+        else OutletPageForm()
     if form.validate_on_submit():
-        save_page(current_user, slug, form.title.data, form.body.data)
+        outlet_pages.save_page(current_user, slug, language, form.title.data, form.body.data)
         flash(_("The page is saved and public."), "success")
-        return redirect(url_for("pages.edit", slug=slug), 303)
-    return render_form("pages/edit.html", form, page=page, public_url=url_for(f"pages.{slug}"))
+        return redirect(_edit_url(slug, language), 303)
+    return render_form("pages/edit.html", form, page=page, page_name=outlet_pages.DEFAULTS[slug][0],
+                       public_url=url_for(f"pages.{slug}"),
+                       language=i18n.LANGUAGES[language], language_links=_language_links(slug, rows, language),
+                       default_language=outlet_pages.default_language(), action=_edit_url(slug, language))
