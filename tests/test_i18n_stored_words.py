@@ -232,19 +232,19 @@ def test_an_entry_written_before_its_params_were_kept_shows_its_stored_detail(ap
 def test_what_the_desk_expires_is_counted_in_arabic_in_the_log(app, factory, mailbox):
     from workflow.notifications.models import Notification
 
-    start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
     admin = factory.user("admin", name="Ada Admin")
     reporter = factory.user()
-    with time_machine.travel(start, tick=False) as clock:
-        factory.submission(reporter, headline="The first story")
-        with app.app_context():
-            [mine] = db.session.scalars(sa.select(Notification.id).where(
-                Notification.recipient_id == reporter.id, Notification.in_app)).all()
-            db.session.remove()
-        delivered(app, mailbox, mine)  # an email still to go out is never deleted
-        assert signed_in(app, reporter).post("/notifications/read", page="/notifications").status_code == 303
+    # Today, in real time: the session's worker (once a test has started one) may deliver the email too, and the
+    # two deliveries must see the same clock for one of them to stand back.
+    factory.submission(reporter, headline="The first story")
+    with app.app_context():
+        [mine] = db.session.scalars(sa.select(Notification.id).where(
+            Notification.recipient_id == reporter.id, Notification.in_app)).all()
+        db.session.remove()
+    delivered(app, mailbox, mine)  # an email still to go out is never deleted
+    assert signed_in(app, reporter).post("/notifications/read", page="/notifications").status_code == 303
 
-        clock.move_to(start + timedelta(days=366))
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=366), tick=False):
         result = app.test_cli_runner().invoke(args=["data", "expire"])
         assert result.exit_code == 0, result.output
 
