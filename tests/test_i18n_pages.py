@@ -92,6 +92,8 @@ def test_the_edit_page_works_on_one_language_and_says_which_are_missing(app, adm
     assert "This page has no Arabic text of its own yet: readers in Arabic get the default text below." \
         in text_of(page)
     assert re.search(r'<div lang="ar" dir="rtl">\s*<div class="field', html_of(page)), "fields right to left"
+    # The page's own language links leave the desk's switcher alone: it still switches the desk's language.
+    assert 'class="language-switch" href="/language/ar?next=' in html_of(page)
     assert admin.get("/admin/pages/guidelines?language=xx").status_code == 404
     assert admin.get("/admin/pages/guidelines?language=AR").status_code == 404
 

@@ -108,5 +108,5 @@ def edit(slug: str):
         return redirect(_edit_url(slug, language), 303)
     return render_form("pages/edit.html", form, page=page, page_name=outlet_pages.DEFAULTS[slug][0],
                        public_url=url_for(f"pages.{slug}"),
-                       language=i18n.LANGUAGES[language], language_links=_language_links(slug, rows, language),
+                       language=i18n.LANGUAGES[language], text_links=_language_links(slug, rows, language),
                        default_language=outlet_pages.default_language(), action=_edit_url(slug, language))
