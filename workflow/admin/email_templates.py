@@ -17,9 +17,9 @@ from wtforms import StringField, TextAreaField
 
 from workflow.admin import bp
 from workflow.core.forms import ActionForm
-from workflow.core.i18n import LANGUAGES, supported
+from workflow.core.i18n import LANGUAGES, desk_language, languages_desk_first
 from workflow.core.security import allow_inline_styles
-from workflow.core.views import render_form, staff_required
+from workflow.core.views import asked_language, language_query, render_form, staff_required
 from workflow.notifications import editing, email_files, wording
 from workflow.notifications.events import EVENTS, Event
 
@@ -57,33 +57,21 @@ def _editable_event(event: str) -> Event:
     return EVENTS[event]
 
 
-def _language() -> str:
-    """The language whose wording the page is about: ``?language=`` (404 if the desk does not speak it), the
-    default language's without it."""
-    asked = request.args.get("language")
-    if asked is None:
-        return wording.default_language()
-    language = supported(asked)
-    if language is None or language != asked:
-        abort(404)
-    return language
-
-
 def _language_links(event: str, endpoint: str, chosen: str) -> list[dict]:
     return [{"code": code, "name": LANGUAGES[code].name, "current": code == chosen,
-             "url": url_for(endpoint, event=event, language=code)} for code in wording.languages()]
+             "url": url_for(endpoint, event=event, language=code)} for code in languages_desk_first()]
 
 
 @bp.route("/emails")
 @staff_required
 def email_templates():
     events = [EVENTS[name] for name in email_files.editable_events()]
-    default = wording.default_language()
-    rows = {code: wording.customisations(code) for code in wording.languages()}
+    default = desk_language()
+    rows = {code: wording.customisations(code) for code in languages_desk_first()}
     return render_template("admin/email_templates.html", events=events, customised=rows[default],
                            subjects={e.name: wording.wording_for(e.name, default).subject for e in events},
                            editable={e.name for e in events if editing.can_edit_wording(current_user, e.name)},
-                           languages=[LANGUAGES[code] for code in wording.languages()], rows=rows,
+                           languages=[LANGUAGES[code] for code in languages_desk_first()], rows=rows,
                            missing={e.name: wording.missing_languages(e.name) for e in events},
                            default_language=LANGUAGES[default])
 
@@ -93,7 +81,7 @@ def email_templates():
 def email_template(event: str):
     """Edit one email's wording. "Preview" renders it with sample values and saves nothing; "Save" uses it."""
     spec = _editable_event(event)
-    language = _language()
+    language = asked_language()
     allow_inline_styles()  # the preview frame shows the email's own HTML, styled inline as mail needs
     current = wording.wording_for(event, language)
     form = wording_form(current)
@@ -113,15 +101,13 @@ def email_template(event: str):
                        row=wording.customisations(language).get(event), names=editing.context_names(event),
                        blocks=BLOCK_FIELDS, fixed=wording.fixed_blocks(event), language=LANGUAGES[language],
                        wording_links=_language_links(event, "admin.email_template", language),
-                       default_language=LANGUAGES[wording.default_language()],
-                       query={} if language == wording.default_language() else {"language": language})
+                       default_language=LANGUAGES[desk_language()],
+                       query=language_query(language))
 
 
 def _here(endpoint: str, event: str, language: str) -> str:
-    """The page of this email in this language (the default language's address has no ``?language=``)."""
-    if language == wording.default_language():
-        return url_for(endpoint, event=event)
-    return url_for(endpoint, event=event, language=language)
+    """The page of this email in this language (the desk's own language's address has no ``?language=``)."""
+    return url_for(endpoint, event=event, **language_query(language))
 
 
 @bp.route("/emails/<event>/reset", methods=["GET", "POST"])
@@ -129,7 +115,7 @@ def _here(endpoint: str, event: str, language: str) -> str:
 def reset_email_template(event: str):
     """Ask first (GET), then go back to the default wording (POST)."""
     spec = _editable_event(event)
-    language = _language()
+    language = asked_language()
     form = ActionForm()
     if form.validate_on_submit():
         if editing.reset_wording(current_user, event, language):
@@ -142,4 +128,4 @@ def reset_email_template(event: str):
                            default=wording.default_wording(event, language),
                            row=wording.customisations(language).get(event), blocks=BLOCK_FIELDS,
                            language=LANGUAGES[language],
-                           query={} if language == wording.default_language() else {"language": language})
+                           query=language_query(language))

@@ -127,7 +127,7 @@ class PhotoRefused(DomainError):
 
     def __init__(self, code: str, **params):
         self.code, self.params = code, params
-        super().__init__(problem_text(self.stored()), field="image")
+        super().__init__(_problem_words(code, params), field="image")
 
     def stored(self) -> str:
         return json.dumps({"problem": self.code, **self.params}, ensure_ascii=False)
@@ -136,15 +136,20 @@ class PhotoRefused(DomainError):
 def problem_text(stored: str) -> str:
     """A failed photo's reason in the reader's language; a reason stored before the codes, as it was written."""
     try:
-        problem = json.loads(stored)
-        words = PROBLEMS[problem.pop("problem")]
-    except (ValueError, TypeError, KeyError, AttributeError):
+        params = json.loads(stored)
+        code = params.pop("problem")
+    except (ValueError, TypeError, KeyError, AttributeError):  # not JSON, or not a problem's: an older sentence
         return stored
+    return _problem_words(code, params) if code in PROBLEMS else stored
+
+
+def _problem_words(code: str, params: dict) -> str:
+    words = PROBLEMS[code]
     if callable(words):  # a count: the sentence's plural form is chosen by the number
-        return words(**problem)
-    params = {key: storage.human_size(value) if key in _SIZES else format_number(value) if key in _NUMBERS
-              else value for key, value in problem.items()}
-    return str(words) % {"types": ACCEPTED, **params}
+        return words(**params)
+    shown = {key: storage.human_size(value) if key in _SIZES else format_number(value) if key in _NUMBERS
+             else value for key, value in params.items()}
+    return str(words) % {"types": ACCEPTED, **shown}
 
 
 def _refusals(name: str) -> tuple[DomainError, DomainError]:

@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
@@ -68,17 +67,6 @@ class PageText:
         return self.row.updated_by if self.row else None
 
 
-def default_language() -> str:
-    """The language a page is read in when a reader's own has no saved text (``WORKFLOW_DEFAULT_LOCALE``)."""
-    return i18n.supported(current_app.config.get("DEFAULT_LOCALE")) or i18n.DEFAULT_LANGUAGE
-
-
-def languages() -> list[str]:
-    """The languages a page is written in: the default first."""
-    first = default_language()
-    return [first, *(code for code in i18n.LANGUAGES if code != first)]
-
-
 def saved_rows(slug: str) -> dict[str, Page]:
     """The page as saved by admins, by language (one query: a page of the desk lists every language's state)."""
     rows = db.session.scalars(sa.select(Page).where(Page.slug == slug).options(joinedload(Page.updated_by)))
@@ -103,7 +91,7 @@ def page_text(slug: str, language: str, rows: dict[str, Page] | None = None) -> 
     if language in rows:
         row = rows[language]
         return PageText(slug, language, language, row.title, row.body, SAVED, row)
-    fallback = rows.get(default_language())
+    fallback = rows.get(i18n.desk_language())
     if fallback is not None:
         return PageText(slug, language, fallback.language, fallback.title, fallback.body, FALLBACK, fallback)
     return default_text(slug, language)
@@ -112,7 +100,7 @@ def page_text(slug: str, language: str, rows: dict[str, Page] | None = None) -> 
 def page_states(slug: str, rows: dict[str, Page] | None = None) -> list[PageText]:
     """The page as each language's readers get it, the default language first: where it is written or missing."""
     rows = saved_rows(slug) if rows is None else rows
-    return [page_text(slug, code, rows) for code in languages()]
+    return [page_text(slug, code, rows) for code in i18n.languages_desk_first()]
 
 
 def save_page(actor: User, slug: str, language: str, title: str, body: str) -> Page:

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length
 from workflow.articles import outlet_pages
 from workflow.articles.rendering import markdown_to_html
 from workflow.core import i18n
-from workflow.core.views import admin_required, render_form
+from workflow.core.views import admin_required, asked_language, language_query, render_form
 
 bp = Blueprint("pages", __name__)
 
@@ -66,22 +66,9 @@ def _is_admin() -> bool:
     return current_user.is_authenticated and current_user.is_admin
 
 
-def _language() -> str:
-    """The language whose text the edit page is about: ``?language=`` (404 if the desk does not speak it), the
-    default language without it."""
-    asked = request.args.get("language")
-    if asked is None:
-        return outlet_pages.default_language()
-    if asked not in i18n.LANGUAGES:
-        abort(404)
-    return asked
-
-
 def _edit_url(slug: str, language: str) -> str:
-    """The edit page of this language (the default language's address has no ``?language=``)."""
-    if language == outlet_pages.default_language():
-        return url_for("pages.edit", slug=slug)
-    return url_for("pages.edit", slug=slug, language=language)
+    """The edit page of this language (the desk's own language's address has no ``?language=``)."""
+    return url_for("pages.edit", slug=slug, **language_query(language))
 
 
 def _language_links(slug: str, rows: dict, chosen: str | None = None) -> list[dict]:
@@ -97,7 +84,7 @@ def edit(slug: str):
     """Edit what readers of one language get of the page, starting from what they get now."""
     if slug not in outlet_pages.DEFAULTS:
         abort(404)
-    language = _language()
+    language = asked_language()
     rows = outlet_pages.saved_rows(slug)
     page = outlet_pages.page_text(slug, language, rows)
     form = OutletPageForm(data={"title": page.title, "body": page.body}) if request.method == "GET" \
@@ -109,4 +96,4 @@ def edit(slug: str):
     return render_form("pages/edit.html", form, page=page, page_name=outlet_pages.DEFAULTS[slug][0],
                        public_url=url_for(f"pages.{slug}"),
                        language=i18n.LANGUAGES[language], text_links=_language_links(slug, rows, language),
-                       default_language=outlet_pages.default_language(), action=_edit_url(slug, language))
+                       default_language=i18n.desk_language(), action=_edit_url(slug, language))

@@ -47,6 +47,18 @@ def supported(code: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
+def desk_language() -> str:
+    """The desk's own language (``WORKFLOW_DEFAULT_LOCALE``): what a reader gets when their language has no
+    wording of its own (an email's, a page's)."""
+    return supported(current_app.config.get("DEFAULT_LOCALE")) or DEFAULT_LANGUAGE
+
+
+def languages_desk_first() -> list[str]:
+    """Every language the desk speaks, its own first (the order the admins' per-language pages list them in)."""
+    first = desk_language()
+    return [first, *(code for code in LANGUAGES if code != first)]
+
+
 def direction(code: str | None) -> str:
     language = LANGUAGES.get(supported(code) or DEFAULT_LANGUAGE)
     return language.direction if language else "ltr"

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
+from workflow.core import i18n
 from workflow.core.errors import DomainError
 
 FORM_ERROR_STATUS = 422
@@ -69,3 +70,19 @@ def admin_required(view):
             abort(403)
         return view(*args, **kwargs)
     return wrapped
+
+
+def asked_language() -> str:
+    """The language an admins' page kept per language is about (an email's wording, the guidelines):
+    ``?language=`` (404 unless the desk speaks exactly that code), the desk's own language without it."""
+    asked = request.args.get("language")
+    if asked is None:
+        return i18n.desk_language()
+    if i18n.supported(asked) != asked:
+        abort(404)
+    return asked
+
+
+def language_query(language: str) -> dict[str, str]:
+    """The query that names ``language`` in such a page's address: none for the desk's own language."""
+    return {} if language == i18n.desk_language() else {"language": language}

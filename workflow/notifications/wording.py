@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from workflow.core.i18n import LANGUAGES, current_language, supported
+from workflow.core.i18n import current_language, desk_language, languages_desk_first, supported
 from workflow.extensions import db
 from workflow.notifications.email_files import BASE_LANGUAGE, EDITABLE_BLOCKS, email_file, has_file
 from workflow.notifications.events import EVENTS
@@ -70,16 +69,6 @@ def forget_overrides() -> None:
     db.session().info.pop(_CACHE_KEY, None)
 
 
-def default_language() -> str:
-    return supported(current_app.config.get("DEFAULT_LOCALE")) or BASE_LANGUAGE
-
-
-def languages() -> list[str]:
-    """The languages the desk writes emails in: the default first."""
-    first = default_language()
-    return [first, *(code for code in LANGUAGES if code != first)]
-
-
 def fixed_blocks(event: str) -> list[str]:
     """The text blocks of the event's file that are not wording: they call link builders or loop over items
     (the digest's list), so they stay as the file has them."""
@@ -130,7 +119,7 @@ def wording_for(event: str, language: str | None = None) -> Wording:
     given): the desk's own in that language, else the language's file; a language with neither (a missing
     translation) falls back to the default language's, then to the base English one. ``fallback`` tells."""
     language = supported(language) or current_language()
-    chain = list(dict.fromkeys([language, default_language(), BASE_LANGUAGE]))
+    chain = list(dict.fromkeys([language, desk_language(), BASE_LANGUAGE]))
     for code in chain:
         found = stored_wording(event, code)
         if found is None and has_own_file(event, code):
@@ -144,7 +133,7 @@ def subject_for(event: str, language: str) -> tuple[str, str, bool]:
     """The subject source the event's emails to a reader of ``language`` use, as (the language it is written
     in, the source, whether it is the desk's own): the same choice as :func:`wording_for`, reading no file in
     the base language (lists show many subjects)."""
-    for code in dict.fromkeys([supported(language) or BASE_LANGUAGE, default_language(), BASE_LANGUAGE]):
+    for code in dict.fromkeys([supported(language) or BASE_LANGUAGE, desk_language(), BASE_LANGUAGE]):
         override = overrides().get((event, code))
         if override is not None:
             return code, override.subject, True
@@ -159,14 +148,14 @@ def missing_languages(event: str) -> list[str]:
     """The languages in which the event has no wording of its own (no file, no stored wording): their readers
     get the default language's."""
     stored = overrides()
-    return [code for code in languages()
+    return [code for code in languages_desk_first()
             if (event, code) not in stored and not has_own_file(event, code)]
 
 
 def customisations(language: str | None = None) -> dict[str, EmailTemplate]:
     """The customised events in ``language`` (the default language's if not given) with who changed them
     last, for the list of emails."""
-    language = language or default_language()
+    language = language or desk_language()
     rows = db.session.scalars(sa.select(EmailTemplate).where(EmailTemplate.language == language)
                               .options(joinedload(EmailTemplate.updated_by)))
     return {row.event: row for row in rows}
